@@ -1,0 +1,25 @@
+"""Named exceptions. The library raises them; the CLI and the pages translate them."""
+
+
+class ChipwatchError(Exception):
+    """Base class: the message is one clear line meant for the user."""
+
+
+class SourceError(ChipwatchError):
+    """A source given to ingest cannot be used (missing path, unsupported scheme, bad OPML)."""
+
+
+class FetchError(ChipwatchError):
+    """A feed could not be fetched (network error, HTTP error, size cap, refused address)."""
+
+
+class ParseError(ChipwatchError):
+    """A document yielded no feed at all (HTML page, empty body, unknown XML)."""
+
+
+class TaxonomyError(ChipwatchError):
+    """The taxonomy file is invalid; the message names the file, the key and the problem."""
+
+
+class StoreError(ChipwatchError):
+    """The database cannot be opened or is not a Chipwatch database."""

@@ -1,0 +1,47 @@
+"""Records that pass between the steps of the data flow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """One normalized feed entry, ready to tag and store."""
+
+    id: str  # stable dedup key (hex digest), see parse.dedup_key
+    source: str  # outlet name: feed title, else the link's domain
+    title: str  # plain text
+    summary: str  # plain text, may be ""
+    url: str | None  # canonical http(s) URL, or None when the entry has no safe link
+    published_at: str  # ISO-8601 UTC, "YYYY-MM-DDTHH:MM:SSZ"
+    published_estimated: bool = False  # True when no date came with the entry
+
+
+@dataclass(slots=True)
+class ParsedFeed:
+    """What parse() makes of one document."""
+
+    title: str | None
+    link: str | None
+    headlines: list[Headline] = field(default_factory=list)
+    warning: str | None = None  # feedparser flagged the document but entries were kept
+    demo: bool = False  # written by Chipwatch's synthetic demo generator
+    skipped: int = 0  # entries dropped (no title, no summary, nothing to show)
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """What fetch() brings back for one feed URL. Never parsed here."""
+
+    url: str  # the URL asked for
+    final_url: str  # after redirects
+    status: int  # HTTP status of the final response (304 when not modified)
+    body: bytes | None  # None when not modified
+    headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
