@@ -1,0 +1,293 @@
+"""The `chipwatch` command: parses options, calls the library, prints one clear line on error."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dashboard import config
+from dashboard.errors import ChipwatchError
+
+
+def _progress(label: str):
+    """A one-line progress bar on a terminal; silent otherwise."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int, item: str = "") -> None:
+        width = 30
+        filled = int(width * done / total) if total else width
+        tail = item[-40:] if item else ""
+        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {tail:<40}")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def _store(args, readonly: bool = False):
+    from dashboard.store import open_store
+
+    return open_store(args.db, readonly=readonly)
+
+
+def _tagger():
+    from dashboard.tagging import Tagger
+    from dashboard.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    return Tagger(taxonomy), taxonomy
+
+
+# -- commands --------------------------------------------------------------------------------
+def cmd_ingest(args) -> int:
+    from dashboard.ingest import ingest
+
+    with _store(args) as store:
+        sources = args.sources
+        if not sources:
+            sources = [str(config.DEFAULT_OPML)] + [
+                f["url"] for f in store.feeds() if f["url"].startswith(("http://", "https://"))
+                and not f["is_demo"]
+            ]
+        report = ingest(store, sources, force=args.force,
+                        allow_private=config.allow_private(args.allow_private),
+                        progress=_progress("ingest"))
+    print(report.summary())
+    return 1 if report.all_failed else 0
+
+
+def cmd_feeds(args) -> int:
+    from dashboard import feeds as feedlist
+
+    with _store(args) as store:
+        if args.action == "add":
+            for url in args.targets:
+                src = feedlist.url_source(url)
+                store.ensure_feed(src.location)
+                print(f"added {src.location}")
+        elif args.action == "remove":
+            for url in args.targets:
+                print(("removed " if store.remove_feed(url) else "not in the list: ") + url)
+        elif args.action == "import":
+            for path in args.targets:
+                added = 0
+                for src in feedlist.read_opml(path):
+                    if src.kind == "url":
+                        store.ensure_feed(src.location, src.title)
+                        added += 1
+                    else:
+                        print(f"skipped {src.location}: unsupported URL", file=sys.stderr)
+                print(f"imported {added} feeds from {path}")
+        elif args.action == "export":
+            if len(args.targets) != 1:
+                raise ChipwatchError("feeds export takes one FILE.opml")
+            rows = [(f["url"], f["title"]) for f in store.feeds()
+                    if f["url"].startswith(("http://", "https://")) and not f["is_demo"]]
+            feedlist.write_opml(args.targets[0], rows)
+            print(f"wrote {len(rows)} feeds to {args.targets[0]}")
+        else:
+            _print_feeds(store.feeds())
+    return 0
+
+
+def _print_feeds(rows: list[dict]) -> None:
+    if not rows:
+        print("no feeds yet: `chipwatch feeds add URL` or `chipwatch ingest`")
+        return
+    print(f"{'status':<13} {'headlines':>9}  {'last ok':<20} {'next attempt':<20} feed")
+    for f in rows:
+        status = f["last_status"] or "never fetched"
+        print(f"{status:<13} {f['headlines']:>9}  {f['last_ok_at'] or '-':<20} "
+              f"{f['next_attempt_at'] or '-':<20} {f['title'] or f['url']}")
+        if f["last_error"]:
+            print(f"{'':<13} {'':>9}  error: {f['last_error']}")
+
+
+def cmd_demo(args) -> int:
+    from dashboard import demo
+
+    if args.bundled:
+        with _store(args) as store:
+            if args.if_empty and store.headline_count():
+                print(f"{store.path}: {store.headline_count()} headlines already; demo not loaded")
+                return 0
+            from dashboard.ingest import ingest
+
+            report = ingest(store, [str(config.DEMO_DIR)], progress=_progress("demo"))
+        print("loaded the bundled SYNTHETIC demo corpus (data/demo/)\n" + report.summary())
+        return 1 if report.all_failed else 0
+    if args.out:
+        paths = demo.write_feeds(args.out, args.headlines, seed=args.seed, days=args.days)
+        print(f"wrote {args.headlines} synthetic headlines to {len(paths)} feed files in {args.out}")
+        return 0
+    if args.load:
+        tagger, taxonomy = _tagger()
+        with _store(args) as store:
+            added = demo.load(store, args.headlines, tagger=tagger, version=taxonomy.version,
+                              seed=args.seed, progress=_progress("demo"))
+        print(f"loaded {added} synthetic headlines into {config.db_path(args.db)}")
+        return 0
+    raise ChipwatchError("demo needs --out DIR, --load or --bundled")
+
+
+def cmd_purge(args) -> int:
+    if not args.demo:
+        raise ChipwatchError("purge needs --demo (removes the synthetic demo rows)")
+    with _store(args) as store:
+        print(f"removed {store.purge_demo()} demo headlines")
+    return 0
+
+
+def cmd_retag(args) -> int:
+    tagger, taxonomy = _tagger()
+    with _store(args) as store:
+        n = store.retag(tagger, taxonomy.version, everything=args.all,
+                        progress=_progress("retag"))
+    print(f"re-tagged {n} headlines with taxonomy {taxonomy.version}")
+    return 0
+
+
+def cmd_tag(args) -> int:
+    from dashboard import evaluate
+    from dashboard.tagging import format_tags
+
+    tagger, taxonomy = _tagger()
+    if args.csv:
+        if not args.out:
+            raise ChipwatchError("tag --csv needs --out OUT.csv")
+        evaluate.tag_csv(args.csv, args.out, tagger)
+        print(f"wrote {args.out}")
+        return 0
+    if not args.text:
+        raise ChipwatchError('tag needs "TEXT" or --csv IN.csv --out OUT.csv')
+    print(format_tags(tagger.tag(args.text, args.summary or ""), taxonomy))
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from dashboard import evaluate
+
+    tagger, _ = _tagger()
+    report = evaluate.evaluate(args.labels, tagger)
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
+    return 0
+
+
+def cmd_export(args) -> int:
+    from dashboard import export
+    from dashboard.filters import Filters
+
+    filters, notices = Filters.from_params({
+        "from": args.date_from, "to": args.date_to, "company": args.company or [],
+        "theme": args.theme or [], "source": args.source or [], "q": args.q,
+        "min_score": args.min_score,
+    })
+    for notice in notices:
+        print(f"note: {notice}", file=sys.stderr)
+    with _store(args, readonly=True) as store:
+        n = export.write_csv(store, filters, args.out)
+    print(f"wrote {n} headlines to {args.out}")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    env = dict(os.environ, CHIPWATCH_DB=str(config.db_path(args.db)))
+    app = Path(__file__).with_name("app.py")
+    return subprocess.call([sys.executable, "-m", "streamlit", "run", str(app),
+                            "--server.port", str(args.port)], env=env, cwd=config.ROOT)
+
+
+# -- parser --------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=argparse.SUPPRESS,
+                        help="database file (default: $CHIPWATCH_DB or data/chipwatch.db)")
+    parser = argparse.ArgumentParser(prog="chipwatch", description=__doc__, parents=[common])
+    parser.set_defaults(db=None)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", parents=[common], help="read feeds into the database")
+    p.add_argument("sources", nargs="*", help="URLs, feed files, folders or OPML files "
+                   "(default: data/feeds.opml and the feeds in the database)")
+    p.add_argument("--force", action="store_true", help="ignore the backoff of failing feeds")
+    p.add_argument("--allow-private", action="store_true",
+                   help="permit hosts on loopback/private networks ($CHIPWATCH_ALLOW_PRIVATE=1)")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("feeds", parents=[common], help="the feed list and its health")
+    p.add_argument("action", nargs="?", choices=["list", "add", "remove", "import", "export"],
+                   default="list")
+    p.add_argument("targets", nargs="*", help="URLs (add/remove) or an OPML file (import/export)")
+    p.set_defaults(func=cmd_feeds)
+
+    p = sub.add_parser("demo", parents=[common], help="the SYNTHETIC demo corpus")
+    p.add_argument("--headlines", type=int, default=800)
+    p.add_argument("--out", help="write feed files to this folder")
+    p.add_argument("--load", action="store_true", help="write straight into the database")
+    p.add_argument("--bundled", action="store_true", help="ingest the bundled data/demo/")
+    p.add_argument("--if-empty", action="store_true", help="only when the database is empty")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--days", type=int, default=240, help="days the corpus spans (with --out)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("purge", parents=[common], help="remove the synthetic demo rows")
+    p.add_argument("--demo", action="store_true")
+    p.set_defaults(func=cmd_purge)
+
+    p = sub.add_parser("retag", parents=[common], help="re-score stored headlines")
+    p.add_argument("--all", action="store_true", help="even those tagged by the current taxonomy")
+    p.set_defaults(func=cmd_retag)
+
+    p = sub.add_parser("tag", parents=[common], help="tag a headline or a CSV of headlines")
+    p.add_argument("text", nargs="?")
+    p.add_argument("--summary")
+    p.add_argument("--csv", help="input CSV with a title column (and optional summary)")
+    p.add_argument("--out", help="output CSV")
+    p.set_defaults(func=cmd_tag)
+
+    p = sub.add_parser("evaluate", parents=[common], help="score the tagger on labelled headlines")
+    p.add_argument("labels")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("export", parents=[common], help="CSV extract of filtered headlines")
+    p.add_argument("--out", required=True)
+    p.add_argument("--company", action="append")
+    p.add_argument("--theme", action="append")
+    p.add_argument("--source", action="append")
+    p.add_argument("--from", dest="date_from")
+    p.add_argument("--to", dest="date_to")
+    p.add_argument("--q")
+    p.add_argument("--min-score", type=float)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("serve", parents=[common], help="serve the dashboard (localhost)")
+    p.add_argument("--port", type=int, default=8501)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ChipwatchError as exc:
+        print(f"chipwatch: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"chipwatch: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("chipwatch: interrupted; everything already stored is kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,202 @@
+"""Orchestration: sources -> fetch or read -> parse -> tag -> store, one transaction a feed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dashboard import feeds as feedlist
+from dashboard.config import DEFAULTS
+from dashboard.errors import ChipwatchError, FetchError, ParseError
+from dashboard.models import FetchResult, ParsedFeed
+from dashboard.store import Store
+from dashboard.store.db import iso
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(slots=True)
+class FeedOutcome:
+    source: str
+    status: str  # ok | not_modified | failed | backoff
+    new: int = 0
+    duplicates: int = 0
+    reason: str | None = None
+    warning: str | None = None
+
+
+@dataclass(slots=True)
+class IngestReport:
+    outcomes: list[FeedOutcome] = field(default_factory=list)
+    source_errors: list[tuple[str, str]] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def new(self) -> int:
+        return sum(o.new for o in self.outcomes)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(o.duplicates for o in self.outcomes)
+
+    @property
+    def failures(self) -> list[tuple[str, str]]:
+        failed = [(o.source, o.reason or "failed") for o in self.outcomes if o.status == "failed"]
+        return self.source_errors + failed
+
+    @property
+    def all_failed(self) -> bool:
+        """True when nothing at all could be read: the only case that exits non-zero."""
+        worked = [o for o in self.outcomes if o.status in ("ok", "not_modified", "backoff")]
+        return not worked and bool(self.failures)
+
+    def summary(self) -> str:
+        lines = [
+            f"feeds: {self.count('ok')} ok, {self.count('not_modified')} not modified, "
+            f"{len(self.failures)} failed"
+            + (f", {self.count('backoff')} waiting (backoff)" if self.count("backoff") else ""),
+            f"headlines: {self.new} new, {self.duplicates} duplicates skipped",
+        ]
+        lines += [f"  failed  {src}: {reason}" for src, reason in self.failures]
+        lines += [f"  warning {o.source}: {o.warning}" for o in self.outcomes if o.warning]
+        return "\n".join(lines)
+
+
+class Ingestor:
+    """Runs one ingest over a store. The tagger is loaded once per run."""
+
+    def __init__(self, store: Store, *, tagger=None, taxonomy=None, settings=None,
+                 allow_private: bool = False, force: bool = False):
+        from dashboard.tagging import Tagger
+        from dashboard.taxonomy import load_taxonomy
+
+        self.store = store
+        self.taxonomy = taxonomy or load_taxonomy()
+        self.tagger = tagger or Tagger(self.taxonomy)
+        self.settings = {**DEFAULTS, **(settings or {})}
+        self.allow_private = allow_private
+        self.force = force
+
+    def run(self, args: list[str], progress: Progress | None = None) -> IngestReport:
+        sources, errors = feedlist.resolve(args)
+        report = IngestReport(source_errors=errors)
+        total = len(sources)
+        done = 0
+
+        def tick(label: str) -> None:
+            nonlocal done
+            done += 1
+            if progress:
+                progress(done, total, label)
+
+        urls = []
+        for src in sources:
+            if src.kind == "invalid":
+                report.source_errors.append((src.location, feedlist_reason(src.location)))
+                tick(src.location)
+            elif src.kind == "file":
+                report.outcomes.append(self._ingest_file(src))
+                tick(src.location)
+            else:
+                urls.append(src)
+        if urls:
+            for outcome in self._ingest_urls(urls):
+                report.outcomes.append(outcome)
+                tick(outcome.source)
+        return report
+
+    # -- files -------------------------------------------------------------------------
+    def _ingest_file(self, src: feedlist.Source) -> FeedOutcome:
+        feed_id = self.store.ensure_feed(src.location, src.title)
+        path = Path(src.location)
+        try:
+            size = path.stat().st_size
+            if size > self.settings["max_bytes"]:
+                raise FetchError(f"file exceeds the {self.settings['max_bytes'] // 2**20} MiB cap")
+            body = path.read_bytes()
+        except OSError as exc:
+            return self._failed(src.location, feed_id, f"cannot read file ({exc.strerror or exc})")
+        except FetchError as exc:
+            return self._failed(src.location, feed_id, str(exc))
+        return self._store_document(src.location, feed_id, body, headers={}, http_status=None)
+
+    # -- URLs ----------------------------------------------------------------------------
+    def _ingest_urls(self, sources: list[feedlist.Source]):
+        from dashboard.fetch import FetchRequest, fetch_many
+
+        now = iso(datetime.now(UTC))
+        requests, ids = [], {}
+        for src in sources:
+            feed_id = self.store.ensure_feed(src.location, src.title)
+            row = self.store.feed(src.location) or {}
+            waiting = row.get("next_attempt_at")
+            if waiting and waiting > now and not self.force:
+                yield FeedOutcome(src.location, "backoff",
+                                  reason=f"failing; next attempt after {waiting} (--force to retry now)")
+                continue
+            ids[src.location] = feed_id
+            requests.append(FetchRequest(src.location, row.get("etag"), row.get("last_modified")))
+        for request, result in fetch_many(requests, settings=self.settings,
+                                          allow_private=self.allow_private):
+            feed_id = ids[request.url]
+            if isinstance(result, FetchError):
+                yield self._failed(request.url, feed_id, str(result),
+                                   http_status=getattr(result, "status", None))
+            elif result.not_modified:
+                with self.store.transaction():
+                    self.store.record_success(feed_id, status="not_modified", http_status=304,
+                                              etag=result.etag, last_modified=result.last_modified)
+                yield FeedOutcome(request.url, "not_modified")
+            else:
+                yield self._store_document(request.url, feed_id, result.body or b"",
+                                           headers=result.headers, http_status=result.status,
+                                           fetched=result)
+
+    # -- shared ----------------------------------------------------------------------------
+    def _failed(self, source: str, feed_id: int, reason: str, http_status: int | None = None) -> FeedOutcome:
+        self.store.record_failure(feed_id, reason, http_status=http_status,
+                                  backoff_base=self.settings["backoff_base"],
+                                  backoff_cap=self.settings["backoff_cap"])
+        return FeedOutcome(source, "failed", reason=reason)
+
+    def _store_document(self, source: str, feed_id: int, body: bytes, *, headers: dict,
+                        http_status: int | None, fetched: FetchResult | None = None) -> FeedOutcome:
+        from dashboard.parse import parse
+
+        fetched_at = datetime.now(UTC)
+        try:
+            parsed: ParsedFeed = parse(body, feed_url=(fetched.final_url if fetched else source),
+                                       headers=headers, fetched_at=fetched_at,
+                                       settings=self.settings)
+        except ParseError as exc:
+            return self._failed(source, feed_id, str(exc), http_status=http_status)
+        tag = self.tagger.tag
+        items = [(h, tag(h.title, h.summary)) for h in parsed.headlines]
+        with self.store.transaction():
+            result = self.store.add_headlines(feed_id, items, tag_version=self.taxonomy.version,
+                                              fetched_at=iso(fetched_at), demo=parsed.demo)
+            self.store.record_success(
+                feed_id, status="ok", http_status=http_status, title=parsed.title,
+                site_url=parsed.link, etag=fetched.etag if fetched else None,
+                last_modified=fetched.last_modified if fetched else None,
+                warning=parsed.warning, demo=parsed.demo or None,
+            )
+        return FeedOutcome(source, "ok", result.new, result.duplicates + parsed.skipped,
+                           warning=parsed.warning)
+
+
+def feedlist_reason(url: str) -> str:
+    try:
+        feedlist.url_source(url)
+    except ChipwatchError as exc:
+        return str(exc)
+    return "invalid feed URL"
+
+
+def ingest(store: Store, args: list[str], **kwargs) -> IngestReport:
+    progress = kwargs.pop("progress", None)
+    return Ingestor(store, **kwargs).run(args, progress)

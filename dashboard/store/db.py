@@ -1,0 +1,511 @@
+"""The SQLite store: schema and migrations, feed rows, headline writes, retag, purge.
+
+All of Chipwatch's SQL lives in this package. Values always travel as bound parameters.
+The connection runs in autocommit mode and every write happens inside an explicit
+``BEGIN IMMEDIATE`` transaction (``Store.transaction``), so one feed is stored whole or
+not at all, whatever kills the process.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlite_utils
+
+from dashboard.errors import StoreError
+from dashboard.models import Headline
+
+if TYPE_CHECKING:
+    from dashboard.tagging import Tagger, Tags
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30_000
+
+
+def utcnow() -> str:
+    return iso(datetime.now(UTC))
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    new: int
+    duplicates: int
+
+
+# Each migration brings the schema from version N-1 to N; they run in order, once.
+def _migrate_1(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS feeds (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            title TEXT,
+            site_url TEXT,
+            added_at TEXT NOT NULL,
+            etag TEXT,
+            last_modified TEXT,
+            last_attempt_at TEXT,
+            last_ok_at TEXT,
+            last_status TEXT,
+            http_status INTEGER,
+            last_error TEXT,
+            last_warning TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            is_demo INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS headlines (
+            id TEXT PRIMARY KEY,
+            feed_id INTEGER REFERENCES feeds(id),
+            source TEXT NOT NULL,
+            title TEXT NOT NULL,
+            summary TEXT NOT NULL DEFAULT '',
+            url TEXT,
+            published_at TEXT NOT NULL,
+            published_estimated INTEGER NOT NULL DEFAULT 0,
+            fetched_at TEXT NOT NULL,
+            is_demo INTEGER NOT NULL DEFAULT 0,
+            companies TEXT NOT NULL DEFAULT '',
+            themes TEXT NOT NULL DEFAULT '',
+            max_score REAL NOT NULL DEFAULT 0,
+            tag_version TEXT
+        )"""
+    )
+    # published_at is repeated on the tag rows so that "theme/company within a date window"
+    # is answered from one covering index without touching the headlines table.
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS headline_themes (
+            headline_id TEXT NOT NULL REFERENCES headlines(id),
+            theme TEXT NOT NULL,
+            score REAL NOT NULL,
+            carried INTEGER NOT NULL,
+            evidence TEXT NOT NULL DEFAULT '[]',
+            published_at TEXT NOT NULL,
+            PRIMARY KEY (headline_id, theme)
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS headline_companies (
+            headline_id TEXT NOT NULL REFERENCES headlines(id),
+            company TEXT NOT NULL,
+            alias TEXT NOT NULL,
+            published_at TEXT NOT NULL,
+            PRIMARY KEY (headline_id, company)
+        ) WITHOUT ROWID"""
+    )
+    # Daily rollups keep the dashboard's aggregates cheap at millions of rows. company '' and
+    # theme '' mean "all"; rows are rebuilt for the days a write touches (same transaction).
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS rollup_daily (
+            day TEXT NOT NULL,
+            company TEXT NOT NULL,
+            theme TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            score_sum REAL NOT NULL,
+            PRIMARY KEY (company, theme, day)
+        ) WITHOUT ROWID"""
+    )
+    for table, cols in [
+        ("headlines", ["published_at"]),
+        ("headlines", ["source", "published_at"]),
+        ("headlines", ["feed_id"]),
+        ("headlines", ["tag_version"]),
+        ("headlines", ["is_demo"]),
+        ("headline_themes", ["theme", "carried", "published_at", "score"]),
+        ("headline_companies", ["company", "published_at"]),
+        ("rollup_daily", ["day"]),
+    ]:
+        db[table].create_index(cols, if_not_exists=True)
+    if not db["headlines_fts"].exists():
+        # Triggers are our own (below) so that retag, which rewrites tag columns only,
+        # does not rewrite the full-text index.
+        db["headlines"].enable_fts(["title", "summary"], tokenize="porter", create_triggers=False)
+    db.executescript(
+        """
+        CREATE TRIGGER IF NOT EXISTS headlines_ai AFTER INSERT ON headlines BEGIN
+          INSERT INTO headlines_fts (rowid, title, summary) VALUES (new.rowid, new.title, new.summary);
+        END;
+        CREATE TRIGGER IF NOT EXISTS headlines_ad AFTER DELETE ON headlines BEGIN
+          INSERT INTO headlines_fts (headlines_fts, rowid, title, summary)
+            VALUES ('delete', old.rowid, old.title, old.summary);
+        END;
+        CREATE TRIGGER IF NOT EXISTS headlines_au AFTER UPDATE OF title, summary ON headlines BEGIN
+          INSERT INTO headlines_fts (headlines_fts, rowid, title, summary)
+            VALUES ('delete', old.rowid, old.title, old.summary);
+          INSERT INTO headlines_fts (rowid, title, summary) VALUES (new.rowid, new.title, new.summary);
+        END;
+        """
+    )
+
+
+MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_migrate_1,)
+
+_ROLLUP_SQL = """
+WITH h AS (
+  SELECT h.id, substr(h.published_at, 1, 10) AS day
+  FROM json_each(:days) d
+  JOIN headlines h ON h.published_at > d.value || 'T' AND h.published_at < d.value || 'U'
+),
+t AS (
+  SELECT h.day, h.id, ht.theme, ht.score FROM h
+  JOIN headline_themes ht ON ht.headline_id = h.id AND ht.carried = 1
+),
+c AS (
+  SELECT h.day, h.id, hc.company FROM h JOIN headline_companies hc ON hc.headline_id = h.id
+)
+INSERT INTO rollup_daily (day, company, theme, n, score_sum)
+SELECT day, '', '', count(*), 0 FROM h GROUP BY day
+UNION ALL SELECT day, '', theme, count(*), sum(score) FROM t GROUP BY day, theme
+UNION ALL SELECT day, company, '', count(*), 0 FROM c GROUP BY day, company
+UNION ALL SELECT c.day, c.company, t.theme, count(*), sum(t.score)
+  FROM c JOIN t ON t.id = c.id GROUP BY c.day, c.company, t.theme
+"""
+
+
+class Store:
+    """One Chipwatch database file. Opening it creates or upgrades the schema."""
+
+    def __init__(self, path: str | Path, *, readonly: bool = False):
+        self.path = Path(path)
+        if not readonly:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if readonly:
+                uri = f"file:{self.path}?mode=ro"
+                conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                                       isolation_level=None, check_same_thread=False)
+            else:
+                conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
+                                       isolation_level=None, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.conn = conn
+            self.db = sqlite_utils.Database(conn)
+            if not readonly:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                self._migrate()
+                if self.get_meta("rollups_dirty") == "1":
+                    self.rebuild_rollups()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a usable Chipwatch database ({exc})") from exc
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- transactions and meta ---------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT; rolled back on any exception. Nests as one."""
+        if self.conn.in_transaction:
+            yield self.conn
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def get_meta(self, key: str) -> str | None:
+        if not self.db["meta"].exists():
+            return None
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def _migrate(self) -> None:
+        with self.transaction():
+            self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            current = int(self.get_meta("schema_version") or 0)
+            if current > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path}: schema version {current} is newer than this Chipwatch "
+                    f"({SCHEMA_VERSION}); upgrade Chipwatch"
+                )
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[version - 1](self.db)
+                self._set_meta("schema_version", str(version))
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.get_meta("schema_version") or 0)
+
+    # -- feeds ---------------------------------------------------------------------------
+    def ensure_feed(self, url: str, title: str | None = None, *, demo: bool = False) -> int:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO feeds (url, title, added_at, is_demo) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (url) DO UPDATE SET title = coalesce(feeds.title, excluded.title)",
+                (url, title, utcnow(), int(demo)),
+            )
+            return self.conn.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()[0]
+
+    def feed(self, url: str) -> dict | None:
+        cur = self.conn.execute("SELECT * FROM feeds WHERE url = ?", (url,))
+        row = cur.fetchone()
+        return dict(zip([c[0] for c in cur.description], row, strict=True)) if row else None
+
+    def remove_feed(self, url: str) -> bool:
+        with self.transaction():
+            return self.conn.execute("DELETE FROM feeds WHERE url = ?", (url,)).rowcount > 0
+
+    def feeds(self) -> list[dict]:
+        """The health table: one row a feed with its headline count."""
+        cur = self.conn.execute(
+            """SELECT f.*, (SELECT count(*) FROM headlines h WHERE h.feed_id = f.id) AS headlines
+               FROM feeds f ORDER BY f.is_demo, lower(coalesce(f.title, f.url))"""
+        )
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def record_success(
+        self,
+        feed_id: int,
+        *,
+        status: str,
+        http_status: int | None = None,
+        title: str | None = None,
+        site_url: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        warning: str | None = None,
+        demo: bool | None = None,
+        now: str | None = None,
+    ) -> None:
+        """status is 'ok' or 'not_modified'. Call inside the feed's transaction."""
+        now = now or utcnow()
+        self.conn.execute(
+            """UPDATE feeds SET last_attempt_at = :now, last_ok_at = :now, last_status = :status,
+                 http_status = :http_status, title = coalesce(:title, title),
+                 site_url = coalesce(:site_url, site_url),
+                 etag = CASE WHEN :status = 'ok' THEN :etag ELSE coalesce(:etag, etag) END,
+                 last_modified = CASE WHEN :status = 'ok' THEN :last_modified
+                                      ELSE coalesce(:last_modified, last_modified) END,
+                 last_error = NULL, last_warning = :warning, consecutive_failures = 0,
+                 next_attempt_at = NULL, is_demo = coalesce(:demo, is_demo)
+               WHERE id = :id""",
+            {
+                "now": now, "status": status, "http_status": http_status, "title": title,
+                "site_url": site_url, "etag": etag, "last_modified": last_modified,
+                "warning": warning, "demo": None if demo is None else int(demo), "id": feed_id,
+            },
+        )
+
+    def record_failure(
+        self,
+        feed_id: int,
+        error: str,
+        *,
+        http_status: int | None = None,
+        backoff_base: float = 900,
+        backoff_cap: float = 86400,
+        now: datetime | None = None,
+    ) -> None:
+        """Record a failed attempt; the next attempt waits base * 2^(failures-1), capped."""
+        moment = now or datetime.now(UTC)
+        with self.transaction():
+            row = self.conn.execute(
+                "SELECT consecutive_failures FROM feeds WHERE id = ?", (feed_id,)
+            ).fetchone()
+            failures = (row[0] if row else 0) + 1
+            wait = min(backoff_cap, backoff_base * 2 ** min(failures - 1, 30))
+            self.conn.execute(
+                """UPDATE feeds SET last_attempt_at = ?, last_status = 'failed', http_status = ?,
+                     last_error = ?, consecutive_failures = ?, next_attempt_at = ? WHERE id = ?""",
+                (iso(moment), http_status, error, failures, iso(moment + timedelta(seconds=wait)),
+                 feed_id),
+            )
+
+    # -- headlines -----------------------------------------------------------------------
+    def add_headlines(
+        self,
+        feed_id: int | None,
+        items: Iterable[tuple[Headline, Tags]],
+        *,
+        tag_version: str,
+        fetched_at: str,
+        demo: bool = False,
+        rollups: bool = True,
+    ) -> WriteResult:
+        """Insert new headlines with their tags; known ids are counted as duplicates.
+
+        Call inside a transaction. With rollups=False the caller rebuilds them afterwards
+        (bulk loads), and the store marks them dirty so a crash cannot leave them stale.
+        """
+        new = dup = 0
+        days: set[str] = set()
+        conn = self.conn
+        if not rollups:
+            self._set_meta("rollups_dirty", "1")
+        for h, tags in items:
+            cur = conn.execute(
+                """INSERT OR IGNORE INTO headlines (id, feed_id, source, title, summary, url,
+                     published_at, published_estimated, fetched_at, is_demo)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (h.id, feed_id, h.source, h.title, h.summary, h.url, h.published_at,
+                 int(h.published_estimated), fetched_at, int(demo)),
+            )
+            if cur.rowcount == 0:
+                dup += 1
+                continue
+            new += 1
+            self._write_tags(h.id, h.published_at, tags, tag_version)
+            days.add(h.published_at[:10])
+        if rollups and days:
+            self._rebuild_rollup_days(days)
+        return WriteResult(new, dup)
+
+    def _write_tags(self, headline_id: str, published_at: str, tags: Tags, version: str) -> None:
+        conn = self.conn
+        carried = set(tags.themes)
+        conn.executemany(
+            "INSERT INTO headline_themes (headline_id, theme, score, carried, evidence, published_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (headline_id, theme, score, int(theme in carried),
+                 json.dumps([[e.term, e.where, e.weight] for e in tags.evidence.get(theme, ())]),
+                 published_at)
+                for theme, score in tags.scores.items()
+                if score > 0
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO headline_companies (headline_id, company, alias, published_at)"
+            " VALUES (?, ?, ?, ?)",
+            [(headline_id, m.name, m.alias, published_at) for m in tags.companies],
+        )
+        conn.execute(
+            "UPDATE headlines SET companies = ?, themes = ?, max_score = ?, tag_version = ?"
+            " WHERE id = ?",
+            (";".join(m.name for m in tags.companies), ";".join(tags.themes),
+             max(tags.scores.values(), default=0.0), version, headline_id),
+        )
+
+    def _rebuild_rollup_days(self, days: Iterable[str]) -> None:
+        payload = json.dumps(sorted(days))
+        self.conn.execute(
+            "DELETE FROM rollup_daily WHERE day IN (SELECT value FROM json_each(?))", (payload,)
+        )
+        self.conn.execute(_ROLLUP_SQL, {"days": payload})
+
+    def rebuild_rollups(self) -> None:
+        """Recompute every daily rollup (after bulk loads, retag and purge)."""
+        with self.transaction():
+            days = [r[0] for r in self.conn.execute(
+                "SELECT DISTINCT substr(published_at, 1, 10) FROM headlines")]
+            self.conn.execute("DELETE FROM rollup_daily")
+            if days:
+                self.conn.execute(_ROLLUP_SQL, {"days": json.dumps(days)})
+            self._set_meta("rollups_dirty", "0")
+
+    def headline_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM headlines").fetchone()[0]
+
+    def headline_ids(self) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT id FROM headlines")}
+
+    # -- retag and purge -------------------------------------------------------------------
+    def stale_count(self, version: str) -> int:
+        return self.conn.execute(
+            "SELECT count(*) FROM headlines WHERE tag_version IS NOT ?", (version,)
+        ).fetchone()[0]
+
+    def retag(
+        self,
+        tagger: Tagger,
+        version: str,
+        *,
+        batch: int = 5000,
+        progress: Callable[[int, int], None] | None = None,
+        everything: bool = False,
+    ) -> int:
+        """Re-score stored headlines whose tags came from another taxonomy version.
+
+        Works in batches, each its own transaction, so a kill loses at most one batch of
+        work and a re-run resumes where it stopped. Returns the number of rows re-tagged.
+        """
+        if everything:
+            with self.transaction():
+                self.conn.execute("UPDATE headlines SET tag_version = NULL")
+        total = self.stale_count(version)
+        done = 0
+        last_rowid = 0
+        while True:
+            rows = self.conn.execute(
+                "SELECT rowid, id, title, summary, published_at FROM headlines"
+                " WHERE rowid > ? AND tag_version IS NOT ? ORDER BY rowid LIMIT ?",
+                (last_rowid, version, batch),
+            ).fetchall()
+            if not rows:
+                break
+            with self.transaction():
+                self._set_meta("rollups_dirty", "1")
+                ids = json.dumps([r[1] for r in rows])
+                self.conn.execute(
+                    "DELETE FROM headline_themes WHERE headline_id IN (SELECT value FROM json_each(?))",
+                    (ids,),
+                )
+                self.conn.execute(
+                    "DELETE FROM headline_companies"
+                    " WHERE headline_id IN (SELECT value FROM json_each(?))",
+                    (ids,),
+                )
+                for _rowid, hid, title, summary, published_at in rows:
+                    self._write_tags(hid, published_at, tagger.tag(title, summary), version)
+            last_rowid = rows[-1][0]
+            done += len(rows)
+            if progress:
+                progress(done, total)
+        with self.transaction():
+            self._set_meta("taxonomy_version", version)
+        if done or self.get_meta("rollups_dirty") == "1":
+            self.rebuild_rollups()
+        return done
+
+    def purge_demo(self) -> int:
+        """Remove demo headlines, their tags and demo feeds. Returns headlines removed."""
+        with self.transaction():
+            sub = "SELECT id FROM headlines WHERE is_demo = 1"
+            self.conn.execute(f"DELETE FROM headline_themes WHERE headline_id IN ({sub})")
+            self.conn.execute(f"DELETE FROM headline_companies WHERE headline_id IN ({sub})")
+            removed = self.conn.execute("DELETE FROM headlines WHERE is_demo = 1").rowcount
+            self.conn.execute(
+                "DELETE FROM feeds WHERE is_demo = 1"
+                " AND NOT EXISTS (SELECT 1 FROM headlines h WHERE h.feed_id = feeds.id)"
+            )
+        self.rebuild_rollups()
+        return removed
+
+    def integrity_ok(self) -> bool:
+        return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def open_store(path: str | Path | None = None, *, readonly: bool = False) -> Store:
+    from dashboard.config import db_path
+
+    return Store(db_path(path), readonly=readonly)
