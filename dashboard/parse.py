@@ -1,0 +1,578 @@
+"""Feed bytes -> normalized Headline records. Never touches the network or the database.
+
+Decisions worth knowing:
+- feedparser gets a BytesIO, not the bytes: given a bytes object it first tries ``open()`` on it,
+  so a body that happens to be a file path would be read from disk.
+- Text marked as HTML (feedparser's ``*_detail.type`` or JSON ``content_html``) has its tags
+  stripped and <script>/<style> contents dropped; text marked plain keeps its characters, so an
+  Atom ``type="text"`` title "<b>bold</b>" stays literal. Nothing here is ever markup again:
+  the pages must escape it.
+- A second entity decode (for feeds that encode twice) never turns ``&lt;``/``&gt;`` into
+  angle brackets, so doubly encoded markup stays visible as text.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import html
+import io
+import json
+import os
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
+
+import feedparser
+from feedparser.datetimes import _parse_date as _feedparser_date
+
+from dashboard.config import DEFAULTS
+from dashboard.errors import ParseError
+from dashboard.models import Headline, ParsedFeed
+
+DEMO_GENERATOR = "Chipwatch synthetic demo"
+UNTITLED_MAX = 120  # characters of summary used as a title when an entry has none
+_EARLIEST = calendar.timegm((1990, 1, 1, 0, 0, 0))
+_FUTURE_SLACK = timedelta(days=2)
+_ENTITY_BUDGET = 4 * 1024 * 1024  # bytes that internal DTD entities may expand to
+
+_TRACKING = frozenset(
+    [
+        "fbclid",
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "ttclid",
+        "li_fat_id",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "ref_src",
+        "ref_url",
+        "cmpid",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "vero_conv",
+        "wickedid",
+        "rb_clickid",
+        "s_kwcid",
+        "ncid",
+        "sr_share",
+        "_ga",
+        "_gl",
+    ]
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+_DROP_BLOCK_RE = re.compile(
+    r"<(script|style|noscript|template|head)\b[^>]*>.*?(?:</\1\s*>|\Z)"
+    r"|<!--.*?(?:-->|\Z)|<!\[CDATA\[|\]\]>|<![^>]*>|<\?[^>]*>",
+    re.I | re.S,
+)
+_BLOCK_TAG_RE = re.compile(
+    r"</?(?:p|br|div|li|ul|ol|h[1-6]|tr|td|th|table|blockquote|section|article|header|footer"
+    r"|hr|img|figure|figcaption|pre|dd|dt|dl|iframe|video|audio)\b(?:\"[^\"]*\"|'[^']*'|[^'\">])*>",
+    re.I,
+)
+_TAG_RE = re.compile(r"</?[a-zA-Z](?:\"[^\"]*\"|'[^']*'|[^'\">])*>")
+_PARTIAL_TAG_RE = re.compile(r"<[^>]*\Z")
+_ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});")
+_CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127])
+_HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
+
+_ENTITY_DECL_RE = re.compile(rb"<!ENTITY\s+%?\s*([\w.-]+)\s+(?:\"([^\"]*)\"|'([^']*)')")
+_FIRST_ELEMENT_RE = re.compile(rb"<[A-Za-z]")
+_XML_ENCODING_RE = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']+)""")
+_HTML_SNIFF_RE = re.compile(rb"<!doctype\s+html|<html[\s>]", re.I)
+_ROOT_RE = re.compile(rb"<([A-Za-z][\w:.-]{0,40})")
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\x00\x00\x00<", b"<\x00", b"\x00<")
+
+
+# --- plain text ---------------------------------------------------------------------------
+
+
+def _second_decode(match: re.Match) -> str:
+    decoded = html.unescape(match.group(0))
+    return match.group(0) if decoded in ("<", ">") else decoded
+
+
+def plain_text(value: str | None, limit: int, *, is_html: bool = True) -> str:
+    """Markup-free, entity-decoded, whitespace-collapsed text of at most `limit` characters."""
+    if not value:
+        return ""
+    # A 500 KB article body becomes a 2,000-character summary: cut early, keep generous slack
+    # for markup so the visible text still fills the cap.
+    value = value[: limit * 20 + 1000]
+    if is_html and "<" in value:
+        value = _PARTIAL_TAG_RE.sub("", value)
+        value = _DROP_BLOCK_RE.sub(" ", value)
+        value = _BLOCK_TAG_RE.sub(" ", value)
+        value = _TAG_RE.sub("", value)
+    if "&" in value:
+        if is_html:
+            value = html.unescape(value)
+        if "&" in value and _ENTITY_RE.search(value):
+            value = _ENTITY_RE.sub(_second_decode, value)
+    text = " ".join(value.translate(_CONTROL).split())
+    return cap(text, limit)
+
+
+def cap(text: str, limit: int) -> str:
+    """Shorten to `limit` characters on a word boundary, ending with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 0)]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-–—") + "…"
+
+
+def _is_html(detail: Mapping | None) -> bool:
+    kind = (detail or {}).get("type") or "text/html"
+    return kind in _HTML_TYPES
+
+
+# --- URLs and keys ------------------------------------------------------------------------
+
+
+def canonical_url(url: str | None, base: str | None = None) -> str | None:
+    """Canonical http(s) URL, or None for anything that is not a safe web link."""
+    if not url or not isinstance(url, str):
+        return None
+    url = url.strip()
+    try:
+        if base:
+            url = urljoin(base, url)
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in _DEFAULT_PORTS or not parts.hostname:
+            return None
+        host = parts.hostname.lower().rstrip(".")
+        port = parts.port
+    except ValueError:  # malformed IPv6 literal or port
+        return None
+    if not host or any(c in host for c in " <>\"'\\"):
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    # Credentials in a link are dropped: they must never be stored or shown.
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    query = parts.query
+    if query:
+        query = "&".join(p for p in query.split("&") if p and not _is_tracking(p.split("=", 1)[0]))
+    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+
+
+def _is_tracking(name: str) -> bool:
+    name = unquote_plus(name).lower()
+    return name.startswith("utm_") or name in _TRACKING
+
+
+def _is_web_url(value: str) -> bool:
+    head = value[:8].lower()
+    return head.startswith(("http://", "https://"))
+
+
+def feed_identity(feed_url: str) -> str:
+    """The name a feed's own GUIDs live under: its canonical URL, or a file: URL."""
+    web = canonical_url(feed_url) if _is_web_url(feed_url) else None
+    if web:
+        return web
+    if feed_url.startswith("file:"):
+        return feed_url
+    return Path(os.path.abspath(feed_url)).as_uri()
+
+
+def dedup_key(
+    *,
+    feed_url: str,
+    guid: str | None = None,
+    url: str | None = None,
+    source: str = "",
+    title: str = "",
+    published_at: str = "",
+) -> str:
+    """Stable id: a URL GUID is global, another GUID is unique only within its feed.
+
+    Without a GUID the canonical URL decides; without either, source + title + date (pass
+    published_at="" when the date was only estimated, or every fetch would mint a new key).
+    """
+    guid = (guid or "").strip()
+    global_guid = canonical_url(guid) if guid and _is_web_url(guid) else None
+    if global_guid:
+        basis = "url\n" + global_guid
+    elif guid:
+        basis = f"guid\n{feed_identity(feed_url)}\n{guid}"
+    elif url and (canon := canonical_url(url)):
+        basis = "url\n" + canon
+    else:
+        basis = f"text\n{source}\n{title}\n{published_at}"
+    return hashlib.sha1(basis.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
+# --- dates --------------------------------------------------------------------------------
+
+
+def _iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _pick_date(candidates, fetched: datetime) -> tuple[str, bool]:
+    """First sane candidate (struct_time in UTC, or epoch seconds); else fetched_at, estimated."""
+    latest = calendar.timegm((fetched + _FUTURE_SLACK).utctimetuple())
+    for value in candidates:
+        if value is None:
+            continue
+        try:
+            epoch = value if isinstance(value, int) else calendar.timegm(value)
+        except (TypeError, ValueError, OverflowError):
+            continue
+        if _EARLIEST <= epoch <= latest:
+            return _iso(epoch), False
+    return fetched.strftime("%Y-%m-%dT%H:%M:%SZ"), True
+
+
+def _parse_text_date(value) -> int | None:
+    """JSON Feed dates are RFC 3339; anything else gets feedparser's lenient date parsers."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return calendar.timegm(parsed.utctimetuple())
+    except (ValueError, OverflowError):
+        pass
+    try:
+        struct = _feedparser_date(value)
+        return calendar.timegm(struct) if struct else None
+    except Exception:  # feedparser's date handlers are heuristics; any failure means no date
+        return None
+
+
+def _as_utc(fetched_at: datetime | None) -> datetime:
+    if fetched_at is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    if fetched_at.tzinfo is None:
+        return fetched_at.replace(tzinfo=UTC)
+    return fetched_at.astimezone(UTC)
+
+
+# --- sniffing -----------------------------------------------------------------------------
+
+
+def _screen_entities(body: bytes) -> None:
+    """Refuse documents whose internal DTD entities would expand far beyond the body.
+
+    feedparser keeps simple entity declarations and, when expat refuses an entity bomb, its
+    lenient fallback parser expands them without any limit ("quadratic blowup").
+    """
+    if b"<!" not in body[:65536] and not body.startswith(_WIDE_BOMS):
+        return
+    text = body
+    if body.startswith(_WIDE_BOMS):  # UTF-16/32: scan the same characters as UTF-8
+        for codec in ("utf-32", "utf-16", "utf-16-le", "utf-16-be"):
+            try:
+                text = body.decode(codec).encode("utf-8")
+                break
+            except UnicodeDecodeError:
+                continue
+    first = _FIRST_ELEMENT_RE.search(text)
+    head = text[: first.start()] if first else text
+    if b"<!ENTITY" not in head:
+        return
+    total = 0
+    for name, dq, sq in _ENTITY_DECL_RE.findall(head):
+        size = len(dq or sq or b"")
+        if size:
+            total += size * text.count(b"&" + name + b";")
+    if total > max(_ENTITY_BUDGET, 2 * len(body)):
+        raise ParseError(f"refused: XML entities would expand to {total:,} bytes (entity bomb)")
+
+
+def _repair_utf8(body: bytes, content_type: str) -> tuple[bytes, str | None]:
+    """A few bad bytes in an otherwise UTF-8 document are replaced instead of letting
+    feedparser re-read the whole document as windows-1252 (which garbles every accent)."""
+    try:
+        body.decode("utf-8")
+        return body, None
+    except UnicodeDecodeError:
+        pass
+    if body.startswith(_WIDE_BOMS):
+        return body, None
+    charset = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", content_type, re.I)
+    declared = _XML_ENCODING_RE.match(body[:512])
+    for found in (charset and charset.group(1).encode(), declared and declared.group(1)):
+        if found and found.lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+            return body, None
+    text = body.decode("utf-8", "replace")
+    bad = text.count("\ufffd") - body.count("\xef\xbf\xbd".encode("latin-1"))
+    wide = sum(1 for ch in text if ord(ch) > 127 and ch != "\ufffd")
+    if bad <= 0 or wide <= bad:  # mostly not UTF-8 (Latin-1 without a declaration, say)
+        return body, None
+    return text.encode("utf-8"), f"invalid UTF-8: {bad} bad byte sequence(s) replaced"
+
+
+def _no_feed_reason(body: bytes, bozo_exc) -> str:
+    sample = body[:2048]
+    if _HTML_SNIFF_RE.search(sample):
+        return "no feed found: looks like an HTML page"
+    if not sample.startswith(_WIDE_BOMS):
+        controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+        if controls > len(sample) // 20:
+            return "no feed found: binary data, not a text document"
+    if bozo_exc is not None:
+        return "no feed found: " + _bozo_reason(bozo_exc)
+    root = _ROOT_RE.search(_strip_prolog(sample))
+    name = root.group(1).decode("ascii", "replace") if root else "?"
+    return f"no feed found: unknown XML document (root <{name}>), no RSS, Atom or CDF entries"
+
+
+def _strip_prolog(sample: bytes) -> bytes:
+    """The sample without its XML declaration, comments and DOCTYPE."""
+    return re.sub(rb"<\?.*?\?>|<!--.*?-->|<![^>]*>", b"", sample, flags=re.S)
+
+
+def _bozo_reason(exc) -> str:
+    name = type(exc).__name__
+    message = " ".join(str(getattr(exc, "getMessage", lambda: exc)()).split())
+    if name == "SAXParseException":
+        return f"not well-formed XML (line {exc.getLineNumber()}): {message}"
+    if name == "CharacterEncodingOverride":
+        found = re.match(r"document declared as (\S+), but parsed as (\S+)", message)
+        if found:
+            return f"encoding override: declared {found.group(1)}, read as {found.group(2)}"
+    if name == "CharacterEncodingUnknown":
+        return "encoding unknown: " + message
+    return f"{name}: {message}"[:300]
+
+
+# --- parse --------------------------------------------------------------------------------
+
+
+def parse(
+    body: bytes,
+    *,
+    feed_url: str,
+    headers: Mapping[str, str] | None = None,
+    fetched_at: datetime | None = None,
+    settings: Mapping | None = None,
+) -> ParsedFeed:
+    """One feed document -> ParsedFeed. Raises ParseError, and only ParseError."""
+    try:
+        return _parse(body, feed_url, headers, fetched_at, settings)
+    except ParseError:
+        raise
+    except Exception as exc:  # a surprise in one document must not stop an ingest run
+        raise ParseError(f"could not parse: {type(exc).__name__}: {exc}"[:300]) from exc
+
+
+def _parse(body, feed_url, headers, fetched_at, settings) -> ParsedFeed:
+    if not isinstance(body, bytes | bytearray | memoryview):
+        raise ParseError(f"could not parse: expected bytes, got {type(body).__name__}")
+    body = bytes(body)
+    opts = {**DEFAULTS, **(settings or {})}
+    ctx = _Context(feed_url, _as_utc(fetched_at), int(opts["title_max"]), int(opts["summary_max"]))
+    stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not stripped:
+        raise ParseError("no feed found: empty document")
+    if stripped[:1] in (b"{", b"["):
+        return _parse_json(stripped, ctx)
+    lowered = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
+    return _parse_xml(body, lowered, ctx)
+
+
+class _Context:
+    """What every entry of one document shares."""
+
+    __slots__ = ("base", "fetched", "feed_url", "seen", "source", "summary_max", "title_max")
+
+    def __init__(self, feed_url: str, fetched: datetime, title_max: int, summary_max: int):
+        self.feed_url = feed_url
+        self.fetched = fetched
+        self.title_max = title_max
+        self.summary_max = summary_max
+        self.base = feed_url if _is_web_url(feed_url) else None
+        self.source = ""
+        self.seen: set[str] = set()
+
+    def start(self, title: str, link: str | None, content_location: str | None = None) -> None:
+        """Feed-level facts: relative links resolve against the document's URL, else the
+        feed's own web link (a feed read from a file has no URL of its own)."""
+        self.base = canonical_url(content_location, self.base) or self.base or link
+        self.source = title or _domain(link) or _domain(self.feed_url) or _file_name(self.feed_url)
+
+    def headline(self, parsed: ParsedFeed, *, title, summary, link, guid, dates) -> None:
+        """Add one entry to `parsed`, or count it as skipped."""
+        if not title:
+            title = cap(summary, UNTITLED_MAX)
+        if not title:
+            parsed.skipped += 1
+            return
+        url = canonical_url(link, self.base)
+        published_at, estimated = _pick_date(dates, self.fetched)
+        if isinstance(guid, int | float) and not isinstance(guid, bool):
+            guid = str(guid)
+        key = dedup_key(
+            feed_url=self.feed_url,
+            guid=guid if isinstance(guid, str) else None,
+            url=url,
+            source=self.source,
+            title=title,
+            published_at="" if estimated else published_at,
+        )
+        if key in self.seen:
+            parsed.skipped += 1
+            return
+        self.seen.add(key)
+        parsed.headlines.append(
+            Headline(
+                id=key,
+                source=self.source,
+                title=title,
+                summary=summary,
+                url=url,
+                published_at=published_at,
+                published_estimated=estimated,
+            )
+        )
+
+
+def _domain(url: str | None) -> str:
+    canon = canonical_url(url) if url else None
+    if not canon:
+        return ""
+    host = urlsplit(canon).hostname or ""
+    return host.removeprefix("www.")
+
+
+def _file_name(feed_url: str) -> str:
+    return Path(feed_url.removeprefix("file://")).name or feed_url
+
+
+def _parse_xml(body: bytes, headers: dict[str, str], ctx: _Context) -> ParsedFeed:
+    _screen_entities(body)
+    # A blank line before "<?xml" makes expat refuse the whole document (feedparser then
+    # falls back to its lenient parser and flags it): drop leading ASCII whitespace.
+    if body[:1] in b" \t\r\n" and body.lstrip(b" \t\r\n").startswith(b"<"):
+        body = body.lstrip(b" \t\r\n")
+    content_type = headers.get("content-type", "")
+    body, repair_note = _repair_utf8(body, content_type)
+    # Without a Content-Type, any other header makes feedparser assume ISO-8859-1 (RFC 3023):
+    # pass headers only when the server named a type.
+    response_headers = {}
+    if content_type:
+        response_headers["content-type"] = content_type
+        location = canonical_url(headers.get("content-location"), ctx.base) or ctx.base
+        if location:
+            response_headers["content-location"] = location
+    result = feedparser.parse(
+        io.BytesIO(body),
+        response_headers=response_headers,
+        sanitize_html=False,  # tags are stripped here; feedparser's sanitizer costs time
+        resolve_relative_uris=False,  # only rewrites links inside HTML bodies we discard
+    )
+    feed = result.get("feed") or {}
+    entries = result.get("entries") or []
+    bozo_exc = result.get("bozo_exception") if result.get("bozo") else None
+    if not result.get("version") and not entries and not feed.get("title"):
+        raise ParseError(_no_feed_reason(body, bozo_exc))
+
+    title = plain_text(feed.get("title"), ctx.title_max, is_html=_is_html(feed.get("title_detail")))
+    link = canonical_url(feed.get("link"), ctx.base)
+    ctx.start(title, link)
+    parsed = ParsedFeed(
+        title=title or None,
+        link=link,
+        demo=(feed.get("generator") or "").strip() == DEMO_GENERATOR,
+    )
+    for entry in entries:
+        summary_value, summary_detail = entry.get("summary"), entry.get("summary_detail")
+        if not summary_value and entry.get("content"):
+            summary_value, summary_detail = entry["content"][0].get("value"), entry["content"][0]
+        ctx.headline(
+            parsed,
+            title=plain_text(
+                entry.get("title"), ctx.title_max, is_html=_is_html(entry.get("title_detail"))
+            ),
+            summary=plain_text(summary_value, ctx.summary_max, is_html=_is_html(summary_detail)),
+            link=entry.get("link") or _alternate(entry),
+            guid=entry.get("id"),
+            dates=(entry.get("published_parsed"), entry.get("updated_parsed")),
+        )
+    notes = [repair_note] if repair_note else []
+    if bozo_exc is not None and type(bozo_exc).__name__ != "NonXMLContentType":
+        notes.append(f"{_bozo_reason(bozo_exc)}; {len(parsed.headlines)} entries kept")
+    parsed.warning = "; ".join(notes) or None
+    return parsed
+
+
+def _alternate(entry) -> str | None:
+    for link in entry.get("links") or ():
+        if link.get("rel", "alternate") == "alternate" and link.get("href"):
+            return link["href"]
+    return None
+
+
+def _parse_json(body: bytes, ctx: _Context) -> ParsedFeed:
+    note = None
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = body.decode("utf-8", "replace")
+        note = "invalid UTF-8 in JSON Feed: bad bytes replaced"
+    try:
+        doc = json.loads(text, strict=False)  # raw control characters in strings are common
+    except (ValueError, RecursionError) as exc:
+        raise ParseError(f"invalid JSON: {exc}"[:300]) from exc
+    version = doc.get("version") if isinstance(doc, dict) else None
+    items = doc.get("items") if isinstance(doc, dict) else None
+    is_jsonfeed = isinstance(version, str) and version.startswith("https://jsonfeed.org/version/")
+    if not isinstance(items, list) or not (is_jsonfeed or "title" in doc):
+        raise ParseError("no feed found: JSON document is not a JSON Feed")
+
+    title = plain_text(_str(doc.get("title")), ctx.title_max, is_html=False)
+    link = canonical_url(_str(doc.get("home_page_url")), ctx.base)
+    ctx.start(title, link)
+    parsed = ParsedFeed(
+        title=title or None,
+        link=link,
+        demo=_str(doc.get("generator")).strip() == DEMO_GENERATOR,
+        warning=note,
+    )
+    for item in items:
+        if not isinstance(item, dict):
+            parsed.skipped += 1
+            continue
+        summary = plain_text(_str(item.get("summary")), ctx.summary_max, is_html=False)
+        if not summary:
+            summary = plain_text(_str(item.get("content_text")), ctx.summary_max, is_html=False)
+        if not summary:
+            summary = plain_text(_str(item.get("content_html")), ctx.summary_max, is_html=True)
+        ctx.headline(
+            parsed,
+            title=plain_text(_str(item.get("title")), ctx.title_max, is_html=False),
+            summary=summary,
+            link=_str(item.get("url")) or _str(item.get("external_url")) or None,
+            guid=item.get("id"),
+            dates=(
+                _parse_text_date(item.get("date_published")),
+                _parse_text_date(item.get("date_modified")),
+            ),
+        )
+    return parsed
+
+
+def _str(value) -> str:
+    return value if isinstance(value, str) else ""
