@@ -1,0 +1,133 @@
+"""The store against real SQLite files: schema, idempotent migration, writes, retag, purge."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+
+from dashboard.errors import StoreError
+from dashboard.models import Headline
+from dashboard.store import SCHEMA_VERSION, Store
+from dashboard.tagging import Tagger
+from dashboard.taxonomy import load_taxonomy
+
+
+def make(i: int, title: str, day: str = "2026-10-01") -> Headline:
+    return Headline(id=f"h{i}", source="Test Wire", title=title, summary="",
+                    url=f"https://example.com/{i}", published_at=f"{day}T12:00:00Z")
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    taxonomy = load_taxonomy()
+    return Tagger(taxonomy), taxonomy.version
+
+
+def test_schema_created_wal_and_rerun_is_harmless(tmp_path):
+    path = tmp_path / "c.db"
+    Store(path).close()
+    with Store(path) as store:  # second open: migrations do not run twice
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        names = set(store.db.table_names())
+    assert {"feeds", "headlines", "headline_themes", "headline_companies", "meta",
+            "rollup_daily", "headlines_fts"} <= names
+    # Datasette and any other SQLite client see plain tables with an FTS5 index.
+    conn = sqlite3.connect(path)
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'headlines_fts'").fetchone()[0]
+    assert "fts5" in sql.lower() and "content=[headlines]" in sql.replace('"', "").replace("'", "")
+
+
+def test_newer_schema_is_refused_and_garbage_file_gets_clear_error(tmp_path):
+    path = tmp_path / "c.db"
+    with Store(path) as store, store.transaction():
+        store.conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="newer"):
+        Store(path)
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="not a usable Chipwatch database"):
+        Store(junk)
+
+
+def test_add_headlines_dedups_and_writes_tags_and_rollups(tmp_path, tagger):
+    tag, version = tagger
+    with Store(tmp_path / "c.db") as store:
+        feed = store.ensure_feed("https://example.com/feed")
+        items = [make(1, "US tightens export controls on Nvidia AI chips to China"),
+                 make(2, "TSMC expands CoWoS packaging capacity", "2026-10-02")]
+        with store.transaction():
+            first = store.add_headlines(feed, [(h, tag.tag(h.title)) for h in items],
+                                        tag_version=version, fetched_at="2026-10-03T00:00:00Z")
+        with store.transaction():
+            again = store.add_headlines(feed, [(h, tag.tag(h.title)) for h in items],
+                                        tag_version=version, fetched_at="2026-10-03T00:00:00Z")
+        assert (first.new, first.duplicates) == (2, 0)
+        assert (again.new, again.duplicates) == (0, 2)
+        row = store.conn.execute("SELECT companies, themes FROM headlines WHERE id='h1'").fetchone()
+        assert row[0] == "Nvidia" and "geopolitics" in row[1].split(";")
+        rollup = dict(store.conn.execute(
+            "SELECT company || '/' || theme, n FROM rollup_daily WHERE day = '2026-10-01'"))
+        assert rollup["/"] == 1 and rollup["Nvidia/"] == 1 and rollup["Nvidia/geopolitics"] == 1
+        # Full-text index follows inserts.
+        hits = store.conn.execute(
+            "SELECT count(*) FROM headlines_fts WHERE headlines_fts MATCH 'cowos'").fetchone()[0]
+        assert hits == 1
+
+
+def test_a_failed_transaction_leaves_nothing_behind(tmp_path, tagger):
+    tag, version = tagger
+    with Store(tmp_path / "c.db") as store:
+        feed = store.ensure_feed("https://example.com/feed")
+
+        def items():
+            yield make(1, "Huawei unveils Ascend chip"), tag.tag("Huawei unveils Ascend chip")
+            raise RuntimeError("killed mid-feed")
+
+        with pytest.raises(RuntimeError), store.transaction():
+            store.add_headlines(feed, items(), tag_version=version, fetched_at="x")
+        assert store.headline_count() == 0
+        assert store.conn.execute("SELECT count(*) FROM headline_companies").fetchone()[0] == 0
+
+
+def test_failure_backoff_grows_and_is_capped_then_success_resets(tmp_path):
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    with Store(tmp_path / "c.db") as store:
+        feed = store.ensure_feed("https://example.com/feed")
+        waits = []
+        for _ in range(12):
+            store.record_failure(feed, "HTTP 500", backoff_base=900, backoff_cap=86400, now=now)
+            row = store.feed("https://example.com/feed")
+            waits.append((datetime.fromisoformat(row["next_attempt_at"]) - now).total_seconds())
+        assert waits[:3] == [900, 1800, 3600]
+        assert max(waits) == 86400 and waits[-1] == 86400
+        assert row["consecutive_failures"] == 12 and row["last_error"] == "HTTP 500"
+        with store.transaction():
+            store.record_success(feed, status="ok", http_status=200, etag='"v1"')
+        row = store.feed("https://example.com/feed")
+        assert row["consecutive_failures"] == 0 and row["next_attempt_at"] is None
+        assert row["last_error"] is None and row["etag"] == '"v1"'
+
+
+def test_retag_follows_a_taxonomy_change_and_purge_removes_demo(tmp_path, tagger):
+    tag, version = tagger
+    with Store(tmp_path / "c.db") as store:
+        feed = store.ensure_feed("https://example.com/feed")
+        with store.transaction():
+            store.add_headlines(feed, [(make(1, "Nvidia earnings beat"), tag.tag("x"))],
+                                tag_version="old", fetched_at="x", demo=True)
+            store.add_headlines(feed, [(make(2, "Intel posts results"), tag.tag("y"))],
+                                tag_version="old", fetched_at="x")
+        assert store.stale_count(version) == 2
+        assert store.retag(tag, version, batch=1) == 2
+        assert store.stale_count(version) == 0
+        assert store.conn.execute(
+            "SELECT companies FROM headlines WHERE id='h1'").fetchone()[0] == "Nvidia"
+        assert store.get_meta("rollups_dirty") == "0"
+        assert store.purge_demo() == 1
+        assert store.headline_ids() == {"h2"}
+        assert store.conn.execute(
+            "SELECT count(*) FROM headline_companies WHERE headline_id='h1'").fetchone()[0] == 0
+        assert store.integrity_ok()
