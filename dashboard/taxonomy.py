@@ -1,0 +1,288 @@
+"""Load and validate the analyst's taxonomy file (themes, weighted terms, the company watchlist).
+
+The file is data, not code: any number of themes may be declared and every part of Chipwatch
+follows it. Validation is strict so that a typo in a hand-edited file fails loudly, with a
+message naming the file, the key and the problem, instead of silently tagging nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dashboard import config
+from dashboard.errors import TaxonomyError
+
+DEFAULT_THRESHOLD = 0.5
+DEFAULT_SUMMARY_FACTOR = 0.6
+
+# One tokenizer for terms, aliases and text alike, so a phrase written "export-control" in the
+# file matches "export control" and "export controls" in a headline. Dotted acronyms (U.S.)
+# are kept whole so they can lose their dots instead of splitting into "u" and "s".
+TOKEN_RE = re.compile(r"(?:[A-Za-z]\.){2,}|\w+(?:['’]\w+)*")
+GAP = "..."  # inside a term: up to a few other words may stand here
+_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str  # a word or a phrase, as the analyst wrote it
+    weight: float  # in (0, 1]
+
+
+@dataclass(frozen=True)
+class Theme:
+    id: str
+    label: str
+    description: str
+    threshold: float
+    terms: tuple[Term, ...]
+    exclude: tuple[str, ...]  # phrases whose words never count as evidence for this theme
+    case_sensitive: tuple[str, ...] = ()  # terms matched only with this capitalisation
+
+
+@dataclass(frozen=True)
+class Company:
+    name: str
+    aliases: tuple[str, ...]  # the name itself comes first
+    tickers: tuple[str, ...]  # always matched exactly as written
+    case_sensitive: tuple[str, ...]  # aliases matched only with this exact capitalisation
+    needs_context: tuple[str, ...] = ()  # aliases that count only with context (see tagging)
+    context: tuple[str, ...] = ()  # words that supply that context
+    context_themes: tuple[str, ...] = ()  # themes whose evidence supplies it; () = all themes
+    not_before: tuple[str, ...] = ()  # words that veto an alias when they follow it
+    not_after: tuple[
+        str, ...
+    ] = ()  # words that veto an alias when they precede it ("#" = a number)
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    themes: tuple[Theme, ...]
+    companies: tuple[Company, ...]
+    version: str  # short sha256 of the file bytes: stored with tags so stale tags can be spotted
+    summary_factor: float = DEFAULT_SUMMARY_FACTOR
+    path: str = ""
+
+    @property
+    def theme_ids(self) -> tuple[str, ...]:
+        return tuple(t.id for t in self.themes)
+
+    @property
+    def company_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.companies)
+
+    def theme(self, theme_id: str) -> Theme:
+        for t in self.themes:
+            if t.id == theme_id:
+                return t
+        raise KeyError(theme_id)
+
+
+def tokens(text: str) -> list[str]:
+    """Surface tokens of a text, in order (punctuation and hyphens dropped)."""
+    return TOKEN_RE.findall(text)
+
+
+def fold(token: str) -> str:
+    """Lower-case, without a possessive and without the dots of an acronym."""
+    low = token.lower()
+    if low.endswith(("'s", "’s")):
+        low = low[:-2]
+    if "." in low:
+        low = low.replace(".", "")
+    return low
+
+
+_THEME_FIELDS = {"label", "description", "threshold", "terms", "exclude", "case_sensitive"}
+_COMPANY_FIELDS = {
+    "aliases",
+    "tickers",
+    "case_sensitive",
+    "needs_context",
+    "context",
+    "context_themes",
+    "not_before",
+    "not_after",
+}
+_TOP_FIELDS = {"scoring", "themes", "companies"}
+_SCORING_FIELDS = {"summary_factor", "default_threshold"}
+
+
+class _Checker:
+    """Builds error messages that name the file and the dotted key."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, key: str, problem: str) -> TaxonomyError:
+        where = f"{self.path}: {key}: " if key else f"{self.path}: "
+        return TaxonomyError(where + problem)
+
+    def table(self, value: Any, key: str, allowed: set[str]) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(key, f"expected a table, got {type(value).__name__}")
+        unknown = sorted(set(value) - allowed)
+        if unknown:
+            raise self.fail(
+                f"{key}.{unknown[0]}" if key else unknown[0],
+                f"unknown field (allowed: {', '.join(sorted(allowed))})",
+            )
+        return value
+
+    def number(self, value: Any, key: str, low: float, high: float, low_open=True) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(key, f"expected a number, got {value!r}")
+        v = float(value)
+        too_low = v <= low if low_open else v < low
+        if math.isnan(v) or too_low or v > high:
+            bracket = "(" if low_open else "["
+            raise self.fail(key, f"{v:g} out of range {bracket}{low:g}, {high:g}]")
+        return v
+
+    def text(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, f"expected a non-empty string, got {value!r}")
+        return value.strip()
+
+    def strings(self, value: Any, key: str) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            raise self.fail(key, f"expected a list of strings, got {type(value).__name__}")
+        out = []
+        for i, item in enumerate(value):
+            s = self.text(item, f"{key}[{i}]")
+            if not tokens(s) and s != "#":
+                raise self.fail(f"{key}[{i}]", f"empty term {item!r} (no letters or digits)")
+            out.append(s)
+        return tuple(out)
+
+
+def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
+    """Read and validate a taxonomy file; None means the configured one."""
+    p = Path(path) if path is not None else config.taxonomy_path()
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise TaxonomyError(f"{p}: cannot read taxonomy file ({exc.strerror or exc})") from exc
+    try:
+        doc = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise TaxonomyError(f"{p}: bad TOML: {exc}") from exc
+    version = hashlib.sha256(raw).hexdigest()[:12]
+    return parse_taxonomy(doc, p, version)
+
+
+def parse_taxonomy(doc: dict, path: Path, version: str) -> Taxonomy:
+    c = _Checker(path)
+    c.table(doc, "", _TOP_FIELDS)
+    scoring = c.table(doc.get("scoring", {}), "scoring", _SCORING_FIELDS)
+    factor = DEFAULT_SUMMARY_FACTOR
+    if "summary_factor" in scoring:
+        factor = c.number(scoring["summary_factor"], "scoring.summary_factor", 0, 1)
+    default_threshold = DEFAULT_THRESHOLD
+    if "default_threshold" in scoring:
+        default_threshold = c.number(
+            scoring["default_threshold"], "scoring.default_threshold", 0, 1
+        )
+
+    themes_doc = doc.get("themes")
+    if not isinstance(themes_doc, dict) or not themes_doc:
+        raise c.fail("themes", "at least one [themes.<id>] table is required")
+    themes = tuple(_theme(c, tid, body, default_threshold) for tid, body in themes_doc.items())
+    theme_ids = {t.id for t in themes}
+
+    companies_doc = doc.get("companies", {})
+    if not isinstance(companies_doc, dict):
+        raise c.fail("companies", "expected [companies.<name>] tables")
+    companies = tuple(_company(c, name, body, theme_ids) for name, body in companies_doc.items())
+
+    owner: dict[str, str] = {}  # folded alias or ticker -> the company that declared it
+    for co in companies:
+        for kind, values in (("aliases", co.aliases), ("tickers", co.tickers)):
+            for value in values:
+                folded = " ".join(fold(t) for t in tokens(value))
+                if owner.setdefault(folded, co.name) != co.name:
+                    raise c.fail(
+                        f"companies.{co.name}.{kind}",
+                        f"duplicate alias {value!r} (already an alias of {owner[folded]})",
+                    )
+    return Taxonomy(themes, companies, version, factor, str(path))
+
+
+def _theme(c: _Checker, tid: str, body: Any, default_threshold: float) -> Theme:
+    key = f"themes.{tid}"
+    if not _ID_RE.match(tid):
+        raise c.fail(key, "theme id must be lower_snake_case (it becomes a column name)")
+    body = c.table(body, key, _THEME_FIELDS)
+    for required in ("label", "terms"):
+        if required not in body:
+            raise c.fail(f"{key}.{required}", "missing")
+    label = c.text(body["label"], f"{key}.label")
+    description = c.text(body.get("description", label), f"{key}.description")
+    threshold = default_threshold
+    if "threshold" in body:
+        threshold = c.number(body["threshold"], f"{key}.threshold", 0, 1)
+    terms_doc = body["terms"]
+    if not isinstance(terms_doc, dict) or not terms_doc:
+        raise c.fail(f"{key}.terms", 'expected a table of "term" = weight with at least one term')
+    terms = []
+    seen: dict[str, str] = {}
+    for text, weight in terms_doc.items():
+        tkey = f"{key}.terms.{text!r}"
+        if not all(tokens(part) for part in text.split(GAP)):
+            raise c.fail(tkey, "empty term (no letters or digits, or an empty part around '...')")
+        w = c.number(weight, tkey, 0, 1)
+        folded = " ... ".join(" ".join(fold(t) for t in tokens(p)) for p in text.split(GAP))
+        if folded in seen:
+            raise c.fail(tkey, f"duplicate term (same words as {seen[folded]!r})")
+        seen[folded] = text
+        terms.append(Term(text.strip(), w))
+    exclude = c.strings(body.get("exclude", []), f"{key}.exclude")
+    exact = c.strings(body.get("case_sensitive", []), f"{key}.case_sensitive")
+    for term in exact:
+        if term not in terms_doc:
+            raise c.fail(f"{key}.case_sensitive", f"{term!r} is not one of the terms")
+        if GAP in term:
+            raise c.fail(f"{key}.case_sensitive", f"{term!r}: '...' terms cannot be case-sensitive")
+    return Theme(tid, label, description, threshold, tuple(terms), exclude, exact)
+
+
+def _company(c: _Checker, name: str, body: Any, theme_ids: set[str]) -> Company:
+    key = f"companies.{name}"
+    if not name.strip() or not tokens(name):
+        raise c.fail(key, "empty company name")
+    body = c.table(body, key, _COMPANY_FIELDS)
+    fields = {f: c.strings(body.get(f, []), f"{key}.{f}") for f in _COMPANY_FIELDS}
+    aliases = list(fields["aliases"])
+    if name not in aliases:
+        aliases.insert(0, name)
+    folded_seen: dict[str, str] = {}
+    for alias in aliases:
+        # Case-sensitive spellings of one word ("Arm", "ARM") are deliberate variants.
+        folded = alias if alias in fields["case_sensitive"] else alias.lower()
+        if folded in folded_seen:
+            raise c.fail(f"{key}.aliases", f"duplicate alias {alias!r}")
+        folded_seen[folded] = alias
+    for f in ("case_sensitive", "needs_context"):
+        for alias in fields[f]:
+            if alias not in aliases:
+                raise c.fail(f"{key}.{f}", f"{alias!r} is not one of the aliases")
+    for tid in fields["context_themes"]:
+        if tid not in theme_ids:
+            raise c.fail(f"{key}.context_themes", f"unknown theme {tid!r}")
+    return Company(
+        name=name,
+        aliases=tuple(aliases),
+        tickers=fields["tickers"],
+        case_sensitive=fields["case_sensitive"],
+        needs_context=fields["needs_context"],
+        context=fields["context"],
+        context_themes=fields["context_themes"],
+        not_before=fields["not_before"],
+        not_after=fields["not_after"],
+    )
