@@ -1,0 +1,245 @@
+"""Tag a CSV of headlines, and measure the tagger against a hand-labelled CSV.
+
+Both speak the same columns: `title`, optional `summary`, `companies` (canonical names joined
+by ";") and one 0/1 column per theme id. A labelled file is therefore also what `tag_csv`
+writes, which lets an analyst tag a sample, correct it by hand and keep it as labels.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dashboard.errors import ChipwatchError
+from dashboard.tagging import Tagger, Tags
+
+
+class LabelsError(ChipwatchError):
+    """A CSV given to tag or evaluate cannot be used (missing column, bad 0/1 value)."""
+
+
+def _read(path: str | Path) -> tuple[list[str], list[dict[str, str]]]:
+    p = Path(path)
+    try:
+        with p.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            rows = list(reader)
+            columns = list(reader.fieldnames or [])
+    except OSError as exc:
+        raise LabelsError(f"{p}: cannot read ({exc.strerror or exc})") from exc
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise LabelsError(f"{p}: not a readable UTF-8 CSV ({exc})") from exc
+    if "title" not in columns:
+        found = ", ".join(columns) if columns else "none"
+        raise LabelsError(f"{p}: no 'title' column (columns found: {found})")
+    return columns, rows
+
+
+def evidence_text(tags: Tags) -> str:
+    """One readable cell: 'geopolitics: export control (title); ...'."""
+    parts = []
+    for theme, evs in tags.evidence.items():
+        terms = ", ".join(f"{e.term} ({e.where})" for e in evs)
+        parts.append(f"{theme}: {terms}")
+    return "; ".join(parts)
+
+
+def tag_csv(in_path: str | Path, out_path: str | Path, tagger: Tagger) -> int:
+    """Write `in_path` with tag columns added; returns the number of rows written.
+
+    Input columns are kept in order; any input column that has the name of an output column
+    (`companies`, `<theme>`, `<theme>_score`, `evidence`) is replaced, so a tagged file can
+    be tagged again after a taxonomy change.
+    """
+    columns, rows = _read(in_path)
+    ids = tagger.taxonomy.theme_ids
+    added = ["companies"]
+    for tid in ids:
+        added += [f"{tid}_score", tid]
+    added.append("evidence")
+    kept = [c for c in columns if c not in added]
+    out = Path(out_path)
+    try:
+        with out.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(kept + added)
+            for row in rows:
+                tags = tagger.tag(row.get("title") or "", row.get("summary") or "")
+                cells = [row.get(c) or "" for c in kept]
+                cells.append(";".join(m.name for m in tags.companies))
+                for tid in ids:
+                    cells += [f"{tags.scores[tid]:.3f}", "1" if tid in tags.themes else "0"]
+                cells.append(evidence_text(tags))
+                writer.writerow(cells)
+    except OSError as exc:
+        raise LabelsError(f"{out}: cannot write ({exc.strerror or exc})") from exc
+    return len(rows)
+
+
+@dataclass
+class Metric:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def support(self) -> int:
+        return self.tp + self.fn
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def add(self, expected: bool, got: bool) -> None:
+        self.tp += expected and got
+        self.fp += got and not expected
+        self.fn += expected and not got
+
+    def to_dict(self) -> dict:
+        return {
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+            "support": self.support,
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+        }
+
+
+@dataclass
+class Miss:
+    row: int  # 1-based data row (the header is row 0)
+    title: str
+    expected_themes: tuple[str, ...]
+    got_themes: tuple[str, ...]
+    expected_companies: tuple[str, ...]
+    got_companies: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
+
+
+@dataclass
+class EvalReport:
+    path: str
+    rows: int
+    taxonomy_version: str
+    themes: dict[str, Metric]
+    companies: dict[str, Metric]
+    company_micro: Metric
+    misses: list[Miss] = field(default_factory=list)
+    unlabelled_themes: tuple[str, ...] = ()  # taxonomy themes the file has no column for
+
+    @property
+    def macro_theme_f1(self) -> float:
+        if not self.themes:
+            return 0.0
+        return sum(m.f1 for m in self.themes.values()) / len(self.themes)
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "rows": self.rows,
+            "taxonomy_version": self.taxonomy_version,
+            "macro_theme_f1": round(self.macro_theme_f1, 4),
+            "themes": {k: m.to_dict() for k, m in self.themes.items()},
+            "company_micro": self.company_micro.to_dict(),
+            "companies": {k: m.to_dict() for k, m in self.companies.items()},
+            "unlabelled_themes": list(self.unlabelled_themes),
+            "misses": [m.to_dict() for m in self.misses],
+        }
+
+    def to_text(self, max_misses: int = 50) -> str:
+        head = f"{'':<22}{'precision':>10}{'recall':>8}{'F1':>7}{'support':>9}"
+
+        def line(name: str, m: Metric) -> str:
+            return f"{name:<22}{m.precision:>10.3f}{m.recall:>8.3f}{m.f1:>7.3f}{m.support:>9}"
+
+        out = [
+            f"Evaluation of {self.path}: {self.rows} rows, taxonomy {self.taxonomy_version}",
+            "",
+            "themes" + head[6:],
+        ]
+        out += [line(k, m) for k, m in self.themes.items()]
+        out.append(f"{'macro F1':<22}{'':>18}{self.macro_theme_f1:>7.3f}")
+        if self.unlabelled_themes:
+            out.append(f"(no labels for: {', '.join(self.unlabelled_themes)})")
+        out += ["", "companies" + head[9:]]
+        out += [line(k, m) for k, m in self.companies.items()]
+        out.append(line("micro (all companies)", self.company_micro))
+        out += ["", f"rows with a wrong tag: {len(self.misses)}"]
+        for miss in self.misses[:max_misses]:
+            out.append(f"  row {miss.row}: {miss.title}")
+            if miss.expected_themes != miss.got_themes:
+                exp = ", ".join(miss.expected_themes) or "-"
+                got = ", ".join(miss.got_themes) or "-"
+                out.append(f"      themes    expected {exp} | got {got}")
+            if set(miss.expected_companies) != set(miss.got_companies):
+                exp = ", ".join(miss.expected_companies) or "-"
+                got = ", ".join(miss.got_companies) or "-"
+                out.append(f"      companies expected {exp} | got {got}")
+        if len(self.misses) > max_misses:
+            out.append(f"  ... and {len(self.misses) - max_misses} more")
+        return "\n".join(out)
+
+
+def _flag(p: Path, row: int, column: str, value: str | None) -> bool:
+    v = (value or "").strip()
+    if v in ("", "0"):
+        return False
+    if v == "1":
+        return True
+    raise LabelsError(f"{p}: row {row}: column {column!r} must be 0 or 1, got {value!r}")
+
+
+def evaluate(labels_path: str | Path, tagger: Tagger) -> EvalReport:
+    """Tag every labelled row and compare with the labels."""
+    p = Path(labels_path)
+    columns, rows = _read(p)
+    taxonomy = tagger.taxonomy
+    labelled = tuple(t for t in taxonomy.theme_ids if t in columns)
+    unlabelled = tuple(t for t in taxonomy.theme_ids if t not in columns)
+    if "companies" not in columns and not labelled:
+        raise LabelsError(f"{p}: no label columns (need 'companies' and/or a theme column)")
+    themes = {t: Metric() for t in labelled}
+    companies = {name: Metric() for name in taxonomy.company_names}
+    micro = Metric()
+    misses = []
+    for n, row in enumerate(rows, start=1):
+        tags = tagger.tag(row.get("title") or "", row.get("summary") or "")
+        exp_t = tuple(t for t in labelled if _flag(p, n, t, row.get(t)))
+        got_t = tuple(t for t in labelled if t in tags.themes)
+        for t in labelled:
+            themes[t].add(t in exp_t, t in got_t)
+        got_c = tuple(m.name for m in tags.companies)
+        exp_c: tuple[str, ...] = got_c
+        if "companies" in columns:
+            raw = (row.get("companies") or "").split(";")
+            exp_c = tuple(dict.fromkeys(c.strip() for c in raw if c.strip()))
+            for name in dict.fromkeys(exp_c + got_c):
+                hit_e, hit_g = name in exp_c, name in got_c
+                companies.setdefault(name, Metric()).add(hit_e, hit_g)
+                micro.add(hit_e, hit_g)
+        if exp_t != got_t or set(exp_c) != set(got_c):
+            misses.append(Miss(n, row.get("title") or "", exp_t, got_t, exp_c, got_c))
+    return EvalReport(
+        path=str(p),
+        rows=len(rows),
+        taxonomy_version=taxonomy.version,
+        themes=themes,
+        companies=companies,
+        company_micro=micro,
+        misses=misses,
+        unlabelled_themes=unlabelled,
+    )
