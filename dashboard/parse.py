@@ -20,6 +20,7 @@ import io
 import json
 import os
 import re
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,6 +37,7 @@ DEMO_GENERATOR = "Chipwatch synthetic demo"
 UNTITLED_MAX = 120  # characters of summary used as a title when an entry has none
 _EARLIEST = calendar.timegm((1990, 1, 1, 0, 0, 0))
 _FUTURE_SLACK = timedelta(days=2)
+_ISO = "%Y-%m-%dT%H:%M:%SZ"
 _ENTITY_BUDGET = 4 * 1024 * 1024  # bytes that internal DTD entities may expand to
 
 _TRACKING = frozenset(
@@ -84,6 +86,13 @@ _BLOCK_TAG_RE = re.compile(
     re.I,
 )
 _TAG_RE = re.compile(r"</?[a-zA-Z](?:\"[^\"]*\"|'[^']*'|[^'\">])*>")
+_KNOWN_TAG_RE = re.compile(
+    r"</?(?:a|abbr|acronym|b|big|blockquote|br|center|cite|code|del|dfn|div|em|embed|figure"
+    r"|figcaption|font|form|h[1-6]|hr|i|iframe|img|input|ins|kbd|li|link|mark|meta|object|ol|p"
+    r"|pre|q|s|script|small|span|strike|strong|style|sub|sup|svg|table|tbody|td|th|tr|tt|u"
+    r"|ul|video|audio|source|noscript|template|wbr)\b[^>]*>",
+    re.I,
+)
 _PARTIAL_TAG_RE = re.compile(r"<[^>]*\Z")
 _ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});")
 _CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127])
@@ -137,9 +146,13 @@ def cap(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:.-–—") + "…"
 
 
-def _is_html(detail: Mapping | None) -> bool:
-    kind = (detail or {}).get("type") or "text/html"
-    return kind in _HTML_TYPES
+def _is_html(value: str | None, detail: Mapping | None, ambiguous: bool) -> bool:
+    """Atom says whether text is HTML. RSS does not, and feedparser's guess calls text with a
+    <script> tag plain (it only trusts tags its sanitizer allows), so RSS text with any real
+    HTML tag is treated as HTML here."""
+    if ((detail or {}).get("type") or "text/html") in _HTML_TYPES:
+        return True
+    return ambiguous and bool(value) and "<" in value and _KNOWN_TAG_RE.search(value) is not None
 
 
 # --- URLs and keys ------------------------------------------------------------------------
@@ -151,7 +164,7 @@ def canonical_url(url: str | None, base: str | None = None) -> str | None:
         return None
     url = url.strip()
     try:
-        if base:
+        if base and not _is_web_url(url):
             url = urljoin(base, url)
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
@@ -207,29 +220,31 @@ def dedup_key(
     Without a GUID the canonical URL decides; without either, source + title + date (pass
     published_at="" when the date was only estimated, or every fetch would mint a new key).
     """
-    guid = (guid or "").strip()
+    canon = canonical_url(url) if url else None
+    return _key(feed_identity(feed_url), guid, canon, source, title, published_at)
+
+
+def _key(identity: str, guid, canon: str | None, source: str, title: str, date: str) -> str:
+    guid = guid.strip() if isinstance(guid, str) else ""
     global_guid = canonical_url(guid) if guid and _is_web_url(guid) else None
     if global_guid:
         basis = "url\n" + global_guid
     elif guid:
-        basis = f"guid\n{feed_identity(feed_url)}\n{guid}"
-    elif url and (canon := canonical_url(url)):
+        basis = f"guid\n{identity}\n{guid}"
+    elif canon:
         basis = "url\n" + canon
     else:
-        basis = f"text\n{source}\n{title}\n{published_at}"
+        basis = f"text\n{source}\n{title}\n{date}"
     return hashlib.sha1(basis.encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
 # --- dates --------------------------------------------------------------------------------
 
 
-def _iso(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _pick_date(candidates, latest: int, fallback: str) -> tuple[str, bool]:
+    """First sane candidate (struct_time in UTC, or epoch seconds); else fetched_at, estimated.
 
-
-def _pick_date(candidates, fetched: datetime) -> tuple[str, bool]:
-    """First sane candidate (struct_time in UTC, or epoch seconds); else fetched_at, estimated."""
-    latest = calendar.timegm((fetched + _FUTURE_SLACK).utctimetuple())
+    feedparser's *_parsed structs are already in UTC, so timegm (never mktime) is exact."""
     for value in candidates:
         if value is None:
             continue
@@ -238,8 +253,8 @@ def _pick_date(candidates, fetched: datetime) -> tuple[str, bool]:
         except (TypeError, ValueError, OverflowError):
             continue
         if _EARLIEST <= epoch <= latest:
-            return _iso(epoch), False
-    return fetched.strftime("%Y-%m-%dT%H:%M:%SZ"), True
+            return time.strftime(_ISO, time.gmtime(epoch)), False
+    return fallback, True
 
 
 def _parse_text_date(value) -> int | None:
@@ -396,11 +411,14 @@ def _parse(body, feed_url, headers, fetched_at, settings) -> ParsedFeed:
 class _Context:
     """What every entry of one document shares."""
 
-    __slots__ = ("base", "fetched", "feed_url", "seen", "source", "summary_max", "title_max")
+    __slots__ = ("base", "fallback", "feed_url", "identity", "latest", "seen", "source")
+    __slots__ += ("summary_max", "title_max")
 
     def __init__(self, feed_url: str, fetched: datetime, title_max: int, summary_max: int):
         self.feed_url = feed_url
-        self.fetched = fetched
+        self.identity = feed_identity(feed_url)
+        self.latest = calendar.timegm((fetched + _FUTURE_SLACK).utctimetuple())
+        self.fallback = fetched.strftime(_ISO)
         self.title_max = title_max
         self.summary_max = summary_max
         self.base = feed_url if _is_web_url(feed_url) else None
@@ -421,17 +439,11 @@ class _Context:
             parsed.skipped += 1
             return
         url = canonical_url(link, self.base)
-        published_at, estimated = _pick_date(dates, self.fetched)
+        published_at, estimated = _pick_date(dates, self.latest, self.fallback)
         if isinstance(guid, int | float) and not isinstance(guid, bool):
-            guid = str(guid)
-        key = dedup_key(
-            feed_url=self.feed_url,
-            guid=guid if isinstance(guid, str) else None,
-            url=url,
-            source=self.source,
-            title=title,
-            published_at="" if estimated else published_at,
-        )
+            guid = str(guid)  # JSON Feed ids may be numbers
+        date = "" if estimated else published_at
+        key = _key(self.identity, guid, url, self.source, title, date)
         if key in self.seen:
             parsed.skipped += 1
             return
@@ -489,7 +501,11 @@ def _parse_xml(body: bytes, headers: dict[str, str], ctx: _Context) -> ParsedFee
     if not result.get("version") and not entries and not feed.get("title"):
         raise ParseError(_no_feed_reason(body, bozo_exc))
 
-    title = plain_text(feed.get("title"), ctx.title_max, is_html=_is_html(feed.get("title_detail")))
+    ambiguous = not str(result.get("version") or "").startswith("atom")
+    feed_title = feed.get("title")
+    title = plain_text(
+        feed_title, ctx.title_max, is_html=_is_html(feed_title, feed.get("title_detail"), ambiguous)
+    )
     link = canonical_url(feed.get("link"), ctx.base)
     ctx.start(title, link)
     parsed = ParsedFeed(
@@ -501,12 +517,13 @@ def _parse_xml(body: bytes, headers: dict[str, str], ctx: _Context) -> ParsedFee
         summary_value, summary_detail = entry.get("summary"), entry.get("summary_detail")
         if not summary_value and entry.get("content"):
             summary_value, summary_detail = entry["content"][0].get("value"), entry["content"][0]
+        title_value = entry.get("title")
+        title_html = _is_html(title_value, entry.get("title_detail"), ambiguous)
+        summary_html = _is_html(summary_value, summary_detail, ambiguous)
         ctx.headline(
             parsed,
-            title=plain_text(
-                entry.get("title"), ctx.title_max, is_html=_is_html(entry.get("title_detail"))
-            ),
-            summary=plain_text(summary_value, ctx.summary_max, is_html=_is_html(summary_detail)),
+            title=plain_text(title_value, ctx.title_max, is_html=title_html),
+            summary=plain_text(summary_value, ctx.summary_max, is_html=summary_html),
             link=entry.get("link") or _alternate(entry),
             guid=entry.get("id"),
             dates=(entry.get("published_parsed"), entry.get("updated_parsed")),
