@@ -1,0 +1,179 @@
+"""Fetching from servers that stall, trickle, reset, lie about sizes or loop redirects."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import socket
+import tracemalloc
+
+import pytest
+
+from dashboard.errors import FetchError
+from dashboard.fetch import FetchRequest, _GuardedBackend, fetch_one
+from tests.httpserver import FeedServer
+
+MiB = 1024 * 1024
+SMALL = {"deadline": 1, "connect_timeout": 1, "max_bytes": MiB}
+
+
+@pytest.fixture
+def server():
+    with FeedServer() as srv:
+        yield srv
+
+
+def failure(url: str, settings=SMALL, **kwargs) -> str:
+    with pytest.raises(FetchError) as caught:
+        fetch_one(FetchRequest(url), allow_private=True, settings=settings, **kwargs)
+    message = str(caught.value)
+    assert "\n" not in message and "Traceback" not in message and "Error(" not in message
+    return message
+
+
+def test_a_server_that_never_answers_is_ended_by_the_deadline(server):
+    url = server.route("/feed.xml", never_answer=True)
+    assert failure(url) == "timed out after 1 s (deadline)"
+
+
+def test_a_trickle_of_one_byte_a_second_is_ended_by_the_deadline(server):
+    url = server.route("/feed.xml", body=b"<rss>" + b" " * 100 + b"</rss>", trickle=0.5)
+    assert failure(url, {**SMALL, "deadline": 1.5}) == "timed out after 1.5 s (deadline)"
+    assert server.requests_to("/feed.xml")  # it did start answering
+
+
+def test_a_host_that_never_accepts_hits_the_connect_timeout():
+    # A listen backlog of 0 filled by one connection makes the kernel drop further SYNs.
+    with socket.socket() as listener, socket.socket() as filler:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        filler.connect(listener.getsockname())
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/feed.xml"
+        assert failure(url, {**SMALL, "connect_timeout": 0.3, "deadline": 5}) == (
+            "connect timed out after 0.3 s"
+        )
+
+
+def test_a_reset_before_any_answer_reads_plainly(server):
+    url = server.route("/feed.xml", body=b"<rss/>", reset_after=0)
+    assert failure(url) == "connection reset by the server"
+
+
+def test_a_reset_in_the_middle_of_the_body_reads_plainly(server):
+    url = server.route("/feed.xml", body=b"x" * 200_000, reset_after=100_000)
+    assert failure(url) == "connection reset by the server"
+
+
+def test_a_body_shorter_than_announced_is_a_failure(server):
+    url = server.route("/feed.xml", body=b"<rss/>", content_length=500)
+    assert failure(url) == "connection closed by the server before the response was complete"
+
+
+def test_an_announced_oversized_body_is_refused_before_reading(server):
+    url = server.route("/feed.xml", body=lambda: iter([b"x" * 65536] * 64), content_length=4 * MiB)
+    assert failure(url) == "body exceeds 1 MiB cap (Content-Length: 4194304)"
+
+
+def test_an_unannounced_oversized_body_is_cut_off_while_streaming(server):
+    url = server.route("/feed.xml", body=lambda: iter([b"x" * 65536] * 64), content_length=False)
+    assert failure(url) == "body exceeds 1 MiB cap"
+
+
+def test_a_body_exactly_at_the_cap_is_accepted(server):
+    url = server.route("/feed.xml", body=b"y" * MiB)
+    result = fetch_one(FetchRequest(url), allow_private=True, settings=SMALL)
+    assert len(result.body) == MiB
+
+
+def test_the_default_cap_is_ten_mib(server):
+    url = server.route("/feed.xml", body=lambda: iter([b"x" * MiB] * 11), content_length=False)
+    assert failure(url, {"deadline": 10}) == "body exceeds 10 MiB cap"
+
+
+def test_a_gzip_bomb_is_capped_after_decompression_with_bounded_memory(server):
+    bomb = gzip.compress(b"\0" * (64 * MiB), compresslevel=9)
+    assert len(bomb) < MiB // 4  # small on the wire, so only the decoded size can trip the cap
+    url = server.route("/feed.xml", body=bomb, headers={"Content-Encoding": "gzip"})
+    tracemalloc.start()
+    try:
+        message = failure(url)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert message == "body exceeds 1 MiB cap"
+    assert peak < 16 * MiB  # inflating the bomb whole would take 64 MiB
+
+
+def test_a_huge_body_keeps_memory_bounded(server):
+    chunk = b"z" * 65536
+    url = server.route("/feed.xml", body=lambda: iter([chunk] * 4096), content_length=False)
+    tracemalloc.start()
+    try:
+        message = failure(url, {**SMALL, "deadline": 10})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert message == "body exceeds 1 MiB cap"
+    assert peak < 16 * MiB  # the body offered was 256 MiB
+
+
+def test_garbage_declared_as_gzip_is_a_clear_failure(server):
+    url = server.route("/feed.xml", body=b"not gzip at all", headers={"Content-Encoding": "gzip"})
+    assert failure(url) == "body is not valid compressed data"
+
+
+def test_truncated_gzip_is_a_clear_failure(server):
+    url = server.route(
+        "/feed.xml", body=gzip.compress(b"<rss>" * 1000)[:-20], headers={"Content-Encoding": "gzip"}
+    )
+    assert failure(url) == "compressed body ended early"
+
+
+def test_an_unrequested_encoding_is_refused(server):
+    url = server.route("/feed.xml", body=b"\x8b\x00", headers={"Content-Encoding": "br"})
+    assert failure(url) == "unsupported Content-Encoding: br"
+
+
+def test_a_redirect_loop_is_ended(server):
+    url = server.route("/a.xml", status=302, headers={"Location": "/b.xml"})
+    server.route("/b.xml", status=302, headers={"Location": "/a.xml"})
+    assert failure(url) == "redirect loop or more than 5 redirects"
+    assert len(server.requests) == 2
+
+
+def test_more_than_five_redirects_are_not_followed(server):
+    for i in range(7):
+        server.route(f"/r{i}.xml", status=307, headers={"Location": f"/r{i + 1}.xml"})
+    server.route("/r7.xml", body=b"<rss/>")
+    assert failure(server.url("/r0.xml")) == "redirect loop or more than 5 redirects"
+    assert len(server.requests) == 6  # the first request and five redirects, no more
+
+
+def test_five_redirects_are_followed(server):
+    for i in range(5):
+        server.route(f"/r{i}.xml", status=308, headers={"Location": f"/r{i + 1}.xml"})
+    server.route("/r5.xml", body=b"<rss/>")
+    result = fetch_one(FetchRequest(server.url("/r0.xml")), allow_private=True, settings=SMALL)
+    assert result.body == b"<rss/>" and result.final_url == server.url("/r5.xml")
+
+
+def test_a_redirect_to_a_file_url_is_refused(server):
+    url = server.route("/feed.xml", status=302, headers={"Location": "file:///etc/passwd"})
+    assert failure(url) == "refused: file: URLs are not fetched (only http and https)"
+
+
+def test_a_redirect_without_location_is_a_failure(server):
+    url = server.route("/feed.xml", status=302)
+    assert failure(url) == "HTTP 302 Found without a Location header"
+
+
+def test_the_connect_time_guard_refuses_loopback_even_past_the_url_check(server):
+    """What DNS rebinding would exploit: the address checked is the address connected to."""
+
+    async def connect():
+        await _GuardedBackend().connect_tcp("localhost", server.port, timeout=1)
+
+    with pytest.raises(FetchError) as caught:
+        asyncio.run(connect())
+    assert "loopback address" in str(caught.value)
+    assert server.requests == []
