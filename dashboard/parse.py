@@ -141,7 +141,7 @@ def cap(text: str, limit: int) -> str:
         return text
     cut = text[: max(limit - 1, 0)]
     space = cut.rfind(" ")
-    if space >= limit // 2:
+    if text[len(cut)] != " " and space >= limit // 2:  # a word cut in half goes entirely
         cut = cut[:space]
     return cut.rstrip(" ,;:.-–—") + "…"
 
@@ -526,7 +526,9 @@ def _parse_xml(body: bytes, headers: dict[str, str], ctx: _Context) -> ParsedFee
             summary=plain_text(summary_value, ctx.summary_max, is_html=summary_html),
             link=entry.get("link") or _alternate(entry),
             guid=entry.get("id"),
-            dates=(entry.get("published_parsed"), entry.get("updated_parsed")),
+            # dict.get: FeedParserDict maps a missing updated_parsed to published_parsed
+            # with a DeprecationWarning per entry
+            dates=(dict.get(entry, "published_parsed"), dict.get(entry, "updated_parsed")),
         )
     notes = [repair_note] if repair_note else []
     if bozo_exc is not None and type(bozo_exc).__name__ != "NonXMLContentType":
