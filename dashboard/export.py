@@ -1,0 +1,99 @@
+"""CSV extracts of the filtered headlines: every matching row, safe to open in a spreadsheet.
+
+Columns: published_at, source, title, url, companies, one <theme>_score column per theme
+(0 to 1, three decimals), risk, evidence. ``risk`` is the headline's own weight, its highest
+theme score x 100 (dashboard.risk.headline_risk); the dashboard's company and theme risk adds
+these up with the age discount described in dashboard.risk.
+
+The file is UTF-8 with a byte-order mark and CRLF line ends, which is what Excel expects.
+A cell that starts with =, +, -, @, a tab or a carriage return gets a leading single quote,
+so a spreadsheet shows it as text instead of running it as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from dashboard.filters import Filters
+from dashboard.risk import headline_risk
+from dashboard.store import queries
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: str) -> str:
+    """Neutralise a text cell a spreadsheet would otherwise evaluate."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def filename(filters: Filters) -> str:
+    return f"chipwatch_{filters.slug()}.csv"
+
+
+def columns(themes: Sequence[str]) -> list[str]:
+    return [
+        "published_at",
+        "source",
+        "title",
+        "url",
+        "companies",
+        *(f"{t}_score" for t in themes),
+        "risk",
+        "evidence",
+    ]
+
+
+def _write(store, filters: Filters, text: IO[str], themes: Sequence[str] | None) -> int:
+    themes = list(themes) if themes is not None else queries.theme_ids(store)
+    writer = csv.writer(text, lineterminator="\r\n")
+    text.write("\ufeff")
+    writer.writerow(columns(themes))
+    n = 0
+    for row in queries.iter_headlines(store, filters):
+        scores = row["scores"]
+        writer.writerow(
+            [
+                row["published_at"],
+                safe_cell(row["source"]),
+                safe_cell(row["title"]),
+                safe_cell(row["url"]),
+                safe_cell(row["companies"]),
+                *(f"{scores.get(t, 0.0):.3f}" for t in themes),
+                f"{headline_risk(scores.values()):.1f}",
+                safe_cell(row["evidence"]),
+            ]
+        )
+        n += 1
+    return n
+
+
+def write_csv(
+    store, filters: Filters, path_or_file: str | Path | IO, *, themes: Sequence[str] | None = None
+) -> int:
+    """Write every headline matching filters; returns the number of rows written.
+
+    path_or_file is a path, a binary file or a text file (opened with newline='').
+    themes chooses the score columns (default: every theme present in the store).
+    """
+    if isinstance(path_or_file, str | Path):
+        with open(path_or_file, "w", encoding="utf-8", newline="") as fh:
+            return _write(store, filters, fh, themes)
+    if isinstance(path_or_file, io.TextIOBase):
+        return _write(store, filters, path_or_file, themes)
+    wrapper = io.TextIOWrapper(path_or_file, encoding="utf-8", newline="")
+    try:
+        return _write(store, filters, wrapper, themes)
+    finally:
+        wrapper.flush()
+        wrapper.detach()  # the caller owns the binary file; leave it open
+
+
+def csv_bytes(store, filters: Filters, *, themes: Sequence[str] | None = None) -> bytes:
+    """The whole extract in memory, for st.download_button."""
+    buf = io.BytesIO()
+    write_csv(store, filters, buf, themes=themes)
+    return buf.getvalue()

@@ -1,0 +1,530 @@
+"""The dashboard's reads: Filters in, small DataFrames and dicts out.
+
+Aggregates come from the daily rollups whenever the filter allows an exact answer there (no
+source, no text, no minimum score, and no "any of several" on the dimension being counted,
+which would count a headline twice); otherwise from the base tables through their covering
+indexes. Rows are never loaded wholesale into pandas for an aggregate: SQL groups by
+(key, period) and pandas only sees those groups. Values always travel as bound parameters;
+the f-strings below only splice fixed fragments composed here.
+"""
+
+# The SQL f-strings here splice only fixed fragments written in this module; every value is a
+# bound parameter, so the S608 heuristic (string-built SQL) does not apply.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pandas as pd
+
+from dashboard import risk as riskmod
+from dashboard.filters import Filters
+
+SORTS = {
+    "published_at": "h.published_at",
+    "source": "h.source",
+    "title": "h.title",
+    "score": "h.max_score",
+}
+PERIODS = ("day", "week", "month")
+MAX_QUERY_TERMS = 16
+MAX_OFFSET = 100_000  # deeper pages cost O(offset); nobody pages past 2,000 screens
+
+# Period starts and ends of a 'YYYY-MM-DD' expression; weeks start on Monday.
+_PERIOD_START = {
+    "day": "{d}",
+    "week": "date({d}, 'weekday 0', '-6 days')",
+    "month": "substr({d}, 1, 7) || '-01'",
+}
+_PERIOD_END = {
+    "day": "{d}",
+    "week": "date({d}, 'weekday 0')",
+    "month": "date({d}, 'start of month', '+1 month', '-1 day')",
+}
+
+
+# -- text search -----------------------------------------------------------------------------
+_QUERY_TOKEN = re.compile(r'"([^"]*)"?|([^\W_]+)(\*?)')
+_WORD = re.compile(r"[^\W_]+")
+
+
+def fts_query(text: str) -> str:
+    """Turn what the user typed into a safe FTS5 query ('' means no text filter).
+
+    Words are quoted one by one and ANDed; a "quoted phrase" stays a phrase; a trailing * on
+    a word makes it a prefix. Everything else (operators, brackets, colons) is dropped, so
+    no input can raise an FTS5 syntax error or smuggle in a column filter.
+    """
+    parts: list[str] = []
+    for m in _QUERY_TOKEN.finditer(text or ""):
+        phrase, word, star = m.groups()
+        if phrase is not None:
+            words = _WORD.findall(phrase)
+            if words:
+                parts.append('"' + " ".join(words) + '"')
+        elif word:
+            parts.append(f'"{word}"' + ("*" if star else ""))
+        if len(parts) >= MAX_QUERY_TERMS:
+            break
+    return " AND ".join(parts)
+
+
+# -- filter -> SQL ----------------------------------------------------------------------------
+def _bounds(f: Filters) -> tuple[str, str]:
+    lo = f.date_from.isoformat() if f.date_from else ""
+    hi = (f.date_to + timedelta(days=1)).isoformat() if f.date_to else "9999"
+    return lo, hi
+
+
+def _params(f: Filters, today: date | None = None) -> dict:
+    lo, hi = _bounds(f)
+    end = f.date_to or today or datetime.now(UTC).date()
+    return {
+        "lo": lo,
+        "hi": hi,
+        "end": end.isoformat(),
+        "companies": json.dumps(list(f.companies)),
+        "themes": json.dumps(list(f.themes)),
+        "sources": json.dumps(list(f.sources)),
+        "q": fts_query(f.q),
+        "min": f.min_score,
+        "c1": f.companies[0] if f.companies else "",
+        "t1": f.themes[0] if f.themes else "",
+    }
+
+
+def _theme_cond(f: Filters, alias: str = "ht") -> str:
+    """Conditions on a headline_themes row for a theme to count under f."""
+    cond = f"{alias}.carried = 1"
+    if f.themes:
+        cond += f" AND {alias}.theme IN (SELECT value FROM json_each(:themes))"
+    if f.min_score is not None:
+        cond += f" AND {alias}.score >= :min"
+    return cond
+
+
+def _where(f: Filters, *, probe: bool = False) -> str:
+    """WHERE clause over `headlines h` for f.
+
+    probe=False builds sets (IN subqueries), best when every match is visited (aggregates);
+    probe=True checks each row (EXISTS), best when walking an index in order for one page.
+    """
+    conds = ["h.published_at >= :lo", "h.published_at < :hi"]
+    if f.sources:
+        conds.append("h.source IN (SELECT value FROM json_each(:sources))")
+    if fts_query(f.q):
+        conds.append("h.rowid IN (SELECT rowid FROM headlines_fts WHERE headlines_fts MATCH :q)")
+    company = "company IN (SELECT value FROM json_each(:companies))"
+    if f.companies and probe:
+        conds.append(
+            f"EXISTS (SELECT 1 FROM headline_companies hc WHERE hc.headline_id = h.id"
+            f" AND hc.{company})"
+        )
+    elif f.companies:
+        conds.append(
+            f"h.id IN (SELECT headline_id FROM headline_companies WHERE {company}"
+            " AND published_at >= :lo AND published_at < :hi)"
+        )
+    if f.themes and probe:
+        conds.append(
+            "EXISTS (SELECT 1 FROM headline_themes ht WHERE ht.headline_id = h.id"
+            f" AND {_theme_cond(f)})"
+        )
+    elif f.themes:
+        conds.append(
+            f"h.id IN (SELECT ht.headline_id FROM headline_themes ht WHERE {_theme_cond(f)}"
+            " AND ht.published_at >= :lo AND ht.published_at < :hi)"
+        )
+    elif f.min_score is not None:
+        conds.append("h.max_score >= :min")
+    return " AND ".join(conds)
+
+
+def _rollup_ok(f: Filters, by: str | None) -> bool:
+    """Can the rollups answer exactly? by is the dimension being counted per key."""
+    if f.sources or fts_query(f.q) or f.min_score is not None:
+        return False
+    if by == "theme":
+        return len(f.companies) <= 1
+    if by == "company":
+        return len(f.themes) <= 1
+    if by == "cell":
+        return True
+    return len(f.companies) <= 1 and len(f.themes) <= 1
+
+
+def _rows(store, sql: str, params: dict) -> list[tuple]:
+    _ensure_math(store.conn)
+    return store.conn.execute(sql, params).fetchall()
+
+
+def _ensure_math(conn: sqlite3.Connection) -> None:
+    # Builds of SQLite without the math functions still get exp() for the decay.
+    try:
+        conn.execute("SELECT exp(0)").fetchone()
+    except sqlite3.OperationalError:
+        import math
+
+        conn.create_function("exp", 1, math.exp, deterministic=True)
+
+
+def _series(
+    store, f: Filters, by: str | None, period: str | None, *, today: date | None = None
+) -> list[tuple]:
+    """(key, period, n, score_sum, R) for f, grouped by key and period.
+
+    by="theme": key is a theme; n counts headlines matching f that carry it.
+    by="company": key is a company; n counts headlines matching f that name it; the scores
+    are the sums of their carried theme scores. by="cell": key is (company, theme).
+    by=None: one key ''; n counts all headlines matching f.
+    period=None groups the whole window; R is then seen from the window's end, else from
+    each period's end. f's own restriction on the `by` dimension only limits the keys.
+    """
+    p = _params(f, today)
+    start = _PERIOD_START[period] if period else "''"
+    ref = f"min({_PERIOD_END[period]}, :end)" if period else ":end"
+    if _rollup_ok(f, by):
+        day = "r.day"
+        decay = riskmod.SQL_DECAY.format(day=day).replace(":end", ref.format(d=day))
+        per = start.format(d=day)
+        sel_themes = "AND r.theme IN (SELECT value FROM json_each(:themes))" if f.themes else ""
+        sel_companies = (
+            "AND r.company IN (SELECT value FROM json_each(:companies))" if f.companies else ""
+        )
+        if by == "theme":
+            key, n_cond, s_cond = "r.theme", "1", "1"
+            where = f"r.company = :c1 AND r.theme != '' {sel_themes}"
+        elif by == "cell":
+            key, n_cond, s_cond = "r.company || char(31) || r.theme", "1", "1"
+            where = f"r.company != '' AND r.theme != '' {sel_companies} {sel_themes}"
+        else:
+            key = "r.company" if by == "company" else "''"
+            n_cond, s_cond = "r.theme = :t1", f"r.theme != '' {sel_themes}"
+            where = (
+                f"r.company != '' {sel_companies}" if by == "company" else "r.company = :c1"
+            ) + f" AND ({n_cond} OR ({s_cond}))"
+        sql = f"""SELECT {key}, {per}, sum(CASE WHEN {n_cond} THEN r.n ELSE 0 END),
+                    total(CASE WHEN {s_cond} THEN r.score_sum END),
+                    total(CASE WHEN {s_cond} THEN r.score_sum * {decay} END)
+                  FROM rollup_daily r WHERE {where} AND r.day >= :lo AND r.day < :hi
+                  GROUP BY 1, 2"""
+        rows = _rows(store, sql, p)
+    else:
+        day = "substr(m.published_at, 1, 10)"
+        decay = riskmod.SQL_DECAY.format(day=day).replace(":end", ref.format(d=day))
+        per = start.format(d=day)
+        base = replace(f, themes=()) if by == "theme" else f
+        base = replace(base, companies=()) if by == "company" else base
+        if by in ("theme", "cell"):
+            join = f"JOIN headline_themes ht ON ht.headline_id = m.id AND {_theme_cond(f)}"
+            key, score = "ht.theme", "ht.score"
+            if by == "cell":
+                join += " JOIN headline_companies hc ON hc.headline_id = m.id" + (
+                    " AND hc.company IN (SELECT value FROM json_each(:companies))"
+                    if f.companies
+                    else ""
+                )
+                key = "hc.company || char(31) || ht.theme"
+        else:
+            score = (
+                f"(SELECT total(ht.score) FROM headline_themes ht"
+                f" WHERE ht.headline_id = m.id AND {_theme_cond(f)})"
+            )
+            join, key = "", "''"
+            if by == "company":
+                join = "JOIN headline_companies hc ON hc.headline_id = m.id" + (
+                    " AND hc.company IN (SELECT value FROM json_each(:companies))"
+                    if f.companies
+                    else ""
+                )
+                key = "hc.company"
+        sql = f"""WITH m AS (SELECT h.id, h.published_at FROM headlines h WHERE {_where(base)})
+                  SELECT k, {per}, count(*), total(s), total(s * {decay})
+                  FROM (SELECT m.published_at, {key} AS k, {score} AS s FROM m {join}) AS m
+                  GROUP BY 1, 2"""
+        rows = _rows(store, sql, p)
+    if by == "cell":
+        return [(tuple(k.split("\x1f", 1)), *rest) for k, *rest in rows]
+    return rows
+
+
+# -- public reads -----------------------------------------------------------------------------
+def data_version(store) -> str:
+    """A token that changes whenever the stored content changes (for caching pages)."""
+    row = store.conn.execute(
+        """SELECT (SELECT max(rowid) FROM headlines),
+                  (SELECT count(*) || '/' || coalesce(max(last_attempt_at), '') FROM feeds),
+                  (SELECT group_concat(key || '=' || value, ';') FROM meta),
+                  (SELECT sum(n) || '/' || total(score_sum) FROM rollup_daily WHERE company = '')"""
+    ).fetchone()
+    return "|".join("" if v is None else str(v) for v in row)
+
+
+def _skip_scan(store, table: str, column: str) -> list[str]:
+    # Distinct leading index values in O(values x log n) instead of a scan of every row.
+    sql = f"""WITH RECURSIVE v(x) AS (
+                SELECT (SELECT min({column}) FROM {table})
+                UNION ALL SELECT (SELECT min({column}) FROM {table} WHERE {column} > v.x)
+                FROM v WHERE v.x IS NOT NULL)
+              SELECT x FROM v WHERE x IS NOT NULL"""
+    return [r[0] for r in store.conn.execute(sql)]
+
+
+def theme_ids(store) -> list[str]:
+    """Themes present in stored tags, sorted (callers add the taxonomy's own ids)."""
+    return _skip_scan(store, "headline_themes", "theme")
+
+
+def facets(store) -> dict:
+    conn = store.conn
+    companies = [
+        r[0]
+        for r in conn.execute(
+            "SELECT company FROM rollup_daily WHERE company != '' AND theme = ''"
+            " GROUP BY company ORDER BY sum(n) DESC, company"
+        )
+    ]
+    first, last = conn.execute(
+        "SELECT min(published_at), max(published_at) FROM headlines"
+    ).fetchone()
+    total = conn.execute(
+        "SELECT coalesce(sum(n), 0) FROM rollup_daily WHERE company = '' AND theme = ''"
+    ).fetchone()[0]
+    demo = conn.execute("SELECT count(*) FROM headlines WHERE is_demo = 1").fetchone()[0]
+    return {
+        "companies": companies,
+        "themes": theme_ids(store),
+        "sources": _skip_scan(store, "headlines", "source"),
+        "first_day": date.fromisoformat(first[:10]) if first else None,
+        "last_day": date.fromisoformat(last[:10]) if last else None,
+        "total": int(total),
+        "demo": int(demo),
+    }
+
+
+def count(store, f: Filters) -> int:
+    return int(sum(r[2] for r in _series(store, f, None, None)))
+
+
+def _theme_counts(store, f: Filters) -> dict[str, int]:
+    themes = f.themes or theme_ids(store)
+    counts = {r[0]: int(r[2]) for r in _series(store, f, "theme", None)}
+    return {t: counts.get(t, 0) for t in themes}
+
+
+def kpis(store, f: Filters) -> dict:
+    """headlines and theme_counts ({theme: headlines carrying it}); `previous` holds the same
+    for the window of equal length just before, when the window is bounded."""
+    out = {"headlines": count(store, f), "theme_counts": _theme_counts(store, f)}
+    prev = f.previous_window()
+    if prev is not None:
+        out["previous"] = {
+            "headlines": count(store, prev),
+            "theme_counts": _theme_counts(store, prev),
+        }
+    return out
+
+
+def risk_cells(store, f: Filters, *, today: date | None = None) -> pd.DataFrame:
+    """company, theme, n (headlines), mean_score, risk (0-100, see dashboard.risk)."""
+    rows = _series(store, f, "cell", None, today=today)
+    df = pd.DataFrame(
+        [
+            (c, t, int(n), s / n if n else 0.0, riskmod.risk_from_pressure(r))
+            for (c, t), _p, n, s, r in rows
+        ],
+        columns=["company", "theme", "n", "mean_score", "risk"],
+    )
+    return df.sort_values(
+        ["risk", "company", "theme"], ascending=[False, True, True], ignore_index=True
+    )
+
+
+def company_risk(store, f: Filters, *, today: date | None = None) -> pd.DataFrame:
+    """company, n (headlines naming it), risk (over all its themes), top_theme; riskiest first."""
+    cells = _series(store, f, "cell", None, today=today)
+    pressure: dict[str, float] = {}
+    top: dict[str, tuple[float, str]] = {}
+    for (c, t), _p, _n, _s, r in cells:
+        pressure[c] = pressure.get(c, 0.0) + r
+        if r > top.get(c, (-1.0, ""))[0]:
+            top[c] = (r, t)
+    counts = {k: int(n) for k, _p, n, _s, _r in _series(store, f, "company", None, today=today)}
+    rows = [
+        (
+            c,
+            counts.get(c, 0),
+            riskmod.risk_from_pressure(pressure.get(c, 0.0)),
+            top[c][1] if c in top else None,
+        )
+        for c in counts.keys() | pressure.keys()
+    ]
+    df = pd.DataFrame(rows, columns=["company", "n", "risk", "top_theme"])
+    return df.sort_values(
+        ["risk", "n", "company"], ascending=[False, False, True], ignore_index=True
+    )
+
+
+def _check(by: str, period: str) -> None:
+    if by not in ("theme", "company"):
+        raise ValueError(f"by must be 'theme' or 'company', not {by!r}")
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {PERIODS}, not {period!r}")
+
+
+def timeline(
+    store, f: Filters, *, by: str = "theme", period: str = "day", top: int = 10
+) -> pd.DataFrame:
+    """period (start date), key, n, total (headlines matching f without the `by` restriction
+    in that period), share (n / total). Only the `top` keys with the most headlines."""
+    _check(by, period)
+    rows = _series(store, f, by, period)
+    base = replace(f, themes=()) if by == "theme" else replace(f, companies=())
+    totals = {p: n for _k, p, n, _s, _r in _series(store, base, None, period)}
+    df = pd.DataFrame(
+        [(p, k, int(n)) for k, p, n, _s, _r in rows if n], columns=["period", "key", "n"]
+    )
+    keep = df.groupby("key")["n"].sum().sort_values(ascending=False).head(top).index
+    df = df[df["key"].isin(keep)].copy()
+    df["total"] = df["period"].map(totals).fillna(0).astype("int64")
+    df["share"] = (df["n"] / df["total"].where(df["total"] > 0)).fillna(0.0)
+    df["period"] = pd.to_datetime(df["period"]).dt.date
+    return df.sort_values(["period", "key"], ignore_index=True)
+
+
+def period_matrix(
+    store, f: Filters, *, by: str = "theme", period: str = "week", today: date | None = None
+) -> pd.DataFrame:
+    """Long form of a key x period heatmap: key, period (start date), n, risk.
+
+    risk is dashboard.risk's formula over that period's headlines, seen from the period's end
+    (or the window's end when sooner); pivot with df.pivot(index="key", columns="period").
+    """
+    _check(by, period)
+    rows = _series(store, f, by, period, today=today)
+    df = pd.DataFrame(
+        [(k, p, int(n), riskmod.risk_from_pressure(r)) for k, p, n, _s, r in rows],
+        columns=["key", "period", "n", "risk"],
+    )
+    df["period"] = pd.to_datetime(df["period"]).dt.date
+    return df.sort_values(["key", "period"], ignore_index=True)
+
+
+# -- rows -----------------------------------------------------------------------------------
+_ROW_COLS = (
+    "h.rowid, h.id, h.published_at, h.source, h.title, h.url, h.companies, h.themes, h.is_demo"
+)
+
+
+def _evidence_text(items: list[tuple[str, str]]) -> str:
+    parts = []
+    for theme, raw in sorted(items):
+        terms = ", ".join(f"{term} ({where})" for term, where, _w in json.loads(raw or "[]"))
+        if terms:
+            parts.append(f"{theme}: {terms}")
+    return "; ".join(parts)
+
+
+def _decorate(store, rows: list[tuple]) -> list[dict]:
+    """Rows of _ROW_COLS -> dicts with scores {theme: score} and readable evidence."""
+    if not rows:
+        return []
+    tags: dict[str, list[tuple]] = {}
+    for hid, theme, score, raw in store.conn.execute(
+        "SELECT headline_id, theme, score, evidence FROM headline_themes"
+        " WHERE headline_id IN (SELECT value FROM json_each(?))",
+        (json.dumps([r[1] for r in rows]),),
+    ):
+        tags.setdefault(hid, []).append((theme, score, raw))
+    out = []
+    for _rowid, hid, published, source, title, url, companies, themes, demo in rows:
+        mine = tags.get(hid, [])
+        out.append(
+            {
+                "id": hid,
+                "published_at": published,
+                "source": source,
+                "title": title,
+                "url": url or "",
+                "companies": "; ".join(filter(None, companies.split(";"))),
+                "themes": "; ".join(filter(None, themes.split(";"))),
+                "scores": {t: s for t, s, _e in mine},
+                "evidence": _evidence_text([(t, e) for t, _s, e in mine]),
+                "is_demo": bool(demo),
+            }
+        )
+    return out
+
+
+def headlines(
+    store,
+    f: Filters,
+    *,
+    sort: str = "published_at",
+    descending: bool = True,
+    limit: int = 50,
+    offset: int = 0,
+    theme_columns: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """One page of matching headlines: id, published_at, source, title, url, companies, themes,
+    <theme>_score for each theme (theme_columns, default theme_ids(store)), evidence, is_demo.
+
+    sort is one of SORTS; offset is capped at MAX_OFFSET.
+    """
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {sorted(SORTS)}, not {sort!r}")
+    direction = "DESC" if descending else "ASC"
+    p = _params(f) | {"limit": max(0, int(limit)), "offset": min(max(0, int(offset)), MAX_OFFSET)}
+    sql = (
+        f"SELECT {_ROW_COLS} FROM headlines h WHERE {_where(f, probe=True)}"
+        f" ORDER BY {SORTS[sort]} {direction}, h.rowid {direction} LIMIT :limit OFFSET :offset"
+    )
+    rows = _decorate(store, store.conn.execute(sql, p).fetchall())
+    themes = list(theme_columns) if theme_columns is not None else theme_ids(store)
+    cols = [
+        "id",
+        "published_at",
+        "source",
+        "title",
+        "url",
+        "companies",
+        "themes",
+        *(f"{t}_score" for t in themes),
+        "evidence",
+        "is_demo",
+    ]
+    data = [{**r, **{f"{t}_score": r["scores"].get(t, 0.0) for t in themes}} for r in rows]
+    return pd.DataFrame(data, columns=cols)
+
+
+def iter_headlines(store, f: Filters, *, batch: int = 5000) -> Iterator[dict]:
+    """Every matching headline, newest first, as dicts (see _decorate), in keyset batches so
+    memory stays flat and each batch is an index range, however deep into the result."""
+    p = _params(f) | {"batch": batch}
+    where = _where(f, probe=True)
+    sql = (
+        f"SELECT {_ROW_COLS} FROM headlines h WHERE {where}"
+        " AND (:last_p IS NULL OR h.published_at < :last_p"
+        " OR (h.published_at = :last_p AND h.rowid < :last_r))"
+        " ORDER BY h.published_at DESC, h.rowid DESC LIMIT :batch"
+    )
+    last_p = last_r = None
+    while True:
+        rows = store.conn.execute(sql, p | {"last_p": last_p, "last_r": last_r}).fetchall()
+        yield from _decorate(store, rows)
+        if len(rows) < batch:
+            return
+        last_r, last_p = rows[-1][0], rows[-1][2]
+
+
+def stale_tags(store, version: str) -> int:
+    """Headlines tagged with another taxonomy version than `version`."""
+    return store.conn.execute(
+        "SELECT count(*) FROM headlines WHERE tag_version IS NOT ?", (version,)
+    ).fetchone()[0]
