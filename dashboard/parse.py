@@ -220,13 +220,23 @@ def dedup_key(
     Without a GUID the canonical URL decides; without either, source + title + date (pass
     published_at="" when the date was only estimated, or every fetch would mint a new key).
     """
-    canon = canonical_url(url) if url else None
+    canon = _with_fragment(canonical_url(url), url) if url else None
     return _key(feed_identity(feed_url), guid, canon, source, title, published_at)
+
+
+def _with_fragment(canon: str | None, raw: str) -> str | None:
+    """Identity keeps the fragment the stored link drops: some feeds give every post of a day
+    the same page and tell them apart by anchor only (http://scripting.com/2017/06/26.html#a1)."""
+    if canon and "#" in raw:
+        fragment = raw.partition("#")[2].strip()
+        if fragment:
+            return f"{canon}#{fragment}"
+    return canon
 
 
 def _key(identity: str, guid, canon: str | None, source: str, title: str, date: str) -> str:
     guid = guid.strip() if isinstance(guid, str) else ""
-    global_guid = canonical_url(guid) if guid and _is_web_url(guid) else None
+    global_guid = _with_fragment(canonical_url(guid), guid) if _is_web_url(guid) else None
     if global_guid:
         basis = "url\n" + global_guid
     elif guid:
@@ -443,7 +453,8 @@ class _Context:
         if isinstance(guid, int | float) and not isinstance(guid, bool):
             guid = str(guid)  # JSON Feed ids may be numbers
         date = "" if estimated else published_at
-        key = _key(self.identity, guid, url, self.source, title, date)
+        ident = _with_fragment(url, link) if link else None
+        key = _key(self.identity, guid, ident, self.source, title, date)
         if key in self.seen:
             parsed.skipped += 1
             return

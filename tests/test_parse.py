@@ -164,6 +164,35 @@ EXPECTED = {
         0,
         [],
     ),
+    "fragment_guids.xml": (
+        "Day Page Log",
+        "https://daylog.example.com/",
+        None,
+        0,
+        [
+            (
+                "First post of the day, about wafer prices.",
+                "First post of the day, about wafer prices.",
+                "https://daylog.example.com/2025/02/24.html",
+                "2025-02-24T19:40:58Z",
+                False,
+            ),
+            (
+                "Second post, same page, another anchor.",
+                "Second post, same page, another anchor.",
+                "https://daylog.example.com/2025/02/24.html",
+                "2025-02-24T15:26:03Z",
+                False,
+            ),
+            (
+                "A titled post with only an anchored link",
+                "",
+                "https://daylog.example.com/2025/02/24.html",
+                NOW,
+                True,
+            ),
+        ],
+    ),
     "guid_feed_a.xml": (
         "Feed A",
         None,
@@ -549,7 +578,9 @@ def test_dedup_key_rules():
     url_guid = dedup_key(feed_url="https://a.example/f", guid="https://x.example/s?utm_source=a")
     assert url_guid == dedup_key(feed_url="https://b.example/f", guid="HTTPS://X.example/s")
     # without a guid the canonical link decides, and matches a URL guid for the same page
-    assert url_guid == dedup_key(feed_url="https://c.example/f", url="https://x.example/s#frag")
+    assert url_guid == dedup_key(feed_url="https://c.example/f", url="https://x.example:443/s")
+    # an anchor tells posts apart on pages that hold a day's posts
+    assert url_guid != dedup_key(feed_url="https://a.example/f", guid="https://x.example/s#a1")
     local = dedup_key(feed_url="https://a.example/f", guid="123")
     assert local != dedup_key(feed_url="https://b.example/f", guid="123")
     assert local == dedup_key(feed_url="https://a.example/f", guid="  123 ")
