@@ -105,8 +105,10 @@ def _literal(host: str) -> str | None:
         return None
 
 
-def _addresses(infos: Iterable[tuple]) -> list[str]:
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+def _addresses(host: str, infos: Iterable[tuple]) -> list[str]:
+    found = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    _refuse(host, found)
+    return found
 
 
 def check_url(url: str, *, allow_private: bool) -> None:
@@ -115,32 +117,27 @@ def check_url(url: str, *, allow_private: bool) -> None:
     Resolution only: nothing is sent to the host.
     """
     host, port = _split(url)
-    if allow_private:
-        return
-    literal = _literal(host)
-    if literal is not None:
-        _refuse(literal, [literal])
-        return
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        raise FetchError(f"DNS lookup failed for {host}") from None
-    _refuse(host, _addresses(infos))
+    if not allow_private:
+        _resolve_checked(host, port)
 
 
-async def _check_url_async(url: str, *, allow_private: bool) -> None:
-    host, port = _split(url)
-    if allow_private:
-        return
-    literal = _literal(host)
-    if literal is not None:
-        _refuse(literal, [literal])
-        return
+def _resolve_checked(host: str, port: int) -> list[str]:
+    if (literal := _literal(host)) is not None:
+        return _addresses(literal, [(None, None, None, None, (literal,))])
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        return _addresses(host, socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
     except (OSError, UnicodeError):
         raise FetchError(f"DNS lookup failed for {host}") from None
-    _refuse(host, _addresses(infos))
+
+
+async def _aresolve_checked(host: str, port: int) -> list[str]:
+    if (literal := _literal(host)) is not None:
+        return _addresses(literal, [(None, None, None, None, (literal,))])
+    loop = asyncio.get_running_loop()
+    try:
+        return _addresses(host, await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+    except (OSError, UnicodeError):
+        raise FetchError(f"DNS lookup failed for {host}") from None
 
 
 class _GuardedBackend(httpcore.AsyncNetworkBackend):
@@ -154,18 +151,7 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         self._inner = httpcore.AnyIOBackend()
 
     async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        literal = _literal(host)
-        if literal is not None:
-            addresses = [literal]
-        else:
-            try:
-                infos = await asyncio.get_running_loop().getaddrinfo(
-                    host, port, type=socket.SOCK_STREAM
-                )
-            except (OSError, UnicodeError):
-                raise FetchError(f"DNS lookup failed for {host}") from None
-            addresses = _addresses(infos)
-        _refuse(host, addresses)
+        addresses = await _aresolve_checked(host, port)
         failure: Exception | None = None
         for address in addresses:
             try:
@@ -329,7 +315,10 @@ def _describe(exc: Exception, opts: Mapping) -> str:
         return f"invalid URL: {_one_line(str(exc))}"
     root = next((c for c in _causes(exc) if isinstance(c, _TELLING)), None)
     if isinstance(root, socket.gaierror):
-        return "DNS lookup failed"
+        try:
+            return f"DNS lookup failed for {exc.request.url.host}"
+        except (AttributeError, RuntimeError):  # no request attached to this error
+            return "DNS lookup failed"
     if isinstance(root, ssl.SSLCertVerificationError):
         return f"TLS certificate rejected: {_one_line(root.verify_message or 'verify failed')}"
     if isinstance(root, ssl.SSLError):
@@ -359,7 +348,11 @@ async def _follow(client: httpx.AsyncClient, request: FetchRequest, opts, allow_
     timeout = httpx.Timeout(opts["deadline"], connect=opts["connect_timeout"])
     url, seen = request.url, set()
     for _hop in range(opts["max_redirects"] + 1):
-        await _check_url_async(url, allow_private=allow_private)
+        host, port = _split(url)
+        if not allow_private:
+            # Also checked at connect time by our own client; this covers a caller's client
+            # and requests that go through a proxy.
+            await _aresolve_checked(host, port)
         seen.add(url)
         outgoing = client.build_request("GET", url, headers=headers, timeout=timeout)
         response = await client.send(outgoing, stream=True, follow_redirects=False)

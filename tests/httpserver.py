@@ -16,6 +16,7 @@ import gzip as gzip_module
 import os
 import select
 import socket
+import ssl
 import struct
 import threading
 from collections.abc import Callable, Iterable
@@ -189,6 +190,15 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     owner: FeedServer
 
+    tls: ssl.SSLContext | None = None
+
+    def finish_request(self, request, client_address) -> None:
+        # The TLS handshake runs in the request's own thread, so a client that rejects the
+        # certificate cannot stall the accept loop.
+        if self.tls is not None:
+            request = self.tls.wrap_socket(request, server_side=True)
+        super().finish_request(request, client_address)
+
     def handle_error(self, request, client_address) -> None:  # a reset socket is expected here
         pass
 
@@ -196,8 +206,14 @@ class _Server(ThreadingHTTPServer):
 class FeedServer:
     """ThreadingHTTPServer on host:0 with a route table and request records."""
 
-    def __init__(self, host: str = "127.0.0.1", shared: InFlight | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        shared: InFlight | None = None,
+        tls: tuple[str, str] | None = None,  # (certfile, keyfile): serve https
+    ) -> None:
         self.host = host
+        self.scheme = "https" if tls else "http"
         self.routes: dict[str, Route] = {}
         self.requests: list[Seen] = []
         self.in_flight = InFlight()
@@ -207,13 +223,16 @@ class FeedServer:
         self._stop = threading.Event()
         self._httpd = _Server((host, 0), _Handler)
         self._httpd.owner = self
+        if tls:
+            self._httpd.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self._httpd.tls.load_cert_chain(*tls)
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
 
     def url(self, path: str) -> str:
-        return f"http://{self.host}:{self.port}{path}"
+        return f"{self.scheme}://{self.host}:{self.port}{path}"
 
     def route(self, path: str, **kwargs) -> str:
         self.routes[path] = Route(**kwargs)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import shutil
 import socket
+import subprocess
 import tracemalloc
 
 import pytest
 
+from dashboard import fetch
 from dashboard.errors import FetchError
 from dashboard.fetch import FetchRequest, _GuardedBackend, fetch_one
 from tests.httpserver import FeedServer
@@ -177,3 +180,64 @@ def test_the_connect_time_guard_refuses_loopback_even_past_the_url_check(server)
         asyncio.run(connect())
     assert "loopback address" in str(caught.value)
     assert server.requests == []
+
+
+def test_dns_rebinding_between_check_and_connect_is_refused(server, monkeypatch):
+    """The host looks public when checked, then turns loopback: the connection is refused."""
+    url = server.route("/feed.xml", body=b"<rss/>")
+    real = fetch._kind
+    looks = iter([None])  # the first look says public, later looks tell the truth
+    monkeypatch.setattr(fetch, "_kind", lambda address: next(looks, real(address)))
+    with pytest.raises(FetchError) as caught:
+        fetch_one(FetchRequest(url), settings=SMALL)
+    assert str(caught.value).startswith("refused: 127.0.0.1 is a loopback address")
+    assert server.requests == []
+
+
+def test_the_guarded_connection_really_fetches_from_a_public_looking_host(server, monkeypatch):
+    """With 127.0.0.1 deemed public, the guarded pool must connect and bring the body back."""
+    url = server.route("/feed.xml", body=b"<rss>guarded</rss>")
+    real = fetch._kind
+    monkeypatch.setattr(fetch, "_kind", lambda a: None if a == "127.0.0.1" else real(a))
+    result = fetch_one(FetchRequest(url), settings=SMALL)
+    assert result.body == b"<rss>guarded</rss>"
+    assert len(server.requests) == 1
+
+
+@pytest.fixture(scope="module")
+def self_signed(tmp_path_factory):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return str(cert), str(key)
+
+
+def test_an_untrusted_certificate_reads_plainly(self_signed):
+    with FeedServer(tls=self_signed) as tls_server:
+        url = tls_server.route("/feed.xml", body=b"<rss/>")
+        message = failure(url)
+    assert message.startswith("TLS certificate rejected: ")
+    assert "self-signed" in message or "self signed" in message
