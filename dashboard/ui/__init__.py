@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: shared shell, cached data access, chart builders, pages."""

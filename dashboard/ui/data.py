@@ -1,0 +1,119 @@
+"""The pages' only door to the data: cached wrappers over dashboard.store.queries.
+
+Every cached function takes the database path and ``queries.data_version`` as its first
+arguments, so an ingest (from the CLI or the Feeds page) changes the key and the next run
+reads fresh numbers without a restart. Filters is a frozen dataclass and hashes by value.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.filters import Filters
+from dashboard.store import SCHEMA_VERSION, Store, queries
+
+_local = threading.local()
+
+
+def store(path: str) -> Store:
+    """A read-only store per thread: Streamlit runs sessions in threads, and a connection
+    is not meant to be shared across them mid-query."""
+    stores = getattr(_local, "stores", None)
+    if stores is None:
+        stores = _local.stores = {}
+    found = stores.get(path)
+    if found is None:
+        found = stores[path] = _open(path)
+    return found
+
+
+def _open(path: str) -> Store:
+    # Only a missing or older database is opened for writing (to create or upgrade it):
+    # a writer would otherwise queue behind a long CLI ingest.
+    if Path(path).exists():
+        ro = Store(path, readonly=True)
+        if ro.schema_version >= SCHEMA_VERSION:
+            return ro
+        ro.close()
+    Store(path).close()
+    return Store(path, readonly=True)
+
+
+def version(path: str) -> str:
+    return queries.data_version(store(path))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def facets(path: str, v: str) -> dict:
+    return queries.facets(store(path))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def kpis(path: str, v: str, f: Filters) -> dict:
+    return queries.kpis(store(path), f)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def risk_cells(path: str, v: str, f: Filters) -> pd.DataFrame:
+    return queries.risk_cells(store(path), f)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def company_risk(path: str, v: str, f: Filters) -> pd.DataFrame:
+    return queries.company_risk(store(path), f)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def timeline(path: str, v: str, f: Filters, by: str, period: str, top: int = 10) -> pd.DataFrame:
+    return queries.timeline(store(path), f, by=by, period=period, top=top)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def period_matrix(path: str, v: str, f: Filters, by: str, period: str) -> pd.DataFrame:
+    return queries.period_matrix(store(path), f, by=by, period=period)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def count(path: str, v: str, f: Filters) -> int:
+    return queries.count(store(path), f)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def headlines(
+    path: str,
+    v: str,
+    f: Filters,
+    sort: str = "published_at",
+    descending: bool = True,
+    limit: int = 50,
+    offset: int = 0,
+) -> pd.DataFrame:
+    return queries.headlines(
+        store(path), f, sort=sort, descending=descending, limit=limit, offset=offset
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def stale_tags(path: str, v: str, taxonomy_version: str) -> int:
+    return queries.stale_tags(store(path), taxonomy_version)
+
+
+def feeds(path: str) -> list[dict]:
+    # Not cached: the health table is what an analyst checks right after a fetch.
+    return store(path).feeds()
+
+
+def csv_export(path: str, f: Filters):
+    """(filename, callable producing the CSV): the bytes are only built when clicked."""
+    from dashboard import export
+
+    def build() -> bytes:
+        # Runs outside the script thread; give it its own connection.
+        with Store(path, readonly=True) as own:
+            return export.csv_bytes(own, f)
+
+    return export.filename(f), build

@@ -1,0 +1,139 @@
+"""Heatmaps: company x theme risk, theme x period and company x period volume.
+
+Click a cell (or pick it below a chart) to list the headlines behind it with their evidence.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.risk import __doc__ as RISK_DOC
+from dashboard.ui import charts, data, shell, widgets
+
+ctx = shell.context()
+f = ctx.filters
+st.title("Heatmaps")
+st.caption(shell.window_text(f))
+if widgets.empty_state(ctx):
+    st.stop()
+if not data.count(ctx.db, ctx.version, f):
+    widgets.no_match(ctx)
+    st.stop()
+
+label = ctx.label
+risk_tab, theme_tab, company_tab = st.tabs(
+    ["Company × theme risk", "Theme × period", "Company × period"]
+)
+
+
+def _pick(chart_key: str, targets: tuple[str, ...]) -> None:
+    # Copy the clicked marker's keys into the cell pickers, which drive the drill-down.
+    points = st.session_state[chart_key].selection.points
+    if points:
+        for target, value in zip(targets, points[0]["customdata"], strict=False):
+            st.session_state[target] = str(value)
+
+
+def _keep(key: str, options: list[str]) -> None:
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = options[0]
+
+
+with risk_tab:
+    cells = data.risk_cells(ctx.db, ctx.version, f)
+    left, right = st.columns([3, 1], gap="large")
+    with right:
+        st.markdown("**How risk is computed**")
+        st.text(RISK_DOC.split("The formula works")[0].replace("In plain words", "").strip())
+    with left:
+        st.plotly_chart(
+            charts.risk_grid(cells, theme_labels=ctx.theme_labels, themes=ctx.theme_ids),
+            width="stretch",
+            key="hm_risk",
+            on_select=lambda: _pick("hm_risk", ("hm_c", "hm_t")),
+            selection_mode="points",
+            config={"displayModeBar": False},
+        )
+    if cells.empty:
+        st.info("No headline in this window names a watchlist company and carries a theme.")
+    else:
+        companies = list(dict.fromkeys(cells["company"]))
+        themes = [t for t in ctx.theme_ids if t in set(cells["theme"])]
+        _keep("hm_c", companies)
+        _keep("hm_t", themes)
+        a, b = st.columns(2)
+        company = a.selectbox("Company", companies, key="hm_c")
+        theme = b.selectbox("Theme", themes, key="hm_t", format_func=label)
+        row = cells[(cells["company"] == company) & (cells["theme"] == theme)]
+        risk = f" — risk {row['risk'].iloc[0]:.0f}/100" if not row.empty else ""
+        widgets.drill_list(
+            ctx,
+            shell.drill(f, company=company, theme=theme),
+            key="hm_risk_drill",
+            title=f"{company} · {label(theme)}{risk}",
+        )
+
+
+def period_tab(by: str, prefix: str) -> None:
+    period = (
+        st.segmented_control(
+            "Period",
+            ["day", "week", "month"],
+            default="week",
+            key=f"{prefix}_kind",
+            format_func=str.capitalize,
+        )
+        or "week"
+    )
+    m = data.period_matrix(ctx.db, ctx.version, f, by, period)
+    labels = ctx.theme_labels if by == "theme" else {}
+    if by == "company" and not m.empty:
+        # The 15 most-named companies keep the grid readable.
+        top = m.groupby("key")["n"].sum().sort_values(ascending=False).head(15).index
+        m = m[m["key"].isin(top)]
+        order = list(top)
+    else:
+        order = [t for t in ctx.theme_ids if t in set(m["key"])] if not m.empty else []
+    if not m.empty:
+        m = m.set_index("key").loc[order].reset_index()
+    chart_key = f"{prefix}_chart"
+    st.plotly_chart(
+        charts.period_grid(
+            m,
+            labels=labels,
+            title=f"Headlines per {by} and {period}",
+            key_title=by.capitalize(),
+            period_title=f"{period.capitalize()}",
+        ),
+        width="stretch",
+        key=chart_key,
+        selection_mode="points",
+        on_select=lambda: _pick(chart_key, (f"{prefix}_k", f"{prefix}_p")),
+        config={"displayModeBar": False},
+    )
+    if m.empty:
+        st.info(f"No headline in this window carries a {by}.")
+        return
+    keys = order
+    periods = sorted({str(p) for p in m.loc[m["n"] > 0, "period"]}, reverse=True)
+    _keep(f"{prefix}_k", keys)
+    _keep(f"{prefix}_p", periods)
+    a, b = st.columns(2)
+    key = a.selectbox(
+        by.capitalize(), keys, key=f"{prefix}_k", format_func=lambda k: labels.get(k, k)
+    )
+    when = b.selectbox(f"{period.capitalize()} starting", periods, key=f"{prefix}_p")
+    start, end = shell.period_bounds(when, period)
+    span = f"{start:%d %b %Y}" + (f" – {end:%d %b %Y}" if end != start else "")
+    widgets.drill_list(
+        ctx,
+        shell.drill(f, start=start, end=end, **{by: key}),
+        key=f"{prefix}_drill",
+        title=f"{labels.get(key, key)} · {span}",
+    )
+
+
+with theme_tab:
+    period_tab("theme", "hm_tp")
+with company_tab:
+    period_tab("company", "hm_cp")

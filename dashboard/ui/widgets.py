@@ -1,0 +1,110 @@
+"""Streamlit pieces more than one page draws: headline tables, CSV buttons, empty states."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.filters import Filters
+from dashboard.ui import data, tables
+from dashboard.ui.shell import Context
+from dashboard.ui.tables import escape_md
+
+
+def empty_state(ctx: Context, what: str = "headlines") -> bool:
+    """Say why there is nothing to show and what to do next. True when the page should stop."""
+    if ctx.empty_db:
+        st.info(
+            "**The database is empty.** Load the bundled synthetic demo with `make run` "
+            "(or `chipwatch demo --bundled`), or fetch real feeds with "
+            "`chipwatch ingest data/feeds.opml`, or add a feed on the **Feeds** page.",
+            icon=":material/inbox:",
+        )
+        return True
+    return False
+
+
+def no_match(ctx: Context, f: Filters | None = None) -> None:
+    f = f or ctx.filters
+    latest = ctx.facets.get("last_day")
+    hint = f" The latest headline is from {latest:%d %b %Y}." if latest else ""
+    st.info(
+        f"**No headlines match these filters.**{hint} Widen the date window, remove a "
+        "company, theme or source, lower the minimum score, or clear the search "
+        "(**Reset filters** in the sidebar).",
+        icon=":material/filter_alt_off:",
+    )
+
+
+def column_config(frame) -> dict:
+    cfg = {
+        "Published": st.column_config.DatetimeColumn(
+            "Published (UTC)", format="YYYY-MM-DD HH:mm", width="small"
+        ),
+        "Title": st.column_config.LinkColumn(
+            "Title",
+            display_text=tables.TITLE_REGEX,
+            width="large",
+            help="Opens the article (http and https links only).",
+        ),
+        "Source": st.column_config.TextColumn("Source", width="medium"),
+        "Companies": st.column_config.TextColumn("Companies", width="medium"),
+        "Evidence": st.column_config.TextColumn(
+            "Evidence", width="large", help="Taxonomy terms found, and where (title/summary)."
+        ),
+        "Synthetic": st.column_config.CheckboxColumn(
+            "Synthetic", width="small", help="Invented demo headline"
+        ),
+    }
+    for col in tables.score_columns(frame):
+        cfg[col] = st.column_config.ProgressColumn(
+            col,
+            min_value=0.0,
+            max_value=1.0,
+            format="%.2f",
+            width="small",
+            help=f"{col} score (0-1)",
+        )
+    return cfg
+
+
+def headline_table(ctx: Context, df, *, key: str, height: int | str = "auto") -> None:
+    frame = tables.display_frame(df, ctx.theme_ids, ctx.theme_labels)
+    st.dataframe(
+        frame,
+        column_config=column_config(frame),
+        hide_index=True,
+        key=key,
+        height=height,
+        width="stretch",
+    )
+
+
+def csv_button(
+    ctx: Context, f: Filters, *, key: str, label: str = "Download CSV", n: int | None = None
+) -> None:
+    name, build = data.csv_export(ctx.db, f)
+    count = f" ({n:,} rows)" if n is not None else ""
+    # on_click="ignore": downloading must not rerun and reset the page (drill-downs, paging).
+    st.download_button(
+        f"{label}{count}",
+        data=build,
+        file_name=name,
+        mime="text/csv",
+        key=key,
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def drill_list(ctx: Context, f: Filters, *, key: str, title: str, limit: int = 200) -> None:
+    """The headlines behind a chart cell or period, with their evidence and CSV."""
+    n = data.count(ctx.db, ctx.version, f)
+    st.markdown(f"#### {escape_md(title)}")
+    if not n:
+        st.info("No headlines behind this selection.", icon=":material/info:")
+        return
+    df = data.headlines(ctx.db, ctx.version, f, sort="score", limit=limit)
+    shown = f"the {limit} highest-scoring of " if n > limit else ""
+    st.caption(f"Showing {shown}{n:,} headlines, highest theme score first.")
+    headline_table(ctx, df, key=f"{key}_table")
+    csv_button(ctx, f, key=f"{key}_csv", label="Download these headlines as CSV", n=n)
