@@ -137,12 +137,24 @@ def generate(n: int, *, seed: int = 7, end: datetime | None = None,
 
 
 def write_feeds(out: str | Path, n: int, *, seed: int = 7, end: datetime | None = None,
-                days: int = 240) -> list[Path]:
-    """Write n synthetic headlines as one RSS 2.0 file per outlet."""
+                days: int = 240, feeds: int | None = None) -> list[Path]:
+    """Write n synthetic headlines as one RSS 2.0 file per outlet.
+
+    With ``feeds``, the items are dealt round-robin into that many files instead (benchmarks).
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    by_outlet: dict[str, list[str]] = {slug: [] for slug, _ in OUTLETS}
-    for slug, title, summary, link, moment in generate(n, seed=seed, end=end, days=days):
+    names = dict(OUTLETS)
+    if feeds:
+        names = {f"demo-feed-{k:04d}": f"Demo Feed {k} (synthetic)" for k in range(feeds)}
+    slugs = list(names)
+    by_outlet: dict[str, list[str]] = {slug: [] for slug in slugs}
+    for i, (slug, title, summary, link, moment) in enumerate(
+        generate(n, seed=seed, end=end, days=days)
+    ):
+        if feeds:
+            slug = slugs[i % feeds]
+            link = link.replace("/story-", f"/{slug}-story-")
         by_outlet[slug].append(
             "    <item>\n"
             f"      <title>{escape(title)}</title>\n"
@@ -153,7 +165,6 @@ def write_feeds(out: str | Path, n: int, *, seed: int = 7, end: datetime | None 
             + "    </item>\n"
         )
     paths = []
-    names = dict(OUTLETS)
     for slug, items in by_outlet.items():
         path = out / f"{slug}.xml"
         path.write_text(

@@ -37,7 +37,7 @@ def test_schema_created_wal_and_rerun_is_harmless(tmp_path):
     # Datasette and any other SQLite client see plain tables with an FTS5 index.
     conn = sqlite3.connect(path)
     sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'headlines_fts'").fetchone()[0]
-    assert "fts5" in sql.lower() and "content=[headlines]" in sql.replace('"', "").replace("'", "")
+    assert "fts5" in sql.lower() and "content=headlines" in sql.replace('"', "").replace("'", "")
 
 
 def test_newer_schema_is_refused_and_garbage_file_gets_clear_error(tmp_path):
