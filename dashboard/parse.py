@@ -21,6 +21,7 @@ import json
 import os
 import re
 import time
+from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -421,7 +422,7 @@ def _parse(body, feed_url, headers, fetched_at, settings) -> ParsedFeed:
 class _Context:
     """What every entry of one document shares."""
 
-    __slots__ = ("base", "fallback", "feed_url", "identity", "latest", "seen", "source")
+    __slots__ = ("base", "fallback", "feed_url", "identity", "latest", "seen", "shared", "source")
     __slots__ += ("summary_max", "title_max")
 
     def __init__(self, feed_url: str, fetched: datetime, title_max: int, summary_max: int):
@@ -434,6 +435,7 @@ class _Context:
         self.base = feed_url if _is_web_url(feed_url) else None
         self.source = ""
         self.seen: set[str] = set()
+        self.shared: frozenset[str] = frozenset()  # links that several GUID-less entries share
 
     def start(self, title: str, link: str | None, content_location: str | None = None) -> None:
         """Feed-level facts: relative links resolve against the document's URL, else the
@@ -454,6 +456,9 @@ class _Context:
             guid = str(guid)  # JSON Feed ids may be numbers
         date = "" if estimated else published_at
         ident = _with_fragment(url, link) if link else None
+        if ident and link in self.shared and not guid:
+            # A show page or newsroom linked from every item is no identity of its own
+            ident = f"{ident}\n{title}"
         key = _key(self.identity, guid, ident, self.source, title, date)
         if key in self.seen:
             parsed.skipped += 1
@@ -524,6 +529,9 @@ def _parse_xml(body: bytes, headers: dict[str, str], ctx: _Context) -> ParsedFee
         link=link,
         demo=(feed.get("generator") or "").strip() == DEMO_GENERATOR,
     )
+    links = [dict.get(e, "link") for e in entries if not dict.get(e, "id")]
+    if len(links) > 1:
+        ctx.shared = frozenset(link for link, n in Counter(links).items() if n > 1 and link)
     for entry in entries:
         summary_value, summary_detail = entry.get("summary"), entry.get("summary_detail")
         if not summary_value and entry.get("content"):

@@ -406,6 +406,35 @@ EXPECTED = {
             ),
         ],
     ),
+    "shared_link.xml": (
+        "Chip Chat Podcast",
+        "https://chipchat.example.fm/show",
+        None,
+        1,  # the repeated episode; the shared show link alone does not make them duplicates
+        [
+            (
+                "Episode 3: packaging",
+                "",
+                "https://chipchat.example.fm/show",
+                "2025-02-24T06:20:00Z",
+                False,
+            ),
+            (
+                "Episode 2: lithography",
+                "",
+                "https://chipchat.example.fm/show",
+                "2025-02-17T06:20:00Z",
+                False,
+            ),
+            (
+                "Episode 1: memory",
+                "",
+                "https://chipchat.example.fm/show",
+                "2025-02-10T06:20:00Z",
+                False,
+            ),
+        ],
+    ),
     "tracking_params.xml": (
         "Tracker Tribune",
         None,
