@@ -370,7 +370,9 @@ async def _follow(client: httpx.AsyncClient, request: FetchRequest, opts, allow_
                     break
                 continue
             if status != 304 and not 200 <= status < 300:
-                raise FetchError(_status_line(response))
+                failure = FetchError(_status_line(response))
+                failure.status = status  # the ingest records it on the feed row
+                raise failure
             body = None if status == 304 else await _read_capped(response, opts["max_bytes"])
             kept = {
                 k.lower(): v

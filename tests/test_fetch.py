@@ -84,6 +84,7 @@ def test_http_errors_are_fetch_errors(server, status, message):
     with pytest.raises(FetchError) as caught:
         get(url)
     assert str(caught.value) == message
+    assert caught.value.status == status
 
 
 def test_connection_refused_reads_plainly():
@@ -288,3 +289,21 @@ def test_every_request_gets_exactly_one_outcome(server):
         "refused: ftp: URLs are not fetched (only http and https)",
         "connection refused",
     ]
+
+
+def test_finished_results_wait_for_a_slow_consumer_in_bounded_number(server):
+    """With concurrency 1 at most two results wait unread, so a third fetch does not start."""
+    urls = [server.route(f"/f{i}.xml", body=RSS) for i in range(8)]
+    outcomes = fetch_many(
+        [FetchRequest(u) for u in urls], allow_private=True, settings={"concurrency": 1}
+    )
+    first = [next(outcomes)]
+    pause = threading.Event()
+    for _ in range(100):  # until the fetcher has filled what it may hold
+        if len(server.requests) >= 3:
+            break
+        pause.wait(0.05)
+    pause.wait(0.3)  # room for a fetch that should not happen
+    assert len(server.requests) == 3
+    rest = list(outcomes)
+    assert len(first + rest) == 8 and all(o.body == RSS for _, o in first + rest)
