@@ -41,39 +41,12 @@ _FUTURE_SLACK = timedelta(days=2)
 _ISO = "%Y-%m-%dT%H:%M:%SZ"
 _ENTITY_BUDGET = 4 * 1024 * 1024  # bytes that internal DTD entities may expand to
 
-_TRACKING = frozenset(
-    [
-        "fbclid",
-        "gclid",
-        "gclsrc",
-        "dclid",
-        "msclkid",
-        "yclid",
-        "twclid",
-        "ttclid",
-        "li_fat_id",
-        "mc_cid",
-        "mc_eid",
-        "igshid",
-        "ref_src",
-        "ref_url",
-        "cmpid",
-        "_hsenc",
-        "_hsmi",
-        "mkt_tok",
-        "oly_anon_id",
-        "oly_enc_id",
-        "vero_id",
-        "vero_conv",
-        "wickedid",
-        "rb_clickid",
-        "s_kwcid",
-        "ncid",
-        "sr_share",
-        "_ga",
-        "_gl",
-    ]
+_TRACKING_NAMES = (  # besides every utm_* parameter
+    "fbclid gclid gclsrc dclid msclkid yclid twclid ttclid li_fat_id mc_cid mc_eid igshid "
+    "ref_src ref_url cmpid _hsenc _hsmi mkt_tok oly_anon_id oly_enc_id vero_id vero_conv "
+    "wickedid rb_clickid s_kwcid ncid sr_share _ga _gl"
 )
+_TRACKING = frozenset(_TRACKING_NAMES.split())
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 _DROP_BLOCK_RE = re.compile(
@@ -94,7 +67,7 @@ _KNOWN_TAG_RE = re.compile(
     r"|ul|video|audio|source|noscript|template|wbr)\b[^>]*>",
     re.I,
 )
-_PARTIAL_TAG_RE = re.compile(r"<[^>]*\Z")
+_PARTIAL_TAG_RE = re.compile(r"<[a-zA-Z/!?][^<>]*\Z")
 _ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});")
 _CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127])
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
@@ -121,9 +94,11 @@ def plain_text(value: str | None, limit: int, *, is_html: bool = True) -> str:
         return ""
     # A 500 KB article body becomes a 2,000-character summary: cut early, keep generous slack
     # for markup so the visible text still fills the cap.
-    value = value[: limit * 20 + 1000]
+    if len(value) > limit * 20 + 1000:
+        value = value[: limit * 20 + 1000]
+        if is_html:  # the cut may have split a tag
+            value = _PARTIAL_TAG_RE.sub("", value)
     if is_html and "<" in value:
-        value = _PARTIAL_TAG_RE.sub("", value)
         value = _DROP_BLOCK_RE.sub(" ", value)
         value = _BLOCK_TAG_RE.sub(" ", value)
         value = _TAG_RE.sub("", value)
@@ -304,7 +279,7 @@ def _screen_entities(body: bytes) -> None:
     feedparser keeps simple entity declarations and, when expat refuses an entity bomb, its
     lenient fallback parser expands them without any limit ("quadratic blowup").
     """
-    if b"<!" not in body[:65536] and not body.startswith(_WIDE_BOMS):
+    if b"<!ENTITY" not in body and not body.startswith(_WIDE_BOMS):
         return
     text = body
     if body.startswith(_WIDE_BOMS):  # UTF-16/32: scan the same characters as UTF-8
@@ -343,8 +318,9 @@ def _repair_utf8(body: bytes, content_type: str) -> tuple[bytes, str | None]:
         if found and found.lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
             return body, None
     text = body.decode("utf-8", "replace")
-    bad = text.count("\ufffd") - body.count("\xef\xbf\xbd".encode("latin-1"))
-    wide = sum(1 for ch in text if ord(ch) > 127 and ch != "\ufffd")
+    replaced = text.count("\ufffd")
+    bad = replaced - body.count(b"\xef\xbf\xbd")  # U+FFFD already in the document
+    wide = len(text) - len(text.encode("ascii", "ignore")) - replaced
     if bad <= 0 or wide <= bad:  # mostly not UTF-8 (Latin-1 without a declaration, say)
         return body, None
     return text.encode("utf-8"), f"invalid UTF-8: {bad} bad byte sequence(s) replaced"
@@ -401,7 +377,8 @@ def parse(
     except ParseError:
         raise
     except Exception as exc:  # a surprise in one document must not stop an ingest run
-        raise ParseError(f"could not parse: {type(exc).__name__}: {exc}"[:300]) from exc
+        message = " ".join(f"could not parse: {type(exc).__name__}: {exc}".split())
+        raise ParseError(message[:300]) from exc
 
 
 def _parse(body, feed_url, headers, fetched_at, settings) -> ParsedFeed:
@@ -573,7 +550,7 @@ def _parse_json(body: bytes, ctx: _Context) -> ParsedFeed:
     try:
         doc = json.loads(text, strict=False)  # raw control characters in strings are common
     except (ValueError, RecursionError) as exc:
-        raise ParseError(f"invalid JSON: {exc}"[:300]) from exc
+        raise ParseError(" ".join(f"invalid JSON: {exc}".split())[:300]) from exc
     version = doc.get("version") if isinstance(doc, dict) else None
     items = doc.get("items") if isinstance(doc, dict) else None
     is_jsonfeed = isinstance(version, str) and version.startswith("https://jsonfeed.org/version/")

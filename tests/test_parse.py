@@ -916,3 +916,22 @@ def test_ten_thousand_entries():
         "https://bulk.example.com/9999",
         "2025-02-24T15:39:00Z",
     )
+
+
+def test_a_lone_angle_bracket_in_html_text_is_kept():
+    body = rss(
+        "<item><title>x</title><description>&lt;p&gt;5 &lt; 6 and more&lt;/p&gt;</description></item>"
+    )
+    assert parse(body, feed_url="f").headlines[0].summary == "5 < 6 and more"
+
+
+def test_entity_bomb_behind_whitespace_padding_is_still_refused():
+    value = "b" * 10_000
+    body = (
+        '<?xml version="1.0"?>' + " " * 70_000 + f'\n<!DOCTYPE rss [\n<!ENTITY b "{value}">\n]>\n'
+        '<rss version="2.0"><channel><title>P</title><item><title>'
+        + "&b;" * 50_000
+        + "</title></item></channel></rss>"
+    ).encode()
+    with pytest.raises(ParseError, match="entity bomb"):
+        parse(body, feed_url="f")
