@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboard.taxonomy import GAP, TOKEN_RE, Taxonomy, fold
+from dashboard.taxonomy import TOKEN_RE, Taxonomy, fold, term_parts, uncase_plural, unversion
 
 _CACHE_LIMIT = 200_000
 MAX_GAP = 3  # words allowed where a term says "..." ("withhold ... model")
@@ -107,9 +107,18 @@ def _same_case(cased: list[str], i: int, exact: tuple[str, ...]) -> bool:
 
 
 def _cased(token: str) -> str:
-    if token.endswith(("'s", "’s")):
-        token = token[:-2]
-    return token.replace(".", "") if "." in token else token
+    return unversion(uncase_plural(token))
+
+
+def _expand(stems_of, text: str) -> list[tuple[tuple[str, ...], ...]]:
+    """Every spelled-out form of a term: "domestic|local ... chip" -> two forms."""
+    forms: list[tuple[tuple[str, ...], ...]] = [()]
+    for slots in term_parts(text):
+        words: list[tuple[str, ...]] = [()]
+        for alts in slots:
+            words = [w + stems_of(a) for w in words for a in alts]
+        forms = [f + (w,) for f in forms for w in words]
+    return forms
 
 
 class Tagger:
@@ -127,15 +136,15 @@ class Tagger:
         excludes: dict[str, list] = {}
         for k, theme in enumerate(taxonomy.themes):
             for term in theme.terms:
-                segs = tuple(self._stems(part) for part in term.text.split(GAP))
                 exact = None
                 if term.text in theme.case_sensitive:
                     exact = tuple(_cased(t) for t in TOKEN_RE.findall(term.text))
-                entry = (segs, k, term.text, term.weight, exact)
-                terms.setdefault(segs[0][0], []).append(entry)
+                for segs in _expand(self._stems, term.text):
+                    entry = (segs, k, term.text, term.weight, exact)
+                    terms.setdefault(segs[0][0], []).append(entry)
             for phrase in theme.exclude:
-                key = self._stems(phrase)
-                excludes.setdefault(key[0], []).append((key, k))
+                for (key,) in _expand(self._stems, phrase.replace("...", " ")):
+                    excludes.setdefault(key[0], []).append((key, k))
         for lst in terms.values():
             lst.sort(key=lambda e: -sum(len(seg) for seg in e[0]))
         for lst in excludes.values():
@@ -233,7 +242,7 @@ class Tagger:
                 for key, k in self._excludes.get(s, ()):
                     if tuple(stems[i : i + len(key)]) == key:
                         blocked.setdefault(k, []).append((i, i + len(key)))
-        covered: dict[int, int] = {}  # theme -> end of the last kept hit, so nested terms skip
+        hits = []
         for i in range(n):
             cands = terms.get(stems[i])
             if not cands:
@@ -242,15 +251,25 @@ class Tagger:
                 end = _match(stems, i, segs)
                 if end < 0 or (exact is not None and not _same_case(cased, i, exact)):
                     continue
-                if end <= covered.get(k, -1):
-                    continue
                 if k in blocked and any(a < end and i < b for a, b in blocked[k]):
                     continue
-                covered[k] = end
-                w = weight * factor
-                seen = best[k].get(text)
-                if seen is None or seen.weight < w:
-                    best[k][text] = Evidence(text, where, w)
+                hits.append((k, i, end, text, weight))
+        if len(hits) > 1:
+            # A term inside a stronger or longer hit of the same theme adds nothing.
+            kept: list[tuple[int, int, int]] = []
+            keep = set()
+            order = sorted(range(len(hits)), key=lambda h: (-hits[h][4], hits[h][1] - hits[h][2]))
+            for h in order:
+                k, i, end = hits[h][:3]
+                if not any(kk == k and a <= i and end <= b for kk, a, b in kept):
+                    kept.append((k, i, end))
+                    keep.add(h)
+            hits = [hit for h, hit in enumerate(hits) if h in keep]
+        for k, _, _, text, weight in hits:
+            w = weight * factor
+            seen = best[k].get(text)
+            if seen is None or seen.weight < w:
+                best[k][text] = Evidence(text, where, w)
 
     def _company_hits(self, parts, scores: dict[str, float]) -> tuple[CompanyMatch, ...]:
         comp = self._companies
@@ -291,7 +310,9 @@ class Tagger:
                 continue
             if ctx and ci not in sure:
                 _, _, _, context, context_themes = self._rules[ci]
-                ok = bool(sure - {ci}) or any(scores[self._ids[k]] > 0 for k in context_themes)
+                ok = bool(sure - {ci}) or any(
+                    scores[self._ids[k]] >= self._thresholds[k] for k in context_themes
+                )
                 if not ok and context:
                     if words is None:
                         words = {s for _, (_, _, stems) in parts for s in stems}

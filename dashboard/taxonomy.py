@@ -90,13 +90,40 @@ def tokens(text: str) -> list[str]:
 
 
 def fold(token: str) -> str:
-    """Lower-case, without a possessive and without the dots of an acronym."""
-    low = token.lower()
-    if low.endswith(("'s", "’s")):
-        low = low[:-2]
-    if "." in low:
-        low = low.replace(".", "")
-    return low
+    """Lower-case, without a possessive, acronym dots or plural, or a version number.
+
+    "U.S." -> "us", "Nvidia's" -> "nvidia", "TPUs" -> "tpu", "Trainium2" -> "trainium".
+    """
+    return unversion(uncase_plural(token).lower())
+
+
+def uncase_plural(token: str) -> str:
+    """Drop a possessive, acronym dots and the plural "s" of an all-caps acronym."""
+    if token.endswith(("'s", "’s")):
+        token = token[:-2]
+    if "." in token:
+        token = token.replace(".", "")
+    if len(token) >= 3 and token[-1] == "s" and token[:-1].isupper():
+        token = token[:-1]
+    return token
+
+
+def unversion(token: str) -> str:
+    # A version glued to a name ("Qwen3") names the same thing; short stems ("H20") are kept.
+    if token[-1:].isdigit():
+        base = token.rstrip("0123456789")
+        if len(base) >= 4 and base.isalpha():
+            return base
+    return token
+
+
+def term_parts(text: str) -> list[list[list[str]]]:
+    """A term's parts (split at "...") -> word slots -> alternatives ("a|b")."""
+    parts = []
+    for part in text.split(GAP):
+        part = re.sub(r"\s*\|\s*", "|", part.strip())
+        parts.append([chunk.split("|") for chunk in part.split()])
+    return parts
 
 
 _THEME_FIELDS = {"label", "description", "threshold", "terms", "exclude", "case_sensitive"}
@@ -234,8 +261,9 @@ def _theme(c: _Checker, tid: str, body: Any, default_threshold: float) -> Theme:
     seen: dict[str, str] = {}
     for text, weight in terms_doc.items():
         tkey = f"{key}.terms.{text!r}"
-        if not all(tokens(part) for part in text.split(GAP)):
-            raise c.fail(tkey, "empty term (no letters or digits, or an empty part around '...')")
+        parts = term_parts(text)
+        if not all(parts) or not all(tokens(a) for slots in parts for alts in slots for a in alts):
+            raise c.fail(tkey, "empty term (no letters or digits around '...' or '|')")
         w = c.number(weight, tkey, 0, 1)
         folded = " ... ".join(" ".join(fold(t) for t in tokens(p)) for p in text.split(GAP))
         if folded in seen:
@@ -247,8 +275,8 @@ def _theme(c: _Checker, tid: str, body: Any, default_threshold: float) -> Theme:
     for term in exact:
         if term not in terms_doc:
             raise c.fail(f"{key}.case_sensitive", f"{term!r} is not one of the terms")
-        if GAP in term:
-            raise c.fail(f"{key}.case_sensitive", f"{term!r}: '...' terms cannot be case-sensitive")
+        if GAP in term or "|" in term:
+            raise c.fail(f"{key}.case_sensitive", f"{term!r}: cannot hold '...' or '|'")
     return Theme(tid, label, description, threshold, tuple(terms), exclude, exact)
 
 
