@@ -174,12 +174,12 @@ def _make_client(opts: Mapping, allow_private: bool) -> httpx.AsyncClient:
     limits = httpx.Limits(
         max_connections=opts["concurrency"], max_keepalive_connections=opts["concurrency"]
     )
-    transport = httpx.AsyncHTTPTransport(limits=limits)
+    ssl_context = httpx.create_ssl_context()  # loading the CA bundle is slow: once, not twice
+    transport = httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits)
     if not allow_private:
         # httpx 0.28 offers no public hook for the network backend; the pool is rebuilt with
         # the same settings plus the guard. Should this attribute go away, the check before
         # each hop still refuses private hosts.
-        ssl_context = httpx.create_ssl_context()
         transport._pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl_context,
             max_connections=limits.max_connections,

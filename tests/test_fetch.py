@@ -307,3 +307,12 @@ def test_finished_results_wait_for_a_slow_consumer_in_bounded_number(server):
     assert len(server.requests) == 3
     rest = list(outcomes)
     assert len(first + rest) == 8 and all(o.body == RSS for _, o in first + rest)
+
+
+@pytest.mark.parametrize("allow_private", [False, True])
+def test_a_name_that_cannot_resolve_reads_plainly(allow_private):
+    # A 64-character label fails inside the resolver call itself: no query leaves the machine.
+    host = "a" * 64 + ".example"
+    with pytest.raises(FetchError) as caught:
+        fetch_one(FetchRequest(f"http://{host}/feed.xml"), allow_private=allow_private)
+    assert str(caught.value) == f"DNS lookup failed for {host}"
