@@ -92,3 +92,24 @@ def escape_md(text: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def explainer(doc: str) -> list[tuple[str, str]]:
+    """A module docstring's 'In plain words' part as ("text" | "code", block) pairs, with
+    prose re-flowed (the docstring's hard wraps look broken in a narrow column)."""
+    import textwrap
+
+    body = doc.split("In plain words", 1)[-1]
+    body = body.split("\n\n\nThe formula works")[0].split("\nThe formula works")[0]
+    blocks = []
+    for para in textwrap.dedent(body).strip("\n").split("\n\n"):  # prose now at column 0
+        lines = para.splitlines()
+        if not lines:
+            continue
+        # The docstring indents formulas further than prose.
+        indent = min(len(x) - len(x.lstrip()) for x in lines if x.strip())
+        if indent > 0:
+            blocks.append(("code", textwrap.dedent(para).strip()))
+        else:
+            blocks.append(("text", " ".join(x.strip() for x in lines)))
+    return blocks

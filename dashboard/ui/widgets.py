@@ -108,3 +108,14 @@ def drill_list(ctx: Context, f: Filters, *, key: str, title: str, limit: int = 2
     st.caption(f"Showing {shown}{n:,} headlines, highest theme score first.")
     headline_table(ctx, df, key=f"{key}_table")
     csv_button(ctx, f, key=f"{key}_csv", label="Download these headlines as CSV", n=n)
+
+
+def risk_explainer() -> None:
+    """The risk formula in plain words, from dashboard.risk's docstring (one source of truth)."""
+    from dashboard import risk
+
+    for kind, block in tables.explainer(risk.__doc__ or ""):
+        if kind == "code":
+            st.code(block, language=None)
+        else:
+            st.caption(escape_md(block))

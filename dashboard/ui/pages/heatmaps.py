@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.risk import __doc__ as RISK_DOC
 from dashboard.ui import charts, data, shell, widgets
 
 ctx = shell.context()
@@ -44,7 +43,7 @@ with risk_tab:
     left, right = st.columns([3, 1], gap="large")
     with right:
         st.markdown("**How risk is computed**")
-        st.text(RISK_DOC.split("The formula works")[0].replace("In plain words", "").strip())
+        widgets.risk_explainer()
     with left:
         st.plotly_chart(
             charts.risk_grid(cells, theme_labels=ctx.theme_labels, themes=ctx.theme_ids),

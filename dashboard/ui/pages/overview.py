@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.risk import __doc__ as RISK_DOC
 from dashboard.ui import charts, data, shell, widgets
+
+TOP_COMPANIES = 12
 
 ctx = shell.context()
 f = ctx.filters
@@ -57,7 +58,14 @@ if not risk.empty:
 left, right = st.columns([3, 2], gap="large")
 with left:
     cells = data.risk_cells(ctx.db, ctx.version, f)
-    fig = charts.risk_grid(cells, theme_labels=ctx.theme_labels, themes=ctx.theme_ids)
+    # The riskiest companies only: the Heatmaps page has the full grid.
+    cells = cells[cells["company"].isin(risk["company"].head(TOP_COMPANIES))]
+    fig = charts.risk_grid(
+        cells,
+        theme_labels=ctx.theme_labels,
+        themes=ctx.theme_ids,
+        title=f"Risk by company and theme: the {TOP_COMPANIES} riskiest",
+    )
     st.plotly_chart(fig, width="stretch", key="ov_grid", config={"displayModeBar": False})
     st.page_link(
         "ui/pages/heatmaps.py",
@@ -73,7 +81,7 @@ with right:
         config={"displayModeBar": False},
     )
     with st.expander("How is risk computed?"):
-        st.text(RISK_DOC.split("The formula works")[0].strip())
+        widgets.risk_explainer()
 
 span = (f.date_to or ctx.anchor) - (f.date_from or ctx.facets["first_day"] or ctx.anchor)
 period = "day" if span.days <= 45 else "week" if span.days <= 400 else "month"

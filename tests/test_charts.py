@@ -1,0 +1,319 @@
+"""Chart builders and display helpers: pure functions of DataFrames, tested without Streamlit."""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import unquote
+
+import pandas as pd
+import pytest
+
+from dashboard.filters import Filters
+from dashboard.ui import charts, shell, tables
+
+LABELS = {
+    "geopolitics": "Geopolitics",
+    "supply_chain": "Supply chain",
+    "hardware_autonomy": "Hardware autonomy",
+    "energy": "Energy & power",
+}
+
+
+def cells(rows):
+    return pd.DataFrame(rows, columns=["company", "theme", "n", "mean_score", "risk"])
+
+
+# -- colours ---------------------------------------------------------------------------------
+def test_theme_colours_are_fixed_for_known_themes_whatever_the_order():
+    a = charts.theme_colors(["geopolitics", "supply_chain", "hardware_autonomy"])
+    b = charts.theme_colors(["supply_chain", "hardware_autonomy", "geopolitics"])
+    assert a == b
+    assert len(set(a.values())) == 3
+
+
+def test_a_fourth_theme_gets_its_own_colour_and_many_themes_never_fail():
+    ids = ["hardware_autonomy", "geopolitics", "supply_chain", "energy"]
+    colours = charts.theme_colors(ids)
+    assert set(colours) == set(ids)
+    assert len(set(colours.values())) == 4
+    many = charts.theme_colors([f"t{i}" for i in range(30)])
+    assert len(many) == 30 and all(c.startswith("#") for c in many.values())
+
+
+# -- risk grid ---------------------------------------------------------------------------------
+def test_risk_grid_has_one_marker_per_cell_with_its_keys_for_the_drill_down():
+    df = cells(
+        [
+            ("Nvidia", "geopolitics", 12, 0.7, 81.0),
+            ("Nvidia", "supply_chain", 3, 0.5, 12.0),
+            ("TSMC", "supply_chain", 9, 0.6, 55.0),
+            ("TSMC", "energy", 2, 0.9, 8.0),
+        ]
+    )
+    fig = charts.risk_grid(
+        df, theme_labels=LABELS, themes=["hardware_autonomy", "geopolitics", "supply_chain"]
+    )
+    (trace,) = fig.data
+    assert trace.type == "scatter" and trace.marker.symbol == "square"
+    assert len(trace.x) == 4
+    keys = {(c[0], c[1]) for c in trace.customdata}
+    assert keys == {
+        ("Nvidia", "geopolitics"),
+        ("Nvidia", "supply_chain"),
+        ("TSMC", "supply_chain"),
+        ("TSMC", "energy"),
+    }
+    # A theme that is not in the taxonomy list still gets its column, after the known ones.
+    assert list(fig.layout.xaxis.categoryarray) == [
+        "Hardware autonomy",
+        "Geopolitics",
+        "Supply chain",
+        "Energy & power",
+    ]
+    # Highest risk at the top: plotly draws the last category at the top.
+    assert list(fig.layout.yaxis.categoryarray)[-1] == "Nvidia"
+    assert "Risk" in trace.hovertemplate and "headlines" in trace.hovertemplate
+    assert fig.layout.title.text == "Risk by company and theme"
+    assert list(trace.marker.color) == [81.0, 12.0, 55.0, 8.0]
+    assert (trace.marker.cmin, trace.marker.cmax) == (0, 100)
+
+
+def test_risk_grid_without_data_says_so():
+    fig = charts.risk_grid(cells([]))
+    assert not fig.data
+    assert "No company" in fig.layout.annotations[0].text
+
+
+# -- period grid -------------------------------------------------------------------------------
+def test_period_grid_reads_the_long_form_and_skips_empty_cells():
+    m = pd.DataFrame(
+        {
+            "key": ["geopolitics", "geopolitics", "supply_chain"],
+            "period": [date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 9)],
+            "n": [4, 0, 7],
+            "risk": [20.0, 0.0, 30.0],
+        }
+    )
+    fig = charts.period_grid(
+        m,
+        labels=LABELS,
+        title="Headlines per theme and week",
+        key_title="Theme",
+        period_title="Week",
+    )
+    (trace,) = fig.data
+    assert len(trace.x) == 2  # the zero cell is not drawn
+    assert sorted(map(tuple, trace.customdata.tolist())) == [
+        ("geopolitics", "2026-11-02", 4),
+        ("supply_chain", "2026-11-09", 7),
+    ]
+    assert set(trace.y) == {"Geopolitics", "Supply chain"}
+    assert fig.layout.xaxis.title.text == "Week" and fig.layout.yaxis.title.text == "Theme"
+    assert list(fig.layout.xaxis.categoryarray) == ["2026-11-02", "2026-11-09"]
+
+
+def test_period_grid_accepts_a_wide_matrix_too():
+    wide = pd.DataFrame({"2026-11-02": [1, 0], "2026-11-09": [2, 3]}, index=["A", "B"])
+    fig = charts.period_grid(wide, title="t", key_title="Company")
+    assert sorted(fig.data[0].customdata[:, 2].tolist()) == [1, 2, 3]
+
+
+def test_period_grid_all_zero_is_an_empty_message():
+    m = pd.DataFrame({"key": ["a"], "period": ["2026-01-05"], "n": [0]})
+    assert not charts.period_grid(m, title="t", key_title="k").data
+
+
+# -- timeline ------------------------------------------------------------------------------------
+def timeline_rows():
+    return pd.DataFrame(
+        {
+            "period": [date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 2), date(2026, 11, 9)],
+            "key": ["geopolitics", "geopolitics", "energy", "energy"],
+            "n": [5, 10, 1, 4],
+            "total": [20, 40, 20, 40],
+            "share": [0.25, 0.25, 0.05, 0.1],
+        }
+    )
+
+
+def test_timeline_counts_one_line_per_theme_in_the_theme_colour():
+    colours = charts.theme_colors(["geopolitics", "energy"])
+    fig = charts.timeline(timeline_rows(), colors=colours, labels=LABELS, period_name="week")
+    names = {t.name: t for t in fig.data}
+    assert set(names) == {"Geopolitics", "Energy & power"}
+    assert (
+        names["Geopolitics"].line.color
+        == colours["geopolitics"]
+        == charts.BASE_COLORS["geopolitics"]
+    )
+    assert list(names["Geopolitics"].y) == [5, 10]
+    assert list(names["Geopolitics"].x) == ["2026-11-02", "2026-11-09"]
+    assert fig.layout.yaxis.title.text == "Headlines"
+    assert fig.layout.xaxis.title.text == "Week starting"
+    assert "of %{customdata[3]} headlines" in names["Energy & power"].hovertemplate
+
+
+def test_timeline_share_is_in_percent_of_all_headlines():
+    fig = charts.timeline(timeline_rows(), measure="share", labels=LABELS, period_name="week")
+    energy = next(t for t in fig.data if t.name == "Energy & power")
+    assert list(energy.y) == pytest.approx([5.0, 10.0])
+    assert fig.layout.yaxis.title.text == "% of all headlines"
+    assert fig.layout.title.text.startswith("Share of all headlines")
+
+
+def test_timeline_empty_has_a_message_not_bare_axes():
+    fig = charts.timeline(pd.DataFrame(columns=["period", "key", "n", "total", "share"]))
+    assert not fig.data and fig.layout.annotations
+
+
+# -- company bars and deltas ---------------------------------------------------------------
+def test_company_bars_keep_the_riskiest_and_colour_them_by_leading_theme():
+    df = pd.DataFrame(
+        {
+            "company": list("ABCD"),
+            "n": [4, 3, 2, 1],
+            "risk": [10.0, 90.0, 50.0, 5.0],
+            "top_theme": ["geopolitics", "supply_chain", None, "energy"],
+        }
+    )
+    colours = charts.theme_colors(["geopolitics", "supply_chain", "energy"])
+    fig = charts.company_risk_bars(df, colors=colours, labels=LABELS, top=3)
+    (bar,) = fig.data
+    assert list(bar.y) == ["A", "C", "B"]  # drawn bottom-up: the riskiest ends on top
+    assert list(bar.marker.color) == [
+        colours["geopolitics"],
+        charts.OTHER_COLOR,
+        colours["supply_chain"],
+    ]
+    assert fig.layout.xaxis.title.text == "Risk (0-100)"
+
+
+def test_pct_change():
+    assert charts.pct_change(150, 100) == "+50%"
+    assert charts.pct_change(50, 100) == "-50%"
+    assert charts.pct_change(3, 0) == "new"
+    assert charts.pct_change(0, 0) == "±0%"
+    assert charts.pct_change(5, None) is None
+
+
+# -- headline table --------------------------------------------------------------------------
+def headline_rows():
+    return pd.DataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "published_at": [
+                "2026-11-20T10:00:00Z",
+                "2026-11-19T09:30:00Z",
+                "2026-11-18T08:00:00Z",
+            ],
+            "source": ["Wire", "Desk", "Daily"],
+            "title": [
+                "<script>window.__pwned=1</script> Nvidia 50% + more #1",
+                "[click](javascript:alert(1)) TSMC",
+                "plain",
+            ],
+            "url": ["https://example.com/a#old", "javascript:alert(1)", None],
+            "companies": ["Nvidia", "TSMC", ""],
+            "themes": ["geopolitics", "", ""],
+            "geopolitics_score": [0.8, 0.0, 0.1],
+            "supply_chain_score": [0.0, 0.4, 0.0],
+            "evidence": ["geopolitics: export controls (title)", "", ""],
+            "is_demo": [True, False, False],
+        }
+    )
+
+
+def test_display_frame_links_only_http_and_keeps_the_title_exact():
+    frame = tables.display_frame(headline_rows(), ["geopolitics", "supply_chain"], LABELS)
+    assert list(frame.columns) == [
+        "Published",
+        "Title",
+        "Source",
+        "Companies",
+        "Geopolitics",
+        "Supply chain",
+        "Evidence",
+        "Synthetic",
+    ]
+    first, second, third = frame["Title"]
+    assert first.startswith("https://example.com/a" + tables.TITLE_FRAGMENT)
+    assert "#old" not in first
+    assert not second.startswith("javascript") and second.startswith(tables.TITLE_FRAGMENT)
+    assert third.startswith(tables.TITLE_FRAGMENT)
+    # What the column's display regex captures decodes back to the exact title.
+    import re
+
+    for link, title in zip(frame["Title"], headline_rows()["title"], strict=True):
+        captured = re.search(tables.TITLE_REGEX, link).group(1)
+        assert unquote(captured) == title
+        assert "<" not in captured and " " not in captured
+    assert frame["Evidence"][0] == "Geopolitics: export controls (title)"
+    assert frame["Published"][1] == pd.Timestamp("2026-11-19 09:30:00")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "ftp://h/x",
+        "//example.com/x",
+        "https://",
+        "",
+        None,
+        42,
+    ],
+)
+def test_safe_url_refuses_anything_but_http_with_a_host(url):
+    assert tables.safe_url(url) is None
+
+
+def test_escape_md_neutralises_markup():
+    text = "[x](javascript:alert(1)) <b>*bold*</b> `code`"
+    out = tables.escape_md(text)
+    for ch in "[]()<>*`":
+        assert ch not in out.replace("\\" + ch, "")
+
+
+def test_explainer_reads_the_risk_docstring():
+    from dashboard import risk
+
+    blocks = tables.explainer(risk.__doc__)
+    kinds = [k for k, _ in blocks]
+    assert "code" in kinds and kinds[0] == "text"
+    assert any("risk" in b for k, b in blocks if k == "code")
+    assert all("\n" not in b for k, b in blocks if k == "text")
+
+
+# -- shell helpers (pure) ------------------------------------------------------------------------
+def test_period_bounds():
+    assert shell.period_bounds("2026-11-18", "day") == (date(2026, 11, 18), date(2026, 11, 18))
+    assert shell.period_bounds("2026-11-18", "week") == (date(2026, 11, 16), date(2026, 11, 22))
+    assert shell.period_bounds("2026-12-01", "month") == (date(2026, 12, 1), date(2026, 12, 31))
+    assert shell.period_bounds("2026-02-01", "month") == (date(2026, 2, 1), date(2026, 2, 28))
+    with pytest.raises(ValueError):
+        shell.period_bounds("nope", "day")
+
+
+def test_drill_narrows_and_never_widens():
+    f = Filters(
+        date_from=date(2026, 11, 10), date_to=date(2026, 11, 20), companies=("A", "B"), q="chips"
+    )
+    d = shell.drill(
+        f, company="A", theme="geopolitics", start=date(2026, 11, 2), end=date(2026, 11, 15)
+    )
+    assert d.companies == ("A",) and d.themes == ("geopolitics",) and d.q == "chips"
+    assert (d.date_from, d.date_to) == (date(2026, 11, 10), date(2026, 11, 15))
+    open_ = shell.drill(Filters(), start=date(2026, 1, 5), end=date(2026, 1, 11))
+    assert (open_.date_from, open_.date_to) == (date(2026, 1, 5), date(2026, 1, 11))
+
+
+def test_presets_end_on_the_latest_headline_and_are_recognised_from_dates():
+    anchor = shell.preset_anchor(date(2026, 11, 20), today=date(2026, 11, 28))
+    assert anchor == date(2026, 11, 20)
+    assert shell.preset_anchor(None, today=date(2026, 11, 28)) == date(2026, 11, 28)
+    assert shell.preset_anchor(date(2027, 1, 1), today=date(2026, 11, 28)) == date(2026, 11, 28)
+    f = Filters().with_preset("30d", anchor)
+    assert shell.preset_of(f, anchor) == "30d"
+    assert shell.preset_of(Filters(), anchor) == "all"
+    assert shell.preset_of(Filters(date_from=date(2026, 1, 1)), anchor) == "custom"
