@@ -329,9 +329,14 @@ def _describe(exc: Exception, opts: Mapping) -> str:
         return "connection reset by the server"
     if isinstance(exc, httpx.RemoteProtocolError):
         text = str(exc).lower()
+        if "location header" in text:
+            return "invalid redirect Location"
         if "disconnect" in text or "closed" in text or "incomplete" in text:
             return "connection closed by the server before the response was complete"
-        return f"malformed HTTP response: {_one_line(str(exc), 80)}"
+        if "buffer too long" in text:
+            return "malformed HTTP response: headers too large"
+        # h11 appends the offending bytes as a Python repr; the reader needs only the reason.
+        return f"malformed HTTP response: {_one_line(str(exc).partition(':')[0], 60)}"
     if isinstance(exc, httpx.ConnectError):
         return f"could not connect: {_one_line(str(exc), 80) or 'network unreachable'}"
     if isinstance(exc, httpx.ReadError):
@@ -355,7 +360,11 @@ async def _follow(client: httpx.AsyncClient, request: FetchRequest, opts, allow_
             await _aresolve_checked(host, port)
         seen.add(url)
         outgoing = client.build_request("GET", url, headers=headers, timeout=timeout)
-        response = await client.send(outgoing, stream=True, follow_redirects=False)
+        try:
+            response = await client.send(outgoing, stream=True, follow_redirects=False)
+        except httpx.InvalidURL:
+            # httpx prepares the next request from Location even when not following it.
+            raise FetchError("invalid redirect Location") from None
         try:
             status = response.status_code
             if status in REDIRECTS:
@@ -404,6 +413,8 @@ async def _fetch(client, request: FetchRequest, opts, allow_private) -> FetchRes
         return exc
     except httpx.HTTPError as exc:
         return FetchError(_describe(exc, opts))
+    except httpx.InvalidURL as exc:
+        return FetchError(f"invalid URL: {_one_line(str(exc), 80)}")
     except Exception as exc:  # one feed's surprise must not end the run
         return FetchError(f"fetch failed: {_one_line(str(exc), 80) or 'unexpected error'}")
 

@@ -1,7 +1,7 @@
 """A real HTTP server on a loopback address for tests that care about sockets.
 
 Routes are declared, not coded: status, headers, body, delay, trickle, gzip, conditional
-answers, never-answer and reset. The server records every request it saw and how many were in
+answers, never-answer, reset and raw bytes. The server records every request it saw and how many were in
 flight at once, so tests can assert what the client really sent.
 
     with FeedServer() as server:
@@ -45,6 +45,7 @@ class Route:
     never_answer: bool = False  # read the request, then stay silent until the client gives up
     reset_after: int | None = None  # send this many response bytes, then reset the connection
     gate: threading.Event | None = None  # hold the answer until the test opens the gate
+    raw: bytes | None = None  # send these bytes verbatim instead of an HTTP response, then close
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,10 @@ class _Handler(BaseHTTPRequestHandler):
             owner._stop.wait(route.delay)
         if route.never_answer:
             self._hold(owner)
+            return
+        if route.raw is not None:
+            self.close_connection = True
+            self.wfile.write(route.raw)
             return
         fresh = (route.etag and headers.get("if-none-match") == route.etag) or (
             route.last_modified and headers.get("if-modified-since") == route.last_modified

@@ -241,3 +241,25 @@ def test_an_untrusted_certificate_reads_plainly(self_signed):
         message = failure(url)
     assert message.startswith("TLS certificate rejected: ")
     assert "self-signed" in message or "self signed" in message
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", "malformed HTTP response: illegal status line"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nxx", "malformed HTTP response"),
+        (
+            b"HTTP/1.1 200 OK\r\n" + b"X-Filler: padding\r\n" * 50_000 + b"\r\n",
+            "malformed HTTP response: headers too large",
+        ),
+        (b"", "connection closed by the server before the response was complete"),
+    ],
+)
+def test_responses_that_are_not_http_read_plainly(server, raw, message):
+    assert failure(server.route("/feed.xml", raw=raw)).startswith(message)
+
+
+def test_a_redirect_to_javascript_is_refused(server):
+    url = server.route("/feed.xml", status=302, headers={"Location": "javascript:alert(1)"})
+    assert failure(url) == "invalid redirect Location"
+    assert len(server.requests) == 1
