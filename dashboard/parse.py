@@ -509,22 +509,24 @@ def _parse_xml(body: bytes, headers: dict[str, str], ctx: _Context) -> ParsedFee
     links = [dict.get(e, "link") for e in entries if not dict.get(e, "id")]
     if len(links) > 1:
         ctx.shared = frozenset(link for link, n in Counter(links).items() if n > 1 and link)
+    get = dict.get
     for entry in entries:
-        summary_value, summary_detail = entry.get("summary"), entry.get("summary_detail")
-        if not summary_value and entry.get("content"):
-            summary_value, summary_detail = entry["content"][0].get("value"), entry["content"][0]
-        title_value = entry.get("title")
-        title_html = _is_html(title_value, entry.get("title_detail"), ambiguous)
+        # Plain dict.get: FeedParserDict's own lookup is slow and maps a missing
+        # updated_parsed to published_parsed with a DeprecationWarning per entry.
+        summary_value, summary_detail = get(entry, "summary"), get(entry, "summary_detail")
+        content = get(entry, "content")
+        if not summary_value and content:
+            summary_value, summary_detail = content[0].get("value"), content[0]
+        title_value = get(entry, "title")
+        title_html = _is_html(title_value, get(entry, "title_detail"), ambiguous)
         summary_html = _is_html(summary_value, summary_detail, ambiguous)
         ctx.headline(
             parsed,
             title=plain_text(title_value, ctx.title_max, is_html=title_html),
             summary=plain_text(summary_value, ctx.summary_max, is_html=summary_html),
-            link=entry.get("link") or _alternate(entry),
-            guid=entry.get("id"),
-            # dict.get: FeedParserDict maps a missing updated_parsed to published_parsed
-            # with a DeprecationWarning per entry
-            dates=(dict.get(entry, "published_parsed"), dict.get(entry, "updated_parsed")),
+            link=get(entry, "link") or _alternate(entry),
+            guid=get(entry, "id"),
+            dates=(get(entry, "published_parsed"), get(entry, "updated_parsed")),
         )
     notes = [repair_note] if repair_note else []
     if bozo_exc is not None and type(bozo_exc).__name__ != "NonXMLContentType":
