@@ -81,22 +81,34 @@ def stem(word: str) -> str:
     return w
 
 
-def _match(stems: list[str], i: int, segs: tuple[tuple[str, ...], ...]) -> int:
-    """End of the term starting at stems[i], or -1; later parts may sit MAX_GAP words on."""
+def _rest(stems: list[str], end: int, rest: tuple[dict, ...]) -> int:
+    """Match the parts after each "..." (up to MAX_GAP words on); the term's end, or -1."""
     n = len(stems)
-    first = segs[0]
-    end = i + len(first)
-    if end > n or (len(first) > 1 and tuple(stems[i:end]) != first):
-        return -1
-    for seg in segs[1:]:
-        size = len(seg)
-        for j in range(end, min(end + MAX_GAP, n - size) + 1):
-            if stems[j] == seg[0] and (size == 1 or tuple(stems[j : j + size]) == seg):
-                end = j + size
-                break
+    for alternatives in rest:
+        for j in range(end, min(end + MAX_GAP, n - 1) + 1):
+            for alt in alternatives.get(stems[j], ()):
+                size = len(alt)
+                if size == 1 or tuple(stems[j : j + size]) == alt:
+                    end = j + size
+                    break
+            else:
+                continue
+            break
         else:
             return -1
     return end
+
+
+def _outermost(found: list[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
+    """Drop a hit lying inside a stronger (or as strong and longer) hit of the same theme,
+    so "export" inside "export controls" adds nothing; a stronger inner term still counts."""
+    order = sorted(found, key=lambda h: (-h[3], h[0] - h[1]))
+    kept: list[tuple[int, int, str, float]] = []
+    for hit in order:
+        i, end = hit[0], hit[1]
+        if not any(a <= i and end <= b for a, b, _, _ in kept):
+            kept.append(hit)
+    return sorted(kept)
 
 
 def _same_case(cased: list[str], i: int, exact: tuple[str, ...]) -> bool:
@@ -110,15 +122,57 @@ def _cased(token: str) -> str:
     return unversion(uncase_plural(token))
 
 
-def _expand(stems_of, text: str) -> list[tuple[tuple[str, ...], ...]]:
-    """Every spelled-out form of a term: "domestic|local ... chip" -> two forms."""
-    forms: list[tuple[tuple[str, ...], ...]] = [()]
-    for slots in term_parts(text):
-        words: list[tuple[str, ...]] = [()]
-        for alts in slots:
-            words = [w + stems_of(a) for w in words for a in alts]
-        forms = [f + (w,) for f in forms for w in words]
+def _stems(text: str) -> tuple[str, ...]:
+    return tuple(stem(fold(t)) for t in TOKEN_RE.findall(text))
+
+
+def _alternatives(slots: list[list[str]]) -> list[tuple[str, ...]]:
+    """Every spelled-out form of one part: [["domestic", "local"], ["chip"]] -> two forms."""
+    forms: list[tuple[str, ...]] = [()]
+    for alts in slots:
+        forms = [f + _stems(a) for f in forms for a in alts]
     return forms
+
+
+def _by_first(forms: list[tuple[str, ...]]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    out: dict[str, list] = {}
+    for f in forms:
+        out.setdefault(f[0], []).append(f)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+class _Index:
+    """Terms by first word, then by second word, so a headline costs a few dict lookups."""
+
+    def __init__(self) -> None:
+        self.single: dict[str, list] = {}
+        self.multi: dict[str, dict[str, list]] = {}
+
+    def add(self, first: tuple[str, ...], entry: tuple) -> None:
+        if len(first) == 1:
+            self.single.setdefault(first[0], []).append(entry)
+        else:
+            self.multi.setdefault(first[0], {}).setdefault(first[1], []).append(entry)
+
+    def keys(self) -> frozenset[str]:
+        """All first words; also sorts entries longest first, so the longest alias wins."""
+        for table in (self.single, *self.multi.values()):
+            for entries in table.values():
+                entries.sort(key=lambda e: -len(e[0]))
+        return frozenset(self.single) | frozenset(self.multi)
+
+    def candidates(self, words: list[str], i: int, present: frozenset | set):
+        """Entries whose first part may start at words[i]; entry[0] is that first part."""
+        w = words[i]
+        if w not in present:
+            return ()
+        found = self.single.get(w, [])
+        second = self.multi.get(w)
+        if second and i + 1 < len(words):
+            more = second.get(words[i + 1])
+            if more:
+                return [*more, *found]
+        return found
 
 
 class Tagger:
@@ -131,29 +185,27 @@ class Tagger:
         self._factor = taxonomy.summary_factor
         self._cache: dict[str, tuple[str, str, str]] = {}  # surface -> (cased, folded, stem)
 
-        # first stem -> [(stems, theme index, term text, weight)], longest first
-        terms: dict[str, list] = {}
-        excludes: dict[str, list] = {}
+        # entry: (first part, later parts as {first word: alternatives}, theme, text, weight,
+        #         exact capitalisation or None)
+        self._terms = _Index()
+        self._excludes = _Index()
         for k, theme in enumerate(taxonomy.themes):
             for term in theme.terms:
                 exact = None
                 if term.text in theme.case_sensitive:
                     exact = tuple(_cased(t) for t in TOKEN_RE.findall(term.text))
-                for segs in _expand(self._stems, term.text):
-                    entry = (segs, k, term.text, term.weight, exact)
-                    terms.setdefault(segs[0][0], []).append(entry)
+                parts = term_parts(term.text)
+                rest = tuple(_by_first(_alternatives(p)) for p in parts[1:])
+                for first in dict.fromkeys(_alternatives(parts[0])):
+                    self._terms.add(first, (first, rest, k, term.text, term.weight, exact))
             for phrase in theme.exclude:
-                for (key,) in _expand(self._stems, phrase.replace("...", " ")):
-                    excludes.setdefault(key[0], []).append((key, k))
-        for lst in terms.values():
-            lst.sort(key=lambda e: -sum(len(seg) for seg in e[0]))
-        for lst in excludes.values():
-            lst.sort(key=lambda e: -len(e[0]))
-        self._terms = terms
-        self._excludes = excludes
+                for first in _alternatives(term_parts(phrase.replace("...", " "))[0]):
+                    self._excludes.add(first, (first, k))
+        self._term_keys = self._terms.keys()
+        self._exclude_keys = self._excludes.keys()
 
-        # first folded token -> [(folded, cased-or-None, company index, alias, needs context)]
-        comp: dict[str, list] = {}
+        # entry: (folded alias, exact capitalisation or None, company index, alias, context?)
+        self._companies = _Index()
         self._rules = []
         for ci, co in enumerate(taxonomy.companies):
             for alias in co.aliases:
@@ -165,50 +217,44 @@ class Tagger:
                 if exact is None and not folded[-1].endswith("s"):
                     variants.append((*folded[:-1], folded[-1] + "s"))
                 for v in variants:
-                    comp.setdefault(v[0], []).append((v, exact, ci, alias, ctx))
+                    self._companies.add(v, (v, exact, ci, alias, ctx))
             for ticker in co.tickers:
                 cased = tuple(_cased(t) for t in TOKEN_RE.findall(ticker))
                 folded = tuple(fold(t) for t in TOKEN_RE.findall(ticker))
-                comp.setdefault(folded[0], []).append((folded, cased, ci, ticker, False))
+                self._companies.add(folded, (folded, cased, ci, ticker, False))
             context_themes = co.context_themes or taxonomy.theme_ids
             self._rules.append(
                 (
                     frozenset(fold(w) for w in co.not_before),
                     frozenset(fold(w) for w in co.not_after if w != "#"),
                     "#" in co.not_after,
-                    frozenset(self._stems(w)[0] for w in co.context),
+                    frozenset(_stems(w)[0] for w in co.context),
                     tuple(taxonomy.theme_ids.index(t) for t in context_themes),
                 )
             )
-        for lst in comp.values():
-            lst.sort(key=lambda e: -len(e[0]))
-        self._companies = comp
-
-    def _stems(self, text: str) -> tuple[str, ...]:
-        return tuple(stem(fold(t)) for t in TOKEN_RE.findall(text))
+        self._company_keys = self._companies.keys()
 
     def _norm(self, text: str) -> tuple[list[str], list[str], list[str]]:
         cache = self._cache
-        rows = []
-        for tok in TOKEN_RE.findall(text):
-            row = cache.get(tok)
-            if row is None:
-                if len(cache) > _CACHE_LIMIT:
-                    cache.clear()
-                folded = fold(tok)
-                row = cache[tok] = (_cased(tok), folded, stem(folded))
-            rows.append(row)
+        toks = TOKEN_RE.findall(text)
+        rows = [cache.get(t) or self._learn(t) for t in toks]
         if not rows:
             return [], [], []
         cased, folded, stems = zip(*rows, strict=True)
         return list(cased), list(folded), list(stems)
 
+    def _learn(self, token: str) -> tuple[str, str, str]:
+        if len(self._cache) > _CACHE_LIMIT:
+            self._cache.clear()
+        folded = fold(token)
+        row = self._cache[token] = (_cased(token), folded, stem(folded))
+        return row
+
     def tag(self, title: str, summary: str = "") -> Tags:
         parts = [("title", self._norm(title or ""))]
         if summary:
             parts.append(("summary", self._norm(summary)))
-        n_themes = len(self._ids)
-        best: list[dict[str, Evidence]] = [{} for _ in range(n_themes)]
+        best: list[dict[str, Evidence]] = [{} for _ in self._ids]
         for where, (cased, _, stems) in parts:
             self._theme_hits(where, cased, stems, best)
         scores = {}
@@ -233,39 +279,49 @@ class Tagger:
     def _theme_hits(
         self, where: str, cased: list[str], stems: list[str], best: list[dict[str, Evidence]]
     ) -> None:
-        terms = self._terms
-        factor = 1.0 if where == "title" else self._factor
+        present = self._term_keys.intersection(stems)
+        if not present:
+            return
         n = len(stems)
         blocked: dict[int, list[tuple[int, int]]] = {}
-        if self._excludes:
-            for i, s in enumerate(stems):
-                for key, k in self._excludes.get(s, ()):
-                    if tuple(stems[i : i + len(key)]) == key:
-                        blocked.setdefault(k, []).append((i, i + len(key)))
-        hits = []
-        for i in range(n):
-            cands = terms.get(stems[i])
-            if not cands:
-                continue
-            for segs, k, text, weight, exact in cands:
-                end = _match(stems, i, segs)
-                if end < 0 or (exact is not None and not _same_case(cased, i, exact)):
+        excluded = self._exclude_keys.intersection(stems)
+        if excluded:
+            for i in range(n):
+                for first, k in self._excludes.candidates(stems, i, excluded):
+                    end = i + len(first)
+                    if len(first) <= 2 or tuple(stems[i:end]) == first:
+                        blocked.setdefault(k, []).append((i, end))
+        single, multi = self._terms.single, self._terms.multi
+        last = n - 1
+        by_theme: dict[int, list] = {}
+        for i in [i for i, s in enumerate(stems) if s in present]:
+            w = stems[i]
+            cands = single.get(w, ())
+            second = multi.get(w)
+            if second and i < last:
+                more = second.get(stems[i + 1])
+                if more:
+                    cands = [*more, *cands]
+            for first, rest, k, text, weight, exact in cands:
+                end = i + len(first)
+                if end > n or (end - i > 2 and tuple(stems[i:end]) != first):
+                    continue
+                if rest:
+                    end = _rest(stems, end, rest)
+                    if end < 0:
+                        continue
+                if exact is not None and not _same_case(cased, i, exact):
                     continue
                 if k in blocked and any(a < end and i < b for a, b in blocked[k]):
                     continue
-                hits.append((k, i, end, text, weight))
-        if len(hits) > 1:
-            # A term inside a stronger or longer hit of the same theme adds nothing.
-            kept: list[tuple[int, int, int]] = []
-            keep = set()
-            order = sorted(range(len(hits)), key=lambda h: (-hits[h][4], hits[h][1] - hits[h][2]))
-            for h in order:
-                k, i, end = hits[h][:3]
-                if not any(kk == k and a <= i and end <= b for kk, a, b in kept):
-                    kept.append((k, i, end))
-                    keep.add(h)
-            hits = [hit for h, hit in enumerate(hits) if h in keep]
-        for k, _, _, text, weight in hits:
+                by_theme.setdefault(k, []).append((i, end, text, weight))
+        hits = []
+        for k, found in by_theme.items():
+            if len(found) > 1:
+                found = _outermost(found)
+            hits.extend((k, text, weight) for _, _, text, weight in found)
+        factor = 1.0 if where == "title" else self._factor
+        for k, text, weight in hits:
             w = weight * factor
             seen = best[k].get(text)
             if seen is None or seen.weight < w:
@@ -275,17 +331,25 @@ class Tagger:
         comp = self._companies
         hits: list[tuple[int, str, bool]] = []  # (company index, alias, needs context)
         for _, (cased, folded, _) in parts:
+            present = self._company_keys.intersection(folded)
+            if not present:
+                continue
             n = len(folded)
-            i = 0
-            while i < n:
-                cands = comp.get(folded[i])
-                if not cands:
-                    i += 1
+            single, multi = comp.single, comp.multi
+            free = 0  # aliases do not overlap: "Arm Holdings" is one mention
+            for i in [i for i, f in enumerate(folded) if f in present]:
+                if i < free:
                     continue
-                step = 1
+                w = folded[i]
+                cands = single.get(w, ())
+                second = multi.get(w)
+                if second and i < n - 1:
+                    more = second.get(folded[i + 1])
+                    if more:
+                        cands = [*more, *cands]
                 for key, exact, ci, alias, ctx in cands:
                     end = i + len(key)
-                    if end > n or (len(key) > 1 and tuple(folded[i:end]) != key):
+                    if end > n or (end - i > 2 and tuple(folded[i:end]) != key):
                         continue
                     if exact is not None and tuple(cased[i:end]) != exact:
                         continue
@@ -297,9 +361,8 @@ class Tagger:
                     ):
                         continue
                     hits.append((ci, alias, ctx))
-                    step = len(key)
+                    free = end
                     break
-                i += step
         if not hits:
             return ()
         sure = {ci for ci, _, ctx in hits if not ctx}
