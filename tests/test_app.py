@@ -1,0 +1,238 @@
+"""The Streamlit app through streamlit.testing.v1.AppTest: every page, on a seeded and an empty
+database; filters, the URL round trip, drill-downs and notices for bad links."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.filters import Filters
+from dashboard.store import Store, queries
+from dashboard.ui import tables
+
+APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+PAGES = {
+    "overview": "ui/pages/overview.py",
+    "timeline": "ui/pages/timeline.py",
+    "heatmaps": "ui/pages/heatmaps.py",
+    "headlines": "ui/pages/headlines.py",
+    "feeds": "ui/pages/feeds.py",
+    "taxonomy": "ui/pages/taxonomy.py",
+}
+TIMEOUT = 120  # generous: two cores are shared with other test runs
+
+
+def open_app(db: Path, monkeypatch, page: str = "overview", **params) -> AppTest:
+    monkeypatch.setenv("CHIPWATCH_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update(params)
+    at.run()
+    if page != "overview":
+        at.switch_page(PAGES[page]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def titles_shown(at, index: int = -1) -> list[str]:
+    """Titles in a headline table (at may be the app or a block such as a tab)."""
+    frame = at.dataframe[index].value
+    return [unquote(re.search(tables.TITLE_REGEX, link).group(1)) for link in frame["Title"]]
+
+
+def warnings(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning]
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(
+        str(e.value) for kind in ("markdown", "caption", "info", "text") for e in getattr(at, kind)
+    )
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_renders_on_the_seeded_database(seeded_db, monkeypatch, page):
+    at = open_app(seeded_db, monkeypatch, page)
+    assert at.title[0].value == page.capitalize()
+    assert any("SYNTHETIC" in w for w in warnings(at)), "demo rows must be labelled"
+    assert not at.error
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_renders_on_an_empty_database(empty_db, monkeypatch, page):
+    at = open_app(empty_db, monkeypatch, page)
+    assert at.title[0].value == page.capitalize()
+    assert not any("SYNTHETIC" in w for w in warnings(at))
+    if page in ("overview", "timeline", "heatmaps", "headlines"):
+        assert "database is empty" in texts(at)
+        assert "make run" in texts(at)
+        assert not at.get("plotly_chart")
+    if page == "feeds":
+        assert "No feeds yet" in texts(at)
+
+
+def test_a_filter_that_matches_nothing_says_what_to_do(seeded_db, monkeypatch):
+    for page in ("overview", "timeline", "heatmaps", "headlines"):
+        at = open_app(seeded_db, monkeypatch, page, q="zzyzxnotaword")
+        assert "No headlines match these filters" in texts(at), page
+        assert not at.get("plotly_chart"), page
+
+
+def test_query_parameters_round_trip_and_drive_what_is_shown(seeded_db, monkeypatch):
+    at = open_app(
+        seeded_db,
+        monkeypatch,
+        "headlines",
+        company=["nvidia"],
+        theme="geopolitics",
+        **{"from": "2026-06-01", "to": "2026-11-20"},
+        min_score="0.5",
+    )
+    # Canonical spelling comes back in the URL; every value survives the trip.
+    assert at.query_params == {
+        "company": "Nvidia",
+        "theme": "geopolitics",
+        "from": "2026-06-01",
+        "to": "2026-11-20",
+        "min_score": "0.5",
+    }
+    assert at.multiselect(key="w_company").value == ["Nvidia"]
+    assert at.multiselect(key="w_theme").value == ["geopolitics"]
+    assert at.slider(key="w_min").value == 0.5
+    f, _ = Filters.from_params(at.query_params)
+    with Store(seeded_db, readonly=True) as store:
+        n = queries.count(store, f)
+    assert n > 0
+    assert f"{n:,} headlines match" in texts(at)
+    # Switching pages keeps the filters.
+    at.switch_page(PAGES["overview"]).run()
+    assert at.query_params["company"] == "Nvidia"
+    assert at.metric[0].value == f"{n:,}"
+
+
+def test_changing_a_widget_changes_the_url_and_the_numbers(seeded_db, monkeypatch):
+    at = open_app(seeded_db, monkeypatch, "headlines")
+    with Store(seeded_db, readonly=True) as store:
+        total = queries.count(store, Filters())
+        amd = queries.count(store, Filters(companies=("AMD",)))
+    assert total != amd > 0
+    assert f"{total:,} headlines match" in texts(at)
+    at.multiselect(key="w_company").set_value(["AMD"]).run()
+    assert at.query_params.get("company") == "AMD"
+    assert f"{amd:,} headlines match" in texts(at)
+    at.segmented_control(key="w_preset").set_value("30d").run()
+    assert at.query_params["to"] == "2026-11-20"  # presets end on the latest headline
+    assert at.query_params["from"] == "2026-10-22"
+    reset = next(b for b in at.button if b.label == "Reset filters")
+    reset.click().run()
+    assert at.query_params == {}
+    assert f"{total:,} headlines match" in texts(at)
+
+
+def test_unknown_company_and_bad_date_in_a_link_warn_and_do_not_crash(seeded_db, monkeypatch):
+    at = open_app(
+        seeded_db,
+        monkeypatch,
+        "headlines",
+        company=["Nvidia", "Acme Chips"],
+        **{"from": "2026-02-30", "to": "yesterday"},
+        theme="astrology",
+        min_score="7",
+    )
+    shown = "\n".join(warnings(at))
+    assert "Unknown company 'Acme Chips' ignored" in shown
+    assert "Bad date '2026-02-30'" in shown and "Bad date 'yesterday'" in shown
+    assert "Unknown theme 'astrology'" in shown and "Bad min_score '7'" in shown
+    assert at.query_params == {"company": "Nvidia"}
+    # The notice survives a rerun that does not change the filters.
+    at.run()
+    assert "Unknown company 'Acme Chips' ignored" in "\n".join(warnings(at))
+
+
+def test_heatmap_cell_drill_down_lists_the_headlines_behind_it(seeded_db, monkeypatch):
+    at = open_app(seeded_db, monkeypatch, "heatmaps")
+    at.selectbox(key="hm_c").set_value("Nvidia")
+    at.selectbox(key="hm_t").set_value("geopolitics")
+    at.run()
+    f = Filters(companies=("Nvidia",), themes=("geopolitics",))
+    with Store(seeded_db, readonly=True) as store:
+        expected = queries.headlines(store, f, sort="score", limit=200)
+        n = queries.count(store, f)
+    assert n > 0
+    # st.dataframe keys are not exposed by AppTest: the drill table is the risk tab's only one.
+    tab = at.tabs[0]
+    assert titles_shown(tab, 0) == list(expected["title"])
+    frame = tab.dataframe[0].value
+    assert all("Nvidia" in c for c in frame["Companies"])
+    assert any("Nvidia · Geopolitics" in str(m.value) for m in at.markdown)
+    assert any(b.label.endswith(f"({n:,} rows)") for b in at.get("download_button"))
+
+
+def test_period_drill_downs_on_heatmaps_and_timeline(seeded_db, monkeypatch):
+    at = open_app(seeded_db, monkeypatch, "heatmaps")
+    at.selectbox(key="hm_tp_k").set_value("supply_chain")
+    at.selectbox(key="hm_tp_p").set_value("2026-11-16")
+    at.run()
+    f = Filters(themes=("supply_chain",), date_from=date(2026, 11, 16), date_to=date(2026, 11, 22))
+    with Store(seeded_db, readonly=True) as store:
+        expected = list(queries.headlines(store, f, sort="score", limit=200)["title"])
+    assert titles_shown(at.tabs[1], 0) == expected and expected
+
+    at = open_app(seeded_db, monkeypatch, "timeline")
+    at.selectbox(key="tl_pick").set_value("2026-11-16")
+    at.selectbox(key="tl_key").set_value("supply_chain")
+    at.run()
+    assert titles_shown(at, 0) == expected
+
+
+def test_headlines_pages_through_all_rows(seeded_db, monkeypatch):
+    at = open_app(seeded_db, monkeypatch, "headlines")
+    first = titles_shown(at)
+    assert len(first) == 50
+    at.number_input(key="hl_page").set_value(2).run()
+    second = titles_shown(at)
+    with Store(seeded_db, readonly=True) as store:
+        expected = queries.headlines(store, Filters(), limit=50, offset=50)
+    assert second == list(expected["title"]) and second != first
+    at.selectbox(key="hl_sort").set_value("title").run()
+    shown = titles_shown(at)
+    assert shown == sorted(shown, key=str)  # SQLite's binary order on plain ASCII titles
+
+
+def test_taxonomy_page_scores_a_pasted_headline(seeded_db, monkeypatch):
+    at = open_app(seeded_db, monkeypatch, "taxonomy")
+    assert not any("chipwatch retag" in w for w in warnings(at))
+    at.text_input(key="tx_title").input(
+        "US tightens export controls on Nvidia AI chips to China"
+    ).run()
+    result = at.dataframe[0].value
+    row = result[result["Theme"] == "Geopolitics"].iloc[0]
+    assert row["Carried"] and row["Score"] >= row["Threshold"]
+    assert "export control" in row["Evidence"]
+    assert "Nvidia" in texts(at)
+
+
+def test_taxonomy_page_warns_when_stored_tags_are_stale(seeded_db, monkeypatch):
+    with Store(seeded_db) as store, store.transaction():
+        store.conn.execute("UPDATE headlines SET tag_version = 'old' WHERE rowid % 3 = 0")
+    at = open_app(seeded_db, monkeypatch, "taxonomy")
+    assert any("run `chipwatch retag`" in w.lower() or "chipwatch retag" in w for w in warnings(at))
+
+
+def test_feeds_page_adds_a_feed_and_refuses_a_bad_url(seeded_db, monkeypatch):
+    at = open_app(seeded_db, monkeypatch, "feeds")
+    before = len(at.dataframe[0].value)
+    at.text_input[0].input("javascript:alert(1)")
+    at.form_submit_button[0].click().run()
+    assert any("only http and https" in e.value for e in at.error)
+    at.text_input[0].input("https://feeds.example.com/chips.xml")
+    at.form_submit_button[0].click().run()
+    assert any("Added https://feeds.example.com/chips.xml" in s.value for s in at.success)
+    at.run()
+    table = at.dataframe[0].value
+    assert len(table) == before + 1
+    assert "https://feeds.example.com/chips.xml" in set(table["URL"])
