@@ -1,8 +1,9 @@
 """A real HTTP server on a loopback address for tests that care about sockets.
 
 Routes are declared, not coded: status, headers, body, delay, trickle, gzip, conditional
-answers, never-answer, reset and raw bytes. The server records every request it saw and how many were in
-flight at once, so tests can assert what the client really sent.
+answers, never-answer, reset and raw bytes. The server records every request it saw and how
+many were in flight at once, so tests can assert what the client really sent. Other tests
+serve feed files the same way: `server.route("/x.xml", body=path.read_bytes())`.
 
     with FeedServer() as server:
         url = server.route("/feed.xml", body=b"<rss/>", headers={"Content-Type": "text/xml"})
@@ -26,9 +27,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-GATE_WAIT = (
-    10.0  # a gate nobody opens lets the request go on after this, so a test fails, not hangs
-)
+# A gate nobody opens lets the request go on after this long, so a test fails, not hangs.
+GATE_WAIT = 10.0
 
 
 @dataclass
