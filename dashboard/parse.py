@@ -21,7 +21,6 @@ import json
 import os
 import re
 import time
-from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -506,9 +505,7 @@ def _parse_xml(body: bytes, headers: dict[str, str], ctx: _Context) -> ParsedFee
         link=link,
         demo=(feed.get("generator") or "").strip() == DEMO_GENERATOR,
     )
-    links = [dict.get(e, "link") for e in entries if not dict.get(e, "id")]
-    if len(links) > 1:
-        ctx.shared = frozenset(link for link, n in Counter(links).items() if n > 1 and link)
+    ctx.shared = _shared_links(entries)
     get = dict.get
     for entry in entries:
         # Plain dict.get: FeedParserDict's own lookup is slow and maps a missing
@@ -533,6 +530,18 @@ def _parse_xml(body: bytes, headers: dict[str, str], ctx: _Context) -> ParsedFee
         notes.append(f"{_bozo_reason(bozo_exc)}; {len(parsed.headlines)} entries kept")
     parsed.warning = "; ".join(notes) or None
     return parsed
+
+
+def _shared_links(entries) -> frozenset[str]:
+    """Links that GUID-less entries with different titles have in common (a podcast's show
+    page, a newsroom index): such a link says nothing about which story an entry is. The same
+    link with the same title is just a repeated story and stays a duplicate."""
+    titles: dict[str, set] = {}
+    for entry in entries:
+        link = dict.get(entry, "link")
+        if link and not dict.get(entry, "id"):
+            titles.setdefault(link, set()).add(dict.get(entry, "title"))
+    return frozenset(link for link, seen in titles.items() if len(seen) > 1)
 
 
 def _alternate(entry) -> str | None:
