@@ -131,3 +131,13 @@ def test_retag_follows_a_taxonomy_change_and_purge_removes_demo(tmp_path, tagger
         assert store.conn.execute(
             "SELECT count(*) FROM headline_companies WHERE headline_id='h1'").fetchone()[0] == 0
         assert store.integrity_ok()
+
+
+def test_incremental_rollups_equal_a_full_rebuild(seeded_db):
+    with Store(seeded_db) as store:
+        query = "SELECT day, company, theme, n, round(score_sum, 6) FROM rollup_daily ORDER BY 1, 2, 3"
+        incremental = store.conn.execute(query).fetchall()
+        store.rebuild_rollups()
+        rebuilt = store.conn.execute(query).fetchall()
+    assert len(incremental) > 500
+    assert incremental == rebuilt

@@ -354,33 +354,44 @@ class Store:
     ) -> WriteResult:
         """Insert new headlines with their tags; known ids are counted as duplicates.
 
-        Call inside a transaction. With rollups=False the caller rebuilds them afterwards
-        (bulk loads), and the store marks them dirty so a crash cannot leave them stale.
+        Call inside a transaction. The daily rollups are incremented for the new rows in the
+        same transaction. With rollups=False (bulk loads) the caller rebuilds them once at the
+        end; they are marked dirty first, so a crash in between cannot leave them stale.
         """
         new = dup = 0
-        days: set[str] = set()
+        counts: dict[tuple[str, str, str], list] = {}
         conn = self.conn
         if not rollups:
             self._set_meta("rollups_dirty", "1")
         for h, tags in items:
             cur = conn.execute(
                 """INSERT OR IGNORE INTO headlines (id, feed_id, source, title, summary, url,
-                     published_at, published_estimated, fetched_at, is_demo)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                     published_at, published_estimated, fetched_at, is_demo,
+                     companies, themes, max_score, tag_version)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (h.id, feed_id, h.source, h.title, h.summary, h.url, h.published_at,
-                 int(h.published_estimated), fetched_at, int(demo)),
+                 int(h.published_estimated), fetched_at, int(demo), *_tag_columns(tags),
+                 tag_version),
             )
             if cur.rowcount == 0:
                 dup += 1
                 continue
             new += 1
-            self._write_tags(h.id, h.published_at, tags, tag_version)
-            days.add(h.published_at[:10])
-        if rollups and days:
-            self._rebuild_rollup_days(days)
+            self._write_tag_rows(h.id, h.published_at, tags)
+            if rollups:
+                _count(counts, h.published_at[:10], tags)
+        if counts:
+            conn.executemany(
+                """INSERT INTO rollup_daily (day, company, theme, n, score_sum)
+                   VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (company, theme, day) DO UPDATE SET
+                     n = n + excluded.n, score_sum = score_sum + excluded.score_sum""",
+                [(day, company, theme, n, total)
+                 for (day, company, theme), (n, total) in counts.items()],
+            )
         return WriteResult(new, dup)
 
-    def _write_tags(self, headline_id: str, published_at: str, tags: Tags, version: str) -> None:
+    def _write_tag_rows(self, headline_id: str, published_at: str, tags: Tags) -> None:
         conn = self.conn
         carried = set(tags.themes)
         conn.executemany(
@@ -394,24 +405,21 @@ class Store:
                 if score > 0
             ],
         )
-        conn.executemany(
-            "INSERT INTO headline_companies (headline_id, company, alias, published_at)"
-            " VALUES (?, ?, ?, ?)",
-            [(headline_id, m.name, m.alias, published_at) for m in tags.companies],
-        )
-        conn.execute(
+        if tags.companies:
+            conn.executemany(
+                "INSERT INTO headline_companies (headline_id, company, alias, published_at)"
+                " VALUES (?, ?, ?, ?)",
+                [(headline_id, m.name, m.alias, published_at) for m in tags.companies],
+            )
+
+    def _write_tags(self, headline_id: str, published_at: str, tags: Tags, version: str) -> None:
+        """Replace-free tag write for a headline whose tag rows were just deleted (retag)."""
+        self._write_tag_rows(headline_id, published_at, tags)
+        self.conn.execute(
             "UPDATE headlines SET companies = ?, themes = ?, max_score = ?, tag_version = ?"
             " WHERE id = ?",
-            (";".join(m.name for m in tags.companies), ";".join(tags.themes),
-             max(tags.scores.values(), default=0.0), version, headline_id),
+            (*_tag_columns(tags), version, headline_id),
         )
-
-    def _rebuild_rollup_days(self, days: Iterable[str]) -> None:
-        payload = json.dumps(sorted(days))
-        self.conn.execute(
-            "DELETE FROM rollup_daily WHERE day IN (SELECT value FROM json_each(?))", (payload,)
-        )
-        self.conn.execute(_ROLLUP_SQL, {"days": payload})
 
     def rebuild_rollups(self) -> None:
         """Recompute every daily rollup (after bulk loads, retag and purge)."""
@@ -503,6 +511,25 @@ class Store:
 
     def integrity_ok(self) -> bool:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _tag_columns(tags: Tags) -> tuple[str, str, float]:
+    """The denormalised tag columns of a headline row: companies, themes, max score."""
+    return (";".join(m.name for m in tags.companies), ";".join(tags.themes),
+            max(tags.scores.values(), default=0.0))
+
+
+def _count(counts: dict, day: str, tags: Tags) -> None:
+    """Add one headline to in-memory rollup increments (same shape as _ROLLUP_SQL's rows)."""
+    scores = tags.scores
+    keys = [("", "", 0.0)] + [("", t, scores[t]) for t in tags.themes]
+    for m in tags.companies:
+        keys.append((m.name, "", 0.0))
+        keys += [(m.name, t, scores[t]) for t in tags.themes]
+    for company, theme, score in keys:
+        cell = counts.setdefault((day, company, theme), [0, 0.0])
+        cell[0] += 1
+        cell[1] += score
 
 
 def open_store(path: str | Path | None = None, *, readonly: bool = False) -> Store:
