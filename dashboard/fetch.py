@@ -18,6 +18,7 @@ import ssl
 import threading
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http import HTTPStatus
 
@@ -477,6 +478,11 @@ class _Runner:
             if self._stopping:
                 return
             self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
+        # Name lookups run in the loop's executor; the default one has cpu+4 threads, fewer
+        # than the feeds fetched at once on a small machine.
+        self._loop.set_default_executor(
+            ThreadPoolExecutor(self._opts["concurrency"] + 2, thread_name_prefix="chipwatch-dns")
+        )
         try:
             # Finished results wait for the consumer; bounding them bounds memory when the
             # caller parses more slowly than feeds arrive.
