@@ -30,7 +30,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboard.taxonomy import TOKEN_RE, Taxonomy, fold, term_parts, uncase_plural, unversion
+from dashboard.taxonomy import (
+    TOKEN_RE,
+    Taxonomy,
+    fold,
+    stem,
+    term_parts,
+    uncase_plural,
+    unversion,
+)
 
 _CACHE_LIMIT = 200_000
 MAX_GAP = 3  # words allowed where a term says "..." ("withhold ... model")
@@ -55,30 +63,6 @@ class Tags:
     scores: dict[str, float]
     evidence: dict[str, tuple[Evidence, ...]]
     themes: tuple[str, ...]
-
-
-def stem(word: str) -> str:
-    """A deliberately small suffix stripper; terms and text go through the same one."""
-    if len(word) <= 3 or not word.isalpha():
-        return word
-    w = word
-    if w.endswith("ies") and len(w) > 4:
-        w = w[:-3] + "y"
-    elif w.endswith(("sses", "ches", "shes", "xes", "zes")):
-        w = w[:-2]
-    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        w = w[:-1]
-    if w.endswith("ing") and len(w) >= 6:
-        w = w[:-3]
-    elif w.endswith("ied") and len(w) >= 5:
-        w = w[:-3] + "y"
-    elif w.endswith("ed") and len(w) >= 5:
-        w = w[:-2]
-    if len(w) >= 4 and w[-1] == w[-2] and w[-1] not in "aeiouy":
-        w = w[:-1]
-    if len(w) >= 4 and w[-1] == "e":
-        w = w[:-1]
-    return w
 
 
 def _rest(stems: list[str], end: int, rest: tuple[dict, ...]) -> int:

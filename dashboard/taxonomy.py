@@ -117,6 +117,30 @@ def unversion(token: str) -> str:
     return token
 
 
+def stem(word: str) -> str:
+    """A deliberately small suffix stripper; terms and text go through the same one."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    w = word
+    if w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith(("sses", "ches", "shes", "xes", "zes")):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    if w.endswith("ing") and len(w) >= 6:
+        w = w[:-3]
+    elif w.endswith("ied") and len(w) >= 5:
+        w = w[:-3] + "y"
+    elif w.endswith("ed") and len(w) >= 5:
+        w = w[:-2]
+    if len(w) >= 4 and w[-1] == w[-2] and w[-1] not in "aeiouy":
+        w = w[:-1]
+    if len(w) >= 4 and w[-1] == "e":
+        w = w[:-1]
+    return w
+
+
 def term_parts(text: str) -> list[list[list[str]]]:
     """A term's parts (split at "...") -> word slots -> alternatives ("a|b")."""
     parts = []
@@ -265,7 +289,8 @@ def _theme(c: _Checker, tid: str, body: Any, default_threshold: float) -> Theme:
         if not all(parts) or not all(tokens(a) for slots in parts for alts in slots for a in alts):
             raise c.fail(tkey, "empty term (no letters or digits around '...' or '|')")
         w = c.number(weight, tkey, 0, 1)
-        folded = " ... ".join(" ".join(fold(t) for t in tokens(p)) for p in text.split(GAP))
+        # Same words once inflections are stripped: "Widgets" repeats "widget".
+        folded = " ... ".join(" ".join(stem(fold(t)) for t in tokens(p)) for p in text.split(GAP))
         if folded in seen:
             raise c.fail(tkey, f"duplicate term (same words as {seen[folded]!r})")
         seen[folded] = text

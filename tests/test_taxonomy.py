@@ -1,0 +1,244 @@
+"""The taxonomy file: the shipped one loads, and every kind of mistake is named precisely."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from dashboard.config import DEFAULT_TAXONOMY
+from dashboard.errors import ChipwatchError, TaxonomyError
+from dashboard.evaluate import evaluate, tag_csv
+from dashboard.tagging import Tagger
+from dashboard.taxonomy import load_taxonomy
+
+WATCHLIST = [
+    "DeepSeek",
+    "Nvidia",
+    "AMD",
+    "Intel",
+    "TSMC",
+    "Huawei",
+    "SMIC",
+    "Samsung",
+    "ASML",
+    "Alibaba",
+    "Baidu",
+    "Tencent",
+    "ByteDance",
+    "Cambricon",
+    "Google",
+    "Microsoft",
+    "Amazon",
+    "Meta",
+    "Apple",
+    "OpenAI",
+    "Qualcomm",
+    "Arm",
+    "Broadcom",
+    "Moonshot",
+    "Zhipu",
+    "Micron",
+] + ["SK Hynix"]
+
+SMALL = """
+[themes.alpha]
+label = "Alpha"
+description = "first theme"
+[themes.alpha.terms]
+"widget" = 0.6
+
+[companies.Acme]
+aliases = ["Acme Corp"]
+tickers = ["ACM"]
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "taxonomy.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_shipped_taxonomy_loads_with_three_themes_and_the_watchlist():
+    tx = load_taxonomy(DEFAULT_TAXONOMY)
+    assert tx.theme_ids == ("hardware_autonomy", "geopolitics", "supply_chain")
+    assert set(WATCHLIST) <= set(tx.company_names)
+    assert re.fullmatch(r"[0-9a-f]{12}", tx.version)
+    for theme in tx.themes:
+        assert theme.label and theme.description and theme.terms
+        assert 0 < theme.threshold <= 1
+        assert all(0 < term.weight <= 1 for term in theme.terms)
+    assert tx.theme("geopolitics").label == "Geopolitics"
+    with pytest.raises(KeyError):
+        tx.theme("weather")
+
+
+def test_flagship_products_and_subsidiaries_are_aliases():
+    tx = load_taxonomy(DEFAULT_TAXONOMY)
+    owner = {alias: c.name for c in tx.companies for alias in c.aliases}
+    expected = {
+        "CUDA": "Nvidia",
+        "GeForce": "Nvidia",
+        "Ascend": "Huawei",
+        "Kirin": "Huawei",
+        "Snapdragon": "Qualcomm",
+        "Gemini": "Google",
+        "TPU": "Google",
+        "Trainium": "Amazon",
+        "Maia": "Microsoft",
+        "MTIA": "Meta",
+        "AWS": "Amazon",
+        "T-Head": "Alibaba",
+    }
+    assert {a: owner.get(a) for a in expected} == expected
+
+
+def test_none_means_the_configured_path(tmp_path, monkeypatch):
+    path = write(tmp_path, SMALL)
+    monkeypatch.setenv("CHIPWATCH_TAXONOMY", str(path))
+    tx = load_taxonomy()
+    assert tx.theme_ids == ("alpha",)
+    assert tx.company_names == ("Acme",)
+    assert tx.themes[0].threshold == 0.5  # the default when a theme sets none
+
+
+def test_version_follows_the_file_bytes(tmp_path):
+    a = load_taxonomy(write(tmp_path, SMALL, "a.toml"))
+    b = load_taxonomy(write(tmp_path, SMALL + "\n# a comment\n", "b.toml"))
+    c = load_taxonomy(write(tmp_path, SMALL, "c.toml"))
+    assert a.version != b.version
+    assert a.version == c.version
+
+
+BAD = [
+    # (change to SMALL, key named in the message, problem named in the message)
+    (
+        SMALL.replace('label = "Alpha"', 'label = "Alpha"\ncolour = "red"'),
+        "themes.alpha.colour",
+        "unknown field",
+    ),
+    (SMALL + 'sector = "chips"\n', "companies.Acme.sector", "unknown field"),
+    ("verbose = true\n" + SMALL, "verbose", "unknown field"),
+    (
+        SMALL.replace('"widget" = 0.6', '"widget" = 0.6\n"  " = 0.3'),
+        "themes.alpha.terms",
+        "empty term",
+    ),
+    (
+        SMALL.replace('"widget" = 0.6', '"widget" = 0.6\n"-- " = 0.3'),
+        "themes.alpha.terms",
+        "empty term",
+    ),
+    (SMALL.replace('"widget" = 0.6', '"... widget" = 0.3'), "themes.alpha.terms", "empty term"),
+    (SMALL.replace('"widget" = 0.6', '"widget|" = 0.3'), "themes.alpha.terms", "empty term"),
+    (SMALL.replace("0.6", "1.5"), "themes.alpha.terms.'widget'", "out of range"),
+    (SMALL.replace("0.6", "0"), "themes.alpha.terms.'widget'", "out of range"),
+    (SMALL.replace("0.6", "-0.2"), "themes.alpha.terms.'widget'", "out of range"),
+    (SMALL.replace("0.6", '"high"'), "themes.alpha.terms.'widget'", "expected a number"),
+    (
+        SMALL.replace('description = "first theme"', "threshold = 2"),
+        "themes.alpha.threshold",
+        "out of range",
+    ),
+    (
+        SMALL + '[companies.Other]\naliases = ["Acme Corp"]\n',
+        "companies.Other.aliases",
+        "duplicate alias",
+    ),
+    (
+        SMALL + '[companies.Other]\ntickers = ["ACM"]\n',
+        "companies.Other.tickers",
+        "duplicate alias",
+    ),
+    (
+        SMALL.replace('aliases = ["Acme Corp"]', 'aliases = ["Acme Corp", "ACME CORP"]'),
+        "companies.Acme.aliases",
+        "duplicate alias",
+    ),
+    (SMALL + 'context_themes = ["beta"]\n', "companies.Acme.context_themes", "unknown theme"),
+    (
+        SMALL + 'case_sensitive = ["Acme Inc"]\n',
+        "companies.Acme.case_sensitive",
+        "not one of the aliases",
+    ),
+    (
+        SMALL + 'needs_context = ["Widgetco"]\n',
+        "companies.Acme.needs_context",
+        "not one of the aliases",
+    ),
+    (
+        SMALL.replace('"widget" = 0.6', '"widget" = 0.6\n"Widgets" = 0.2'),
+        "themes.alpha.terms",
+        "duplicate term",
+    ),
+    (SMALL.replace("[themes.alpha]", "[themes.Alpha-1]"), "themes.Alpha-1", "lower_snake_case"),
+    (SMALL.replace('label = "Alpha"\n', ""), "themes.alpha.label", "missing"),
+    (
+        SMALL.replace('aliases = ["Acme Corp"]', 'aliases = "Acme Corp"'),
+        "companies.Acme.aliases",
+        "list of strings",
+    ),
+    ("[companies.Acme]\n", "themes", "at least one"),
+    (SMALL.replace('"widget" = 0.6', '"widget = 0.6'), "", "bad TOML"),
+]
+
+
+@pytest.mark.parametrize(("text", "key", "problem"), BAD)
+def test_each_mistake_names_the_file_the_key_and_the_problem(tmp_path, text, key, problem):
+    path = write(tmp_path, text)
+    with pytest.raises(TaxonomyError) as err:
+        load_taxonomy(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: ")
+    assert key in message
+    assert problem in message
+    assert isinstance(err.value, ChipwatchError)
+
+
+def test_missing_and_non_utf8_files_are_named(tmp_path):
+    missing = tmp_path / "nope.toml"
+    with pytest.raises(TaxonomyError, match=re.escape(str(missing))):
+        load_taxonomy(missing)
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes(SMALL.replace("first theme", "caf\xe9").encode("latin-1"))
+    with pytest.raises(TaxonomyError, match="bad TOML"):
+        load_taxonomy(latin)
+
+
+FOURTH = """
+[themes.energy]
+label = "Energy"
+description = "Power for data centres and fabs."
+threshold = 0.4
+[themes.energy.terms]
+"power grid" = 0.5
+"nuclear" = 0.45
+"""
+
+
+def test_a_fourth_theme_just_works_everywhere(tmp_path):
+    path = write(tmp_path, DEFAULT_TAXONOMY.read_text(encoding="utf-8") + FOURTH)
+    tx = load_taxonomy(path)
+    assert tx.theme_ids[-1] == "energy" and len(tx.theme_ids) == 4
+    tagger = Tagger(tx)
+
+    tags = tagger.tag("Microsoft signs nuclear deal to power AI data centres")
+    assert set(tags.scores) == set(tx.theme_ids)
+    assert tags.scores["energy"] == 0.45
+    assert "energy" in tags.themes  # its own threshold, 0.4, not the default
+    assert [m.name for m in tags.companies] == ["Microsoft"]
+
+    src = write(tmp_path, "title\nGrid operators warn power grid cannot keep up\n", "in.csv")
+    out = tmp_path / "out.csv"
+    tag_csv(src, out, tagger)
+    header, row = out.read_text(encoding="utf-8").splitlines()
+    assert "energy_score,energy,evidence" in header
+    assert ",0.500,1," in row and "energy: power grid (title)" in row
+
+    report = evaluate(out, tagger)  # the tagged file carries an energy column now
+    assert "energy" in report.themes
+    assert report.themes["energy"].f1 == 1.0
+    labels = Path(__file__).parent / "data" / "labels.csv"
+    assert evaluate(labels, tagger).unlabelled_themes == ("energy",)
