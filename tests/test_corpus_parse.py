@@ -97,3 +97,10 @@ def test_corpus_parse_is_stable(corpus):
             continue
         second = parse(body, feed_url=str(path), fetched_at=FETCHED)
         assert first.headlines == second.headlines, path
+
+
+def test_chipwatch_corpus_env_var_wins(monkeypatch, tmp_path):
+    monkeypatch.setenv("CHIPWATCH_CORPUS", str(tmp_path))
+    assert corpus_dir() == tmp_path
+    monkeypatch.setenv("CHIPWATCH_CORPUS", str(tmp_path / "missing"))
+    assert corpus_dir() == (DEFAULT_CORPUS if DEFAULT_CORPUS.is_dir() else None)

@@ -935,3 +935,11 @@ def test_entity_bomb_behind_whitespace_padding_is_still_refused():
     ).encode()
     with pytest.raises(ParseError, match="entity bomb"):
         parse(body, feed_url="f")
+
+
+def test_a_story_repeated_in_one_feed_still_matches_its_copy_elsewhere():
+    item = "<item><title>Same story</title><link>https://n.example/s?utm_source=a</link></item>"
+    twice = parse(rss(item + item, title="A"), feed_url="https://a.example/rss")
+    once = parse(rss(item, title="B"), feed_url="https://b.example/rss")
+    assert len(twice.headlines) == 1 and twice.skipped == 1
+    assert twice.headlines[0].id == once.headlines[0].id
