@@ -499,7 +499,7 @@ def _parse_xml(body: bytes, headers: dict[str, str], ctx: _Context) -> ParsedFee
         feed_title, ctx.title_max, is_html=_is_html(feed_title, feed.get("title_detail"), ambiguous)
     )
     link = canonical_url(feed.get("link"), ctx.base)
-    ctx.start(title, link)
+    ctx.start(title, link, headers.get("content-location"))
     parsed = ParsedFeed(
         title=title or None,
         link=link,
