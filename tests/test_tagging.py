@@ -1,0 +1,215 @@
+"""The tagger: word boundaries, inflections, case rules, weighting and thresholds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dashboard.config import DEFAULT_TAXONOMY
+from dashboard.tagging import Evidence, Tagger, format_tags
+from dashboard.taxonomy import load_taxonomy
+
+
+@pytest.fixture(scope="module")
+def tagger() -> Tagger:
+    return Tagger(load_taxonomy(DEFAULT_TAXONOMY))
+
+
+def names(tags) -> list[str]:
+    return [m.name for m in tags.companies]
+
+
+def small(tmp_path: Path, body: str) -> Tagger:
+    path = tmp_path / "taxonomy.toml"
+    path.write_text(body, encoding="utf-8")
+    return Tagger(load_taxonomy(path))
+
+
+# A taxonomy with round numbers, so scores can be derived by hand.
+ROUND = """
+[scoring]
+summary_factor = 0.5
+
+[themes.trade]
+label = "Trade"
+threshold = 0.7
+exclude = ["trade show"]
+[themes.trade.terms]
+"export control" = 0.6
+"export" = 0.2
+"trade" = 0.5
+"withhold ... model" = 0.4
+"domestic|local chip|accelerator" = 0.3
+
+[themes.plants]
+label = "Plants"
+[themes.plants.terms]
+"fab" = 0.5
+
+[companies.Widgetco]
+aliases = ["Widget Company", "Gizmo"]
+tickers = ["WDG"]
+case_sensitive = ["Gizmo"]
+needs_context = ["Gizmo"]
+context = ["chip"]
+not_before = ["toy"]
+"""
+
+
+def test_the_seed_story_lands(tagger):
+    tags = tagger.tag("DeepSeek withholds latest AI model from Nvidia, AMD")
+    assert names(tags) == ["DeepSeek", "Nvidia", "AMD"]
+    assert "hardware_autonomy" in tags.themes
+    assert tags.scores["hardware_autonomy"] >= 0.5
+
+
+def test_every_theme_is_scored_and_only_evidenced_ones_have_evidence(tagger):
+    tags = tagger.tag("TSMC doubles CoWoS capacity as HBM shortage bites")
+    assert list(tags.scores) == list(tagger.taxonomy.theme_ids)
+    assert all(0.0 <= s <= 1.0 for s in tags.scores.values())
+    assert set(tags.evidence) == {t for t, s in tags.scores.items() if s > 0}
+    assert tags.themes == ("supply_chain",)
+    assert all(e.where == "title" for e in tags.evidence["supply_chain"])
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "US widens export control on AI chips",
+        "US widens export-control regime",
+        "US widens export controls",
+        "Export-controlled GPUs found in Shenzhen",
+        "EXPORT CONTROLS TIGHTENED",
+        "Exports, controls and the chip trade",  # punctuation between the words
+    ],
+)
+def test_inflections_hyphens_and_punctuation(tmp_path, title):
+    tags = small(tmp_path, ROUND).tag(title)
+    assert "export control" in [e.term for e in tags.evidence["trade"]]
+
+
+def test_words_match_whole_not_inside_other_words(tmp_path):
+    tagger = small(tmp_path, ROUND)
+    assert tagger.tag("Fabulous results at the fabric maker").scores["plants"] == 0.0
+    assert tagger.tag("New fabs announced").scores["plants"] == 0.5
+    assert tagger.tag("Exporter of the year").scores["trade"] == 0.0
+
+
+def test_a_nested_term_counts_once_and_excluded_phrases_never_count(tmp_path):
+    tagger = small(tmp_path, ROUND)
+    tags = tagger.tag("New export controls")
+    assert [e.term for e in tags.evidence["trade"]] == ["export control"]
+    assert tags.scores["trade"] == 0.6
+    assert tagger.tag("Chipmakers flock to trade show").scores["trade"] == 0.0
+    assert tagger.tag("Chipmakers flock to trade talks").scores["trade"] == 0.5
+
+
+def test_gaps_and_alternatives(tmp_path):
+    tagger = small(tmp_path, ROUND)
+    assert tagger.tag("Lab withholds its newest model").scores["trade"] == 0.4
+    assert tagger.tag("Lab withholds a very big new model").scores["trade"] == 0.0  # 4 words
+    assert tagger.tag("Local accelerators win orders").scores["trade"] == 0.3
+    assert tagger.tag("Domestic chip output rises").scores["trade"] == 0.3
+
+
+def test_title_matches_weigh_more_than_summary_matches(tmp_path):
+    tagger = small(tmp_path, ROUND)
+    in_title = tagger.tag("Export controls widen", "")
+    in_summary = tagger.tag("Officials speak", "Export controls widen")
+    assert in_title.scores["trade"] == 0.6
+    assert in_summary.scores["trade"] == 0.3  # weight x summary_factor
+    assert in_summary.evidence["trade"] == (Evidence("export control", "summary", 0.3),)
+    both = tagger.tag("Export controls widen", "Export controls widen again")
+    assert both.evidence["trade"] == (Evidence("export control", "title", 0.6),)
+
+
+def test_scores_combine_and_thresholds_are_per_theme(tmp_path):
+    tagger = small(tmp_path, ROUND)
+    one = tagger.tag("Export controls widen")
+    assert one.scores["trade"] == 0.6 and "trade" not in one.themes  # threshold 0.7
+    two = tagger.tag("Export controls widen as trade talks stall")
+    assert two.scores["trade"] == pytest.approx(1 - 0.4 * 0.5)
+    assert "trade" in two.themes
+    fab = tagger.tag("New fab opens")
+    assert fab.themes == ("plants",)  # default threshold 0.5 is reached exactly
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Arm unveils new server CPU design", ["Arm"]),
+        ("SoftBank's Arm weighs making its own chips", ["Arm"]),
+        ("Man breaks arm in e-scooter crash", []),
+        ("Robotic Arm Learns to Fold Laundry", []),
+        ("Arm Wrestling Championship Returns", []),
+        ("Apple unveils iPhone with thinner design", ["Apple"]),
+        ("Farmers expect bumper apple harvest", []),
+        ("Apple Growers Brace for Frost", []),
+        ("Intel names new chief financial officer", ["Intel"]),
+        ("Intelligence report warns of cyber threats", []),
+        ("New intel suggests ceasefire talks stalled", []),
+        ("Military Intel Points to Troop Build-up", []),
+        ("Micron beats on revenue", ["Micron"]),
+        ("Micron-scale sensors track blood flow", []),
+        ("Researchers print 10-micron features", []),
+        ("Meta launches new Llama model", ["Meta"]),
+        ("Meta-analysis links sleep loss to heart disease", []),
+        ("Meta-Analysis Finds Little Benefit", []),
+        ("Amazon River Levels Hit Record Low", []),
+        ("Amazon's AWS unveils Trainium3", ["Amazon"]),
+        ("Kirin beer sales rise", []),
+        ("Huawei's Kirin chip returns to 5nm", ["Huawei"]),
+        ("Gemini crypto exchange files for IPO", []),
+        ("Google's Gemini model tops benchmark", ["Google"]),
+        ("Stocks ascend as inflation cools", []),
+    ],
+)
+def test_case_and_context_rules_for_ambiguous_names(tagger, title, expected):
+    assert names(tagger.tag(title)) == expected
+
+
+def test_products_subsidiaries_plurals_and_tickers(tagger):
+    tags = tagger.tag("AWS and T-Head order TPUs; NVDA falls as CUDA rivals grow")
+    assert names(tags) == ["Amazon", "Alibaba", "Google", "Nvidia"]
+    assert [m.alias for m in tags.companies] == ["AWS", "T-Head", "TPU", "NVDA"]
+    assert names(tagger.tag("Trainium2 clusters go live")) == ["Amazon"]
+    assert names(tagger.tag("why nvda matters")) == []  # tickers only as written
+
+
+def test_companies_are_unique_in_order_of_first_appearance_title_then_summary(tagger):
+    tags = tagger.tag(
+        "Nvidia and AMD chase TSMC capacity",
+        "AMD said TSMC and Samsung will both make its chips; Nvidia declined to comment.",
+    )
+    assert names(tags) == ["Nvidia", "AMD", "TSMC", "Samsung"]
+
+
+def test_context_rules_for_a_small_taxonomy(tmp_path):
+    tagger = small(tmp_path, ROUND)
+    assert names(tagger.tag("Gizmo sales rise")) == []  # needs context
+    assert names(tagger.tag("Gizmo chip sales rise")) == ["Widgetco"]  # a context word
+    assert names(tagger.tag("Gizmo opens new fab")) == ["Widgetco"]  # a carried theme
+    assert names(tagger.tag("gizmo chip sales rise")) == []  # case-sensitive
+    assert names(tagger.tag("Widget Company toy recall")) == []  # vetoed by the next word
+    assert names(tagger.tag("WDG shares jump")) == ["Widgetco"]
+    assert names(tagger.tag("Widget Company's results")) == ["Widgetco"]
+
+
+def test_tagging_is_pure_and_deterministic(tagger):
+    title, summary = "China curbs gallium exports", "Chipmakers scramble for supply."
+    first = tagger.tag(title, summary)
+    assert all(tagger.tag(title, summary) == first for _ in range(3))
+    assert Tagger(tagger.taxonomy).tag(title, summary) == first
+    assert tagger.tag("") == tagger.tag("   ", "")
+    assert tagger.tag("").themes == () and tagger.tag("").companies == ()
+
+
+def test_format_tags_is_readable(tagger):
+    tags = tagger.tag("US adds Chinese chip firms to entity list")
+    text = format_tags(tags, tagger.taxonomy)
+    lines = text.splitlines()
+    assert lines[0] == "companies: (none)"
+    assert len(lines) == 1 + len(tagger.taxonomy.themes)
+    geo = next(line for line in lines if line.startswith("geopolitics"))
+    assert " yes " in geo and "entity list (title 0.90)" in geo
