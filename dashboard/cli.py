@@ -209,7 +209,6 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--db", default=argparse.SUPPRESS,
                         help="database file (default: $CHIPWATCH_DB or data/chipwatch.db)")
     parser = argparse.ArgumentParser(prog="chipwatch", description=__doc__, parents=[common])
-    parser.set_defaults(db=None)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("ingest", parents=[common], help="read feeds into the database")
@@ -275,6 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # --db may come before or after the command; the parents share one action, so no default.
+    args.db = getattr(args, "db", None)
     try:
         return args.func(args)
     except ChipwatchError as exc:

@@ -100,3 +100,10 @@ def test_unwritable_output_is_one_clear_line(tmp_path):
 def test_every_cli_command_is_documented_in_the_readme(command):
     readme = (ROOT / "README.md").read_text()
     assert f"`{command}" in readme and f"chipwatch {command}" in readme
+
+
+def test_db_option_before_or_after_the_command(tmp_path):
+    run("--db", str(tmp_path / "before.db"), "demo", "--headlines", "5", "--load")
+    run("demo", "--headlines", "7", "--load", db=tmp_path / "after.db")
+    with Store(tmp_path / "before.db") as a, Store(tmp_path / "after.db") as b:
+        assert (a.headline_count(), b.headline_count()) == (5, 7)
