@@ -63,13 +63,13 @@ def display_frame(
         out[labels.get(col[: -len("_score")], col[: -len("_score")])] = pd.to_numeric(
             df[col], errors="coerce"
         ).fillna(0.0)
-    out["Evidence"] = [_evidence(e, labels) for e in df["evidence"].fillna("")]
+    out["Evidence"] = [evidence_text(e, labels) for e in df["evidence"].fillna("")]
     if "is_demo" in df.columns and df["is_demo"].any():
         out["Synthetic"] = df["is_demo"].astype(bool)
     return out.reset_index(drop=True)
 
 
-def _evidence(text: str, labels: Mapping[str, str]) -> str:
+def evidence_text(text: str, labels: Mapping[str, str]) -> str:
     # queries writes "theme_id: term (where), ...; ..."; show the theme's label instead.
     parts = []
     for part in str(text).split("; "):

@@ -67,8 +67,11 @@ def column_config(frame) -> dict:
     return cfg
 
 
-def headline_table(ctx: Context, df, *, key: str, height: int | str = "auto") -> None:
+def headline_table(
+    ctx: Context, df, *, key: str, height: int | str = "auto", on_select=None
+) -> None:
     frame = tables.display_frame(df, ctx.theme_ids, ctx.theme_labels)
+    extra = {"on_select": on_select, "selection_mode": "single-row"} if on_select else {}
     st.dataframe(
         frame,
         column_config=column_config(frame),
@@ -76,7 +79,37 @@ def headline_table(ctx: Context, df, *, key: str, height: int | str = "auto") ->
         key=key,
         height=height,
         width="stretch",
+        **extra,
     )
+
+
+def headline_reader(ctx: Context, df, *, key: str) -> None:
+    """One headline in full, as plain text: long titles are cut off in the table."""
+    if df.empty:
+        return
+    if st.session_state.get(key, 0) not in range(len(df)):
+        st.session_state[key] = 0
+    i = st.selectbox(
+        "Read a headline in full",
+        range(len(df)),
+        key=key,
+        format_func=lambda j: str(df["title"].iloc[j])[:160],
+        help="Or select a row in the table.",
+    )
+    row = df.iloc[i]
+    with st.container(border=True):
+        st.text(str(row["title"]))
+        meta = [str(row["published_at"])[:16].replace("T", " "), str(row["source"])]
+        if row.get("companies"):
+            meta.append(str(row["companies"]))
+        st.caption(escape_md(" · ".join(meta)))
+        if row.get("evidence"):
+            st.text("Evidence: " + tables.evidence_text(str(row["evidence"]), ctx.theme_labels))
+        url = tables.safe_url(row.get("url"))
+        if url:
+            st.link_button("Open the article", url, icon=":material/open_in_new:")
+        else:
+            st.caption("No web link for this headline.")
 
 
 def csv_button(

@@ -52,7 +52,18 @@ st.caption(
     'Search with the box in the sidebar: words must all appear; "quoted phrases" '
     "stay together; a trailing * matches a prefix."
 )
-widgets.headline_table(ctx, df, key="hl_table", height=min(38 + 35 * len(df), 740))
+
+
+def _row_picked() -> None:
+    rows = st.session_state["hl_table"].selection.rows
+    if rows:
+        st.session_state["hl_read"] = rows[0]
+
+
+widgets.headline_table(
+    ctx, df, key="hl_table", height=min(38 + 35 * len(df), 740), on_select=_row_picked
+)
+widgets.headline_reader(ctx, df, key="hl_read")
 if n > MAX_OFFSET + size:
     st.caption(
         f"Pages stop after {MAX_OFFSET:,} rows; narrow the filters or download the "
