@@ -14,11 +14,12 @@ from dashboard.feeds import read_opml, url_source
 from dashboard.store import Store
 from dashboard.ui import data, shell
 
+# Plain words, not emoji: not every analyst's machine has an emoji font.
 STATUS = {
-    "ok": "🟢 ok",
-    "not_modified": "🟢 not modified",
-    "failed": "🔴 failed",
-    None: "⚪ never fetched",
+    "ok": "ok",
+    "not_modified": "ok (unchanged)",
+    "failed": "FAILING",
+    None: "not fetched yet",
 }
 
 ctx = shell.context()
