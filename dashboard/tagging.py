@@ -167,6 +167,8 @@ class Tagger:
         self._ids = taxonomy.theme_ids
         self._thresholds = tuple(t.threshold for t in taxonomy.themes)
         self._factor = taxonomy.summary_factor
+        self._off_topic = taxonomy.off_topic_factor
+        self._topic = frozenset(_stems(w)[0] for w in taxonomy.topic_words)
         self._cache: dict[str, tuple[str, str, str]] = {}  # surface -> (cased, folded, stem)
 
         # entry: (first part, later parts as {first word: alternatives}, theme, text, weight,
@@ -238,9 +240,15 @@ class Tagger:
         parts = [("title", self._norm(title or ""))]
         if summary:
             parts.append(("summary", self._norm(summary)))
+        mentions = self._company_mentions(parts)
+        scale = 1.0
+        if self._off_topic < 1.0 and not mentions:
+            words = {s for _, (_, _, stems) in parts for s in stems}
+            if self._topic.isdisjoint(words):
+                scale = self._off_topic
         best: list[dict[str, Evidence]] = [{} for _ in self._ids]
         for where, (cased, _, stems) in parts:
-            self._theme_hits(where, cased, stems, best)
+            self._theme_hits(where, cased, stems, best, scale)
         scores = {}
         evidence = {}
         carried = []
@@ -257,11 +265,16 @@ class Tagger:
             evidence[tid] = tuple(found.values())
             if score >= self._thresholds[k]:
                 carried.append(tid)
-        companies = self._company_hits(parts, scores)
+        companies = self._resolve(mentions, parts, scores)
         return Tags(companies, scores, evidence, tuple(carried))
 
     def _theme_hits(
-        self, where: str, cased: list[str], stems: list[str], best: list[dict[str, Evidence]]
+        self,
+        where: str,
+        cased: list[str],
+        stems: list[str],
+        best: list[dict[str, Evidence]],
+        scale: float,
     ) -> None:
         present = self._term_keys.intersection(stems)
         if not present:
@@ -304,14 +317,15 @@ class Tagger:
             if len(found) > 1:
                 found = _outermost(found)
             hits.extend((k, text, weight) for _, _, text, weight in found)
-        factor = 1.0 if where == "title" else self._factor
+        factor = scale if where == "title" else scale * self._factor
         for k, text, weight in hits:
             w = weight * factor
             seen = best[k].get(text)
             if seen is None or seen.weight < w:
                 best[k][text] = Evidence(text, where, w)
 
-    def _company_hits(self, parts, scores: dict[str, float]) -> tuple[CompanyMatch, ...]:
+    def _company_mentions(self, parts) -> list[tuple[int, str, bool]]:
+        """Every alias found, vetoes applied; context rules wait for the theme scores."""
         comp = self._companies
         hits: list[tuple[int, str, bool]] = []  # (company index, alias, needs context)
         for _, (cased, folded, _) in parts:
@@ -347,6 +361,9 @@ class Tagger:
                     hits.append((ci, alias, ctx))
                     free = end
                     break
+        return hits
+
+    def _resolve(self, hits, parts, scores: dict[str, float]) -> tuple[CompanyMatch, ...]:
         if not hits:
             return ()
         sure = {ci for ci, _, ctx in hits if not ctx}

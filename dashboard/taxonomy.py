@@ -67,6 +67,8 @@ class Taxonomy:
     companies: tuple[Company, ...]
     version: str  # short sha256 of the file bytes: stored with tags so stale tags can be spotted
     summary_factor: float = DEFAULT_SUMMARY_FACTOR
+    off_topic_factor: float = 1.0  # evidence scale for headlines with no topic word (see TOML)
+    topic_words: tuple[str, ...] = ()
     path: str = ""
 
     @property
@@ -162,7 +164,7 @@ _COMPANY_FIELDS = {
     "not_after",
 }
 _TOP_FIELDS = {"scoring", "themes", "companies"}
-_SCORING_FIELDS = {"summary_factor", "default_threshold"}
+_SCORING_FIELDS = {"summary_factor", "default_threshold", "off_topic_factor", "topic_words"}
 
 
 class _Checker:
@@ -241,6 +243,14 @@ def parse_taxonomy(doc: dict, path: Path, version: str) -> Taxonomy:
             scoring["default_threshold"], "scoring.default_threshold", 0, 1
         )
 
+    off_topic = 1.0
+    if "off_topic_factor" in scoring:
+        off_topic = c.number(scoring["off_topic_factor"], "scoring.off_topic_factor", 0, 1)
+    topic_words = c.strings(scoring.get("topic_words", []), "scoring.topic_words")
+    for i, word in enumerate(topic_words):
+        if len(tokens(word)) != 1:
+            raise c.fail(f"scoring.topic_words[{i}]", f"{word!r}: one word per entry")
+
     themes_doc = doc.get("themes")
     if not isinstance(themes_doc, dict) or not themes_doc:
         raise c.fail("themes", "at least one [themes.<id>] table is required")
@@ -262,7 +272,7 @@ def parse_taxonomy(doc: dict, path: Path, version: str) -> Taxonomy:
                         f"companies.{co.name}.{kind}",
                         f"duplicate alias {value!r} (already an alias of {owner[folded]})",
                     )
-    return Taxonomy(themes, companies, version, factor, str(path))
+    return Taxonomy(themes, companies, version, factor, off_topic, topic_words, path=str(path))
 
 
 def _theme(c: _Checker, tid: str, body: Any, default_threshold: float) -> Theme:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.config import DEFAULT_TAXONOMY
+from dashboard.errors import TaxonomyError
 from dashboard.tagging import Evidence, Tagger, format_tags
 from dashboard.taxonomy import load_taxonomy
 
@@ -194,6 +195,23 @@ def test_context_rules_for_a_small_taxonomy(tmp_path):
     assert names(tagger.tag("Widget Company toy recall")) == []  # vetoed by the next word
     assert names(tagger.tag("WDG shares jump")) == ["Widgetco"]
     assert names(tagger.tag("Widget Company's results")) == ["Widgetco"]
+
+
+def test_off_topic_headlines_count_their_evidence_at_a_discount(tmp_path):
+    body = ROUND.replace(
+        "summary_factor = 0.5",
+        'summary_factor = 0.5\noff_topic_factor = 0.5\ntopic_words = ["chip", "AI"]',
+    )
+    tagger = small(tmp_path, body)
+    assert tagger.tag("New fab opens").scores["plants"] == 0.25
+    assert tagger.tag("New chip fab opens").scores["plants"] == 0.5  # a topic word
+    assert tagger.tag("New fabs for AI").scores["plants"] == 0.5
+    assert tagger.tag("Widget Company opens fab").scores["plants"] == 0.5  # a watched company
+    assert tagger.tag("New fab opens", "It will make chips.").scores["plants"] == 0.5
+    bad = tmp_path / "bad.toml"
+    bad.write_text(body.replace('"AI"]', '"data centre"]'), encoding="utf-8")
+    with pytest.raises(TaxonomyError, match=r"scoring.topic_words\[1\]: 'data centre': one word"):
+        load_taxonomy(bad)
 
 
 def test_tagging_is_pure_and_deterministic(tagger):

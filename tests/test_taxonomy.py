@@ -230,7 +230,9 @@ def test_a_fourth_theme_just_works_everywhere(tmp_path):
     assert "energy" in tags.themes  # its own threshold, 0.4, not the default
     assert [m.name for m in tags.companies] == ["Microsoft"]
 
-    src = write(tmp_path, "title\nGrid operators warn power grid cannot keep up\n", "in.csv")
+    src = write(
+        tmp_path, "title\nGrid operators warn power grid cannot keep up with AI\n", "in.csv"
+    )
     out = tmp_path / "out.csv"
     tag_csv(src, out, tagger)
     header, row = out.read_text(encoding="utf-8").splitlines()

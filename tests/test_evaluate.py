@@ -1,0 +1,178 @@
+"""tag_csv writes exactly what it should; evaluate() measures the tagger on labelled rows."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from dashboard.config import DEFAULT_TAXONOMY
+from dashboard.errors import ChipwatchError
+from dashboard.evaluate import LabelsError, evaluate, tag_csv
+from dashboard.tagging import Tagger
+from dashboard.taxonomy import load_taxonomy
+
+LABELS = Path(__file__).parent / "data" / "labels.csv"
+THEMES = ("hardware_autonomy", "geopolitics", "supply_chain")
+
+ROUND = """
+[scoring]
+summary_factor = 0.5
+
+[themes.trade]
+label = "Trade"
+threshold = 0.7
+exclude = ["trade show"]
+[themes.trade.terms]
+"export control" = 0.6
+"export" = 0.2
+"trade" = 0.5
+
+[themes.plants]
+label = "Plants"
+[themes.plants.terms]
+"fab" = 0.5
+
+[companies.Widgetco]
+aliases = ["Widget Company", "Gizmo"]
+case_sensitive = ["Gizmo"]
+needs_context = ["Gizmo"]
+context = ["chip"]
+"""
+
+
+@pytest.fixture
+def round_tagger(tmp_path) -> Tagger:
+    path = tmp_path / "taxonomy.toml"
+    path.write_text(ROUND, encoding="utf-8")
+    return Tagger(load_taxonomy(path))
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_tag_csv_whole_output(tmp_path, round_tagger):
+    src = write(
+        tmp_path / "in.csv",
+        "id,title,summary,source\n"
+        '1,"US widens export controls, trade talks stall",,wire\n'
+        '2,Widget Company opens fab,"New fab in Ohio, export plans later",trade press\n'
+        "3,Nothing to see,,blog\n",
+    )
+    out = tmp_path / "out.csv"
+    assert tag_csv(src, out, round_tagger) == 3
+    assert out.read_text(encoding="utf-8") == (
+        "id,title,summary,source,companies,trade_score,trade,plants_score,plants,evidence\n"
+        '1,"US widens export controls, trade talks stall",,wire,,0.800,1,0.000,0,'
+        '"trade: export control (title), trade (title)"\n'
+        '2,Widget Company opens fab,"New fab in Ohio, export plans later",trade press,'
+        "Widgetco,0.100,0,0.500,1,trade: export (summary); plants: fab (title)\n"
+        "3,Nothing to see,,blog,,0.000,0,0.000,0,\n"
+    )
+
+
+def test_tag_csv_replaces_its_own_columns_when_run_again(tmp_path, round_tagger):
+    src = write(tmp_path / "in.csv", "title,trade,companies,note\nNew fab,1,Acme,keep me\n")
+    out = tmp_path / "out.csv"
+    tag_csv(src, out, round_tagger)
+    again = tmp_path / "again.csv"
+    tag_csv(out, again, round_tagger)
+    with again.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == [
+        "title",
+        "note",
+        "companies",
+        "trade_score",
+        "trade",
+        "plants_score",
+        "plants",
+        "evidence",
+    ]
+    assert rows[0]["note"] == "keep me"
+    assert rows[0]["trade"] == "0" and rows[0]["plants"] == "1" and rows[0]["companies"] == ""
+
+
+def test_a_csv_without_title_is_refused_with_a_named_error(tmp_path, round_tagger):
+    src = write(tmp_path / "in.csv", "headline,summary\nNew fab,\n")
+    with pytest.raises(LabelsError) as err:
+        tag_csv(src, tmp_path / "out.csv", round_tagger)
+    assert isinstance(err.value, ChipwatchError)
+    assert str(src) in str(err.value) and "'title'" in str(err.value)
+    assert "headline, summary" in str(err.value)
+    assert not (tmp_path / "out.csv").exists()
+    with pytest.raises(LabelsError, match="'title'"):
+        evaluate(src, round_tagger)
+    with pytest.raises(LabelsError, match="cannot read"):
+        evaluate(tmp_path / "missing.csv", round_tagger)
+
+
+def test_a_label_that_is_not_0_or_1_is_named(tmp_path, round_tagger):
+    src = write(tmp_path / "labels.csv", "title,trade\nNew fab,yes\n")
+    with pytest.raises(LabelsError, match=r"row 1: column 'trade' must be 0 or 1, got 'yes'"):
+        evaluate(src, round_tagger)
+
+
+def test_evaluate_counts_by_hand(tmp_path, round_tagger):
+    labels = write(
+        tmp_path / "labels.csv",
+        "title,companies,trade,plants\n"
+        "Export controls and trade talks,,1,0\n"  # trade found
+        "Export controls widen,,1,0\n"  # 0.6 < 0.7: trade missed
+        "Trade show opens,,0,0\n"  # excluded phrase: right
+        "New fab for Widget Company,Widgetco,0,1\n"  # both right
+        "Gizmo sales,Widgetco,0,1\n"  # company and plants missed
+        "Trade talks and fab plans,,0,0\n",  # plants wrongly carried
+    )
+    report = evaluate(labels, round_tagger)
+    trade, plants = report.themes["trade"], report.themes["plants"]
+    assert (trade.tp, trade.fp, trade.fn, trade.support) == (1, 0, 1, 2)
+    assert (trade.precision, trade.recall) == (1.0, 0.5)
+    assert trade.f1 == pytest.approx(2 / 3)
+    assert (plants.tp, plants.fp, plants.fn) == (1, 1, 1)
+    assert plants.f1 == pytest.approx(0.5)
+    assert report.macro_theme_f1 == pytest.approx((2 / 3 + 0.5) / 2)
+    micro = report.company_micro
+    assert (micro.tp, micro.fp, micro.fn) == (1, 0, 1)
+    assert report.companies["Widgetco"].recall == 0.5
+    assert [m.row for m in report.misses] == [2, 5, 6]
+    gizmo = report.misses[1]
+    assert gizmo.expected_companies == ("Widgetco",) and gizmo.got_companies == ()
+    assert gizmo.expected_themes == ("plants",) and gizmo.got_themes == ()
+
+    text = report.to_text()
+    assert "macro F1" in text and "row 5: Gizmo sales" in text
+    assert "companies expected Widgetco | got -" in text
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["rows"] == 6 and data["macro_theme_f1"] == round((2 / 3 + 0.5) / 2, 4)
+    assert data["themes"]["trade"]["recall"] == 0.5
+    assert data["misses"][0]["title"] == "Export controls widen"
+
+
+def test_labels_file_is_big_varied_and_covers_the_watchlist():
+    with LABELS.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["title", "summary", "companies", *THEMES]
+    assert len(rows) >= 250
+    themed = [sum(r[t] == "1" for t in THEMES) for r in rows]
+    assert 0.3 <= themed.count(0) / len(rows) <= 0.5  # about 40% carry no theme
+    assert sum(n >= 2 for n in themed) >= 25
+    assert sum(r["summary"] != "" for r in rows) >= 20
+    named = {c for r in rows for c in r["companies"].split(";") if c}
+    watchlist = set(load_taxonomy(DEFAULT_TAXONOMY).company_names)
+    assert named <= watchlist
+    assert watchlist <= named
+    assert len({r["title"] for r in rows}) == len(rows)
+
+
+def test_the_tagger_meets_its_targets_on_the_labelled_headlines():
+    report = evaluate(LABELS, Tagger(load_taxonomy(DEFAULT_TAXONOMY)))
+    assert report.rows >= 250
+    assert set(report.themes) == set(THEMES)
+    assert report.macro_theme_f1 >= 0.90, report.to_text()
+    assert report.company_micro.f1 >= 0.97, report.to_text()
+    assert all(m.f1 >= 0.80 for m in report.themes.values()), report.to_text()
