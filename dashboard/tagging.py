@@ -65,14 +65,14 @@ class Tags:
     themes: tuple[str, ...]
 
 
-def _rest(stems: list[str], end: int, rest: tuple[dict, ...]) -> int:
+def _rest(stems: tuple[str, ...], end: int, rest: tuple[dict, ...]) -> int:
     """Match the parts after each "..." (up to MAX_GAP words on); the term's end, or -1."""
     n = len(stems)
     for alternatives in rest:
         for j in range(end, min(end + MAX_GAP, n - 1) + 1):
             for alt in alternatives.get(stems[j], ()):
                 size = len(alt)
-                if size == 1 or tuple(stems[j : j + size]) == alt:
+                if size == 1 or stems[j : j + size] == alt:
                     end = j + size
                     break
             else:
@@ -95,11 +95,11 @@ def _outermost(found: list[tuple[int, int, str, float]]) -> list[tuple[int, int,
     return sorted(kept)
 
 
-def _same_case(cased: list[str], i: int, exact: tuple[str, ...]) -> bool:
+def _same_case(cased: tuple[str, ...], i: int, exact: tuple[str, ...]) -> bool:
     """Exact capitalisation, allowing a plain plural on the last word ("TPUs")."""
     got = cased[i : i + len(exact)]
     last = len(exact) - 1
-    return got[:last] == list(exact[:last]) and got[last] in (exact[last], exact[last] + "s")
+    return got[:last] == exact[:last] and got[last] in (exact[last], exact[last] + "s")
 
 
 def _cased(token: str) -> str:
@@ -145,7 +145,7 @@ class _Index:
                 entries.sort(key=lambda e: -len(e[0]))
         return frozenset(self.single) | frozenset(self.multi)
 
-    def candidates(self, words: list[str], i: int, present: frozenset | set):
+    def candidates(self, words: tuple[str, ...], i: int, present: frozenset | set):
         """Entries whose first part may start at words[i]; entry[0] is that first part."""
         w = words[i]
         if w not in present:
@@ -166,6 +166,7 @@ class Tagger:
         self.taxonomy = taxonomy
         self._ids = taxonomy.theme_ids
         self._thresholds = tuple(t.threshold for t in taxonomy.themes)
+        self._zeros = dict.fromkeys(self._ids, 0.0)
         self._factor = taxonomy.summary_factor
         self._off_topic = taxonomy.off_topic_factor
         self._topic = frozenset(_stems(w)[0] for w in taxonomy.topic_words)
@@ -220,14 +221,13 @@ class Tagger:
             )
         self._company_keys = self._companies.keys()
 
-    def _norm(self, text: str) -> tuple[list[str], list[str], list[str]]:
+    def _norm(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """(cased, folded, stems) token tuples; slices of them compare directly with terms."""
         cache = self._cache
-        toks = TOKEN_RE.findall(text)
-        rows = [cache.get(t) or self._learn(t) for t in toks]
+        rows = [cache.get(t) or self._learn(t) for t in TOKEN_RE.findall(text)]
         if not rows:
-            return [], [], []
-        cased, folded, stems = zip(*rows, strict=True)
-        return list(cased), list(folded), list(stems)
+            return (), (), ()
+        return tuple(zip(*rows, strict=True))  # type: ignore[return-value]
 
     def _learn(self, token: str) -> tuple[str, str, str]:
         if len(self._cache) > _CACHE_LIMIT:
@@ -242,38 +242,38 @@ class Tagger:
             parts.append(("summary", self._norm(summary)))
         mentions = self._company_mentions(parts)
         scale = 1.0
-        if self._off_topic < 1.0 and not mentions:
-            words = {s for _, (_, _, stems) in parts for s in stems}
-            if self._topic.isdisjoint(words):
-                scale = self._off_topic
-        best: list[dict[str, Evidence]] = [{} for _ in self._ids]
+        if (
+            self._off_topic < 1.0
+            and not mentions
+            and all(self._topic.isdisjoint(stems) for _, (_, _, stems) in parts)
+        ):
+            scale = self._off_topic
+        best: dict[int, dict[str, Evidence]] = {}
         for where, (cased, _, stems) in parts:
             self._theme_hits(where, cased, stems, best, scale)
-        scores = {}
+        scores = dict(self._zeros)
         evidence = {}
-        carried = []
-        for k, tid in enumerate(self._ids):
-            found = best[k]
-            if not found:
-                scores[tid] = 0.0
-                continue
-            miss = 1.0
-            for ev in found.values():
-                miss *= 1.0 - ev.weight
-            score = round(1.0 - miss, 6)
-            scores[tid] = score
-            evidence[tid] = tuple(found.values())
-            if score >= self._thresholds[k]:
-                carried.append(tid)
-        companies = self._resolve(mentions, parts, scores)
-        return Tags(companies, scores, evidence, tuple(carried))
+        carried: tuple[str, ...] = ()
+        if best:
+            for k in sorted(best):
+                found = best[k]
+                miss = 1.0
+                for ev in found.values():
+                    miss *= 1.0 - ev.weight
+                tid = self._ids[k]
+                scores[tid] = score = round(1.0 - miss, 6)
+                evidence[tid] = tuple(found.values())
+                if score >= self._thresholds[k]:
+                    carried += (tid,)
+        companies = self._resolve(mentions, parts, scores) if mentions else ()
+        return Tags(companies, scores, evidence, carried)
 
     def _theme_hits(
         self,
         where: str,
-        cased: list[str],
-        stems: list[str],
-        best: list[dict[str, Evidence]],
+        cased: tuple[str, ...],
+        stems: tuple[str, ...],
+        best: dict[int, dict[str, Evidence]],
         scale: float,
     ) -> None:
         present = self._term_keys.intersection(stems)
@@ -286,11 +286,13 @@ class Tagger:
             for i in range(n):
                 for first, k in self._excludes.candidates(stems, i, excluded):
                     end = i + len(first)
-                    if len(first) <= 2 or tuple(stems[i:end]) == first:
+                    if len(first) <= 2 or stems[i:end] == first:
                         blocked.setdefault(k, []).append((i, end))
         single, multi = self._terms.single, self._terms.multi
         last = n - 1
         by_theme: dict[int, list] = {}
+        reach: dict[int, int] = {}  # theme -> furthest end so far, to spot overlapping hits
+        overlapping = set()
         for i in [i for i, s in enumerate(stems) if s in present]:
             w = stems[i]
             cands = single.get(w, ())
@@ -301,7 +303,7 @@ class Tagger:
                     cands = [*more, *cands]
             for first, rest, k, text, weight, exact in cands:
                 end = i + len(first)
-                if end > n or (end - i > 2 and tuple(stems[i:end]) != first):
+                if end > n or (end - i > 2 and stems[i:end] != first):
                     continue
                 if rest:
                     end = _rest(stems, end, rest)
@@ -311,18 +313,25 @@ class Tagger:
                     continue
                 if k in blocked and any(a < end and i < b for a, b in blocked[k]):
                     continue
-                by_theme.setdefault(k, []).append((i, end, text, weight))
-        hits = []
-        for k, found in by_theme.items():
-            if len(found) > 1:
-                found = _outermost(found)
-            hits.extend((k, text, weight) for _, _, text, weight in found)
+                if k in reach:
+                    if i < reach[k]:
+                        overlapping.add(k)
+                    if end > reach[k]:
+                        reach[k] = end
+                    by_theme[k].append((i, end, text, weight))
+                else:
+                    reach[k] = end
+                    by_theme[k] = [(i, end, text, weight)]
         factor = scale if where == "title" else scale * self._factor
-        for k, text, weight in hits:
-            w = weight * factor
-            seen = best[k].get(text)
-            if seen is None or seen.weight < w:
-                best[k][text] = Evidence(text, where, w)
+        for k, found in by_theme.items():
+            if k in overlapping:
+                found = _outermost(found)
+            seen = best.setdefault(k, {})
+            for _, _, text, weight in found:
+                w = weight * factor
+                old = seen.get(text)
+                if old is None or old.weight < w:
+                    seen[text] = Evidence(text, where, w)
 
     def _company_mentions(self, parts) -> list[tuple[int, str, bool]]:
         """Every alias found, vetoes applied; context rules wait for the theme scores."""
@@ -347,9 +356,9 @@ class Tagger:
                         cands = [*more, *cands]
                 for key, exact, ci, alias, ctx in cands:
                     end = i + len(key)
-                    if end > n or (end - i > 2 and tuple(folded[i:end]) != key):
+                    if end > n or (end - i > 2 and folded[i:end] != key):
                         continue
-                    if exact is not None and tuple(cased[i:end]) != exact:
+                    if exact is not None and cased[i:end] != exact:
                         continue
                     not_before, not_after, no_number, _, _ = self._rules[ci]
                     if end < n and folded[end] in not_before:
