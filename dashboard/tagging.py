@@ -169,6 +169,7 @@ class Tagger:
         self._zeros = dict.fromkeys(self._ids, 0.0)
         self._factor = taxonomy.summary_factor
         self._off_topic = taxonomy.off_topic_factor
+        self._summary_min = taxonomy.summary_min_weight
         self._topic = frozenset(_stems(w)[0] for w in taxonomy.topic_words)
         self._cache: dict[str, tuple[str, str, str]] = {}  # surface -> (cased, folded, stem)
 
@@ -322,12 +323,16 @@ class Tagger:
                 else:
                     reach[k] = end
                     by_theme[k] = [(i, end, text, weight)]
-        factor = scale if where == "title" else scale * self._factor
+        factor, floor = (
+            (scale, 0.0) if where == "title" else (scale * self._factor, self._summary_min)
+        )
         for k, found in by_theme.items():
             if k in overlapping:
                 found = _outermost(found)
             seen = best.setdefault(k, {})
             for _, _, text, weight in found:
+                if weight < floor:
+                    continue
                 w = weight * factor
                 old = seen.get(text)
                 if old is None or old.weight < w:

@@ -68,6 +68,7 @@ class Taxonomy:
     version: str  # short sha256 of the file bytes: stored with tags so stale tags can be spotted
     summary_factor: float = DEFAULT_SUMMARY_FACTOR
     off_topic_factor: float = 1.0  # evidence scale for headlines with no topic word (see TOML)
+    summary_min_weight: float = 0.0  # lighter terms count in the title only
     topic_words: tuple[str, ...] = ()
     path: str = ""
 
@@ -164,7 +165,13 @@ _COMPANY_FIELDS = {
     "not_after",
 }
 _TOP_FIELDS = {"scoring", "themes", "companies"}
-_SCORING_FIELDS = {"summary_factor", "default_threshold", "off_topic_factor", "topic_words"}
+_SCORING_FIELDS = {
+    "summary_factor",
+    "default_threshold",
+    "off_topic_factor",
+    "topic_words",
+    "summary_min_weight",
+}
 
 
 class _Checker:
@@ -246,6 +253,11 @@ def parse_taxonomy(doc: dict, path: Path, version: str) -> Taxonomy:
     off_topic = 1.0
     if "off_topic_factor" in scoring:
         off_topic = c.number(scoring["off_topic_factor"], "scoring.off_topic_factor", 0, 1)
+    min_weight = 0.0
+    if "summary_min_weight" in scoring:
+        min_weight = c.number(
+            scoring["summary_min_weight"], "scoring.summary_min_weight", 0, 1, low_open=False
+        )
     topic_words = c.strings(scoring.get("topic_words", []), "scoring.topic_words")
     for i, word in enumerate(topic_words):
         if len(tokens(word)) != 1:
@@ -272,7 +284,16 @@ def parse_taxonomy(doc: dict, path: Path, version: str) -> Taxonomy:
                         f"companies.{co.name}.{kind}",
                         f"duplicate alias {value!r} (already an alias of {owner[folded]})",
                     )
-    return Taxonomy(themes, companies, version, factor, off_topic, topic_words, path=str(path))
+    return Taxonomy(
+        themes,
+        companies,
+        version,
+        summary_factor=factor,
+        off_topic_factor=off_topic,
+        topic_words=topic_words,
+        summary_min_weight=min_weight,
+        path=str(path),
+    )
 
 
 def _theme(c: _Checker, tid: str, body: Any, default_threshold: float) -> Theme:
