@@ -115,7 +115,14 @@ def _where(f: Filters, *, probe: bool = False) -> str:
     probe=False builds sets (IN subqueries), best when every match is visited (aggregates);
     probe=True checks each row (EXISTS), best when walking an index in order for one page.
     """
-    conds = ["h.published_at >= :lo", "h.published_at < :hi"]
+    # With text, the FTS match drives and the dates are checked per row (the unary + keeps
+    # SQLite from walking the date index over every headline instead).
+    col = "+h.published_at" if fts_query(f.q) and not probe else "h.published_at"
+    conds = ["1"]
+    if f.date_from:
+        conds.append(f"{col} >= :lo")
+    if f.date_to:
+        conds.append(f"{col} < :hi")
     if f.sources:
         conds.append("h.source IN (SELECT value FROM json_each(:sources))")
     if fts_query(f.q):
@@ -175,7 +182,13 @@ def _ensure_math(conn: sqlite3.Connection) -> None:
 
 
 def _series(
-    store, f: Filters, by: str | None, period: str | None, *, today: date | None = None
+    store,
+    f: Filters,
+    by: str | None,
+    period: str | None,
+    *,
+    today: date | None = None,
+    need_r: bool = True,
 ) -> list[tuple]:
     """(key, period, n, score_sum, R) for f, grouped by key and period.
 
@@ -185,13 +198,20 @@ def _series(
     by=None: one key ''; n counts all headlines matching f.
     period=None groups the whole window; R is then seen from the window's end, else from
     each period's end. f's own restriction on the `by` dimension only limits the keys.
+    need_r=False skips the decay (R is then 0) for callers that only count.
     """
     p = _params(f, today)
     start = _PERIOD_START[period] if period else "''"
     ref = f"min({_PERIOD_END[period]}, :end)" if period else ":end"
     if _rollup_ok(f, by):
         day = "r.day"
-        decay = riskmod.SQL_DECAY.format(day=day).replace(":end", ref.format(d=day))
+        # The decay depends on the day only: computed once a day, not once a rollup row.
+        weights = riskmod.SQL_DECAY.format(day="day").replace(":end", ref.format(d="day"))
+        with_w = (
+            f"WITH w AS MATERIALIZED (SELECT day, {weights} AS wt FROM rollup_daily"
+            " WHERE company = '' AND theme = '' AND day >= :lo AND day < :hi)"
+        )
+        decay, join_w = ("w.wt", "JOIN w ON w.day = r.day") if need_r else ("0", "")
         per = start.format(d=day)
         sel_themes = "AND r.theme IN (SELECT value FROM json_each(:themes))" if f.themes else ""
         sel_companies = (
@@ -209,15 +229,17 @@ def _series(
             where = (
                 f"r.company != '' {sel_companies}" if by == "company" else "r.company = :c1"
             ) + f" AND ({n_cond} OR ({s_cond}))"
-        sql = f"""SELECT {key}, {per}, sum(CASE WHEN {n_cond} THEN r.n ELSE 0 END),
+        sql = f"""{with_w if need_r else ""}
+                  SELECT {key}, {per}, sum(CASE WHEN {n_cond} THEN r.n ELSE 0 END),
                     total(CASE WHEN {s_cond} THEN r.score_sum END),
                     total(CASE WHEN {s_cond} THEN r.score_sum * {decay} END)
-                  FROM rollup_daily r WHERE {where} AND r.day >= :lo AND r.day < :hi
+                  FROM rollup_daily r {join_w} WHERE {where} AND r.day >= :lo AND r.day < :hi
                   GROUP BY 1, 2"""
         rows = _rows(store, sql, p)
     else:
         day = "substr(m.published_at, 1, 10)"
         decay = riskmod.SQL_DECAY.format(day=day).replace(":end", ref.format(d=day))
+        decay = decay if need_r else "0"
         per = start.format(d=day)
         base = replace(f, themes=()) if by == "theme" else f
         base = replace(base, companies=()) if by == "company" else base
@@ -290,13 +312,23 @@ def facets(store) -> dict:
             " GROUP BY company ORDER BY sum(n) DESC, company"
         )
     ]
+    # Two subqueries: each is one index probe, a combined min/max would scan.
     first, last = conn.execute(
-        "SELECT min(published_at), max(published_at) FROM headlines"
+        "SELECT (SELECT min(published_at) FROM headlines),"
+        " (SELECT max(published_at) FROM headlines)"
     ).fetchone()
     total = conn.execute(
         "SELECT coalesce(sum(n), 0) FROM rollup_daily WHERE company = '' AND theme = ''"
     ).fetchone()[0]
-    demo = conn.execute("SELECT count(*) FROM headlines WHERE is_demo = 1").fetchone()[0]
+    # Count the smaller side of the is_demo index: a store is almost all demo or almost none.
+    half = int(total) // 2 + 1
+    real = conn.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM headlines WHERE is_demo = 0 LIMIT ?)", (half,)
+    ).fetchone()[0]
+    if real < half:
+        demo = int(total) - real
+    else:
+        demo = conn.execute("SELECT count(*) FROM headlines WHERE is_demo = 1").fetchone()[0]
     return {
         "companies": companies,
         "themes": theme_ids(store),
@@ -309,12 +341,12 @@ def facets(store) -> dict:
 
 
 def count(store, f: Filters) -> int:
-    return int(sum(r[2] for r in _series(store, f, None, None)))
+    return int(sum(r[2] for r in _series(store, f, None, None, need_r=False)))
 
 
 def _theme_counts(store, f: Filters) -> dict[str, int]:
     themes = f.themes or theme_ids(store)
-    counts = {r[0]: int(r[2]) for r in _series(store, f, "theme", None)}
+    counts = {r[0]: int(r[2]) for r in _series(store, f, "theme", None, need_r=False)}
     return {t: counts.get(t, 0) for t in themes}
 
 
@@ -355,7 +387,7 @@ def company_risk(store, f: Filters, *, today: date | None = None) -> pd.DataFram
         pressure[c] = pressure.get(c, 0.0) + r
         if r > top.get(c, (-1.0, ""))[0]:
             top[c] = (r, t)
-    counts = {k: int(n) for k, _p, n, _s, _r in _series(store, f, "company", None, today=today)}
+    counts = {k: int(n) for k, _p, n, _s, _r in _series(store, f, "company", None, need_r=False)}
     rows = [
         (
             c,
@@ -384,9 +416,9 @@ def timeline(
     """period (start date), key, n, total (headlines matching f without the `by` restriction
     in that period), share (n / total). Only the `top` keys with the most headlines."""
     _check(by, period)
-    rows = _series(store, f, by, period)
+    rows = _series(store, f, by, period, need_r=False)
     base = replace(f, themes=()) if by == "theme" else replace(f, companies=())
-    totals = {p: n for _k, p, n, _s, _r in _series(store, base, None, period)}
+    totals = {p: n for _k, p, n, _s, _r in _series(store, base, None, period, need_r=False)}
     df = pd.DataFrame(
         [(p, k, int(n)) for k, p, n, _s, _r in rows if n], columns=["period", "key", "n"]
     )
@@ -481,10 +513,32 @@ def headlines(
         raise ValueError(f"sort must be one of {sorted(SORTS)}, not {sort!r}")
     direction = "DESC" if descending else "ASC"
     p = _params(f) | {"limit": max(0, int(limit)), "offset": min(max(0, int(offset)), MAX_OFFSET)}
-    sql = (
-        f"SELECT {_ROW_COLS} FROM headlines h WHERE {_where(f, probe=True)}"
-        f" ORDER BY {SORTS[sort]} {direction}, h.rowid {direction} LIMIT :limit OFFSET :offset"
-    )
+    page = " LIMIT :limit OFFSET :offset"
+    d = direction
+    if sort == "published_at" and len(f.companies) == 1:
+        # Walk the company's own date index: a page deep into one company costs its offset,
+        # not a scan of everyone else's headlines.
+        rest = _where(replace(f, companies=()), probe=True)
+        sql = (
+            f"SELECT {_ROW_COLS} FROM headline_companies x CROSS JOIN headlines h"
+            " ON h.id = x.headline_id WHERE x.company = :c1 AND x.published_at >= :lo"
+            f" AND x.published_at < :hi AND {rest}"
+            f" ORDER BY x.published_at {d}, x.headline_id {d}{page}"
+        )
+    elif sort == "published_at" and len(f.themes) == 1:
+        rest = _where(replace(f, themes=()), probe=True)
+        sql = (
+            f"SELECT {_ROW_COLS} FROM headline_themes x CROSS JOIN headlines h"
+            f" ON h.id = x.headline_id WHERE x.theme = :t1 AND {_theme_cond(f, 'x')}"
+            f" AND x.published_at >= :lo AND x.published_at < :hi AND {rest}"
+            f" ORDER BY x.published_at {d}, x.headline_id {d}{page}"
+        )
+    else:
+        tail = "" if sort == "published_at" else f", h.published_at {d}"
+        sql = (
+            f"SELECT {_ROW_COLS} FROM headlines h WHERE {_where(f, probe=True)}"
+            f" ORDER BY {SORTS[sort]} {d}{tail}, h.id {d}{page}"
+        )
     rows = _decorate(store, store.conn.execute(sql, p).fetchall())
     themes = list(theme_columns) if theme_columns is not None else theme_ids(store)
     cols = [

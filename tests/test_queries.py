@@ -1,0 +1,412 @@
+"""The dashboard's reads, checked against a plain-Python oracle over the same rows.
+
+A random but seeded store is written through Store.add_headlines; every query is compared
+with what a direct computation over the inserted items says, for filters that take the
+rollup path and filters that take the base-table path (sources, text, min_score, several
+companies or themes), so both paths must agree with the definition, not with each other.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sqlite3
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+
+from dashboard import risk
+from dashboard.filters import Filters
+from dashboard.models import Headline
+from dashboard.store import Store
+from dashboard.store import queries as Q
+from dashboard.tagging import CompanyMatch, Evidence, Tags
+
+THEMES = ("geopolitics", "hardware_autonomy", "supply_chain")
+COMPANIES = ("Nvidia", "AMD", "TSMC", "Huawei", "SK Hynix")
+SOURCES = ("Wire", "Daily", "Monitor")
+WORDS = ("export", "chips", "fab", "tariff", "memory", "cloud", "sanctions", "packaging")
+START = date(2026, 1, 1)
+TODAY = date(2026, 4, 15)
+
+
+def make_items(n: int, seed: int = 5) -> list[tuple[Headline, Tags]]:
+    rng = random.Random(seed)
+    items = []
+    for i in range(n):
+        day = START + timedelta(days=rng.randint(0, 89))
+        companies = rng.sample(COMPANIES, rng.choice([0, 1, 1, 2, 3]))
+        scores = {t: round(rng.uniform(0.05, 1.0), 2) for t in THEMES if rng.random() < 0.5}
+        themes = tuple(t for t in THEMES if scores.get(t, 0) >= 0.45)
+        evidence = {t: (Evidence(f"{t[:4]} term", "title", s),) for t, s in scores.items()}
+        title = " ".join(rng.sample(WORDS, 3)) + f" story {i}"
+        h = Headline(
+            id=f"id{i:05d}",
+            source=rng.choice(SOURCES),
+            title=title,
+            summary=rng.choice(["", "memory prices climb"]),
+            url=f"https://example.com/{i}",
+            published_at=f"{day.isoformat()}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z",
+        )
+        items.append(
+            (h, Tags(tuple(CompanyMatch(c, c) for c in companies), scores, evidence, themes))
+        )
+    return items
+
+
+ITEMS = make_items(500)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("q") / "q.db"
+    with Store(path) as s:
+        feed = s.ensure_feed("https://example.com/feed", "Example")
+        with s.transaction():
+            s.add_headlines(feed, ITEMS, tag_version="v1", fetched_at="2026-04-01T00:00:00Z")
+    st = Store(path, readonly=True)
+    yield st
+    st.close()
+
+
+# -- the oracle -------------------------------------------------------------------------------
+def day_of(h: Headline) -> date:
+    return date.fromisoformat(h.published_at[:10])
+
+
+def counts_theme(tags: Tags, t: str, f: Filters) -> bool:
+    if t not in tags.themes or (f.themes and t not in f.themes):
+        return False
+    return f.min_score is None or tags.scores[t] >= f.min_score
+
+
+def matches(item, f: Filters) -> bool:
+    h, tags = item
+    d = day_of(h)
+    if f.date_from and d < f.date_from or f.date_to and d > f.date_to:
+        return False
+    if f.companies and not {m.name for m in tags.companies} & set(f.companies):
+        return False
+    if f.themes and not any(counts_theme(tags, t, f) for t in f.themes):
+        return False
+    too_low = f.min_score is not None and max(tags.scores.values(), default=0) < f.min_score
+    if not f.themes and too_low:
+        return False
+    if f.sources and h.source not in f.sources:
+        return False
+    if f.q:
+        words = set(f"{h.title} {h.summary}".lower().split())
+        if not all(w in words for w in f.q.lower().split()):
+            return False
+    return True
+
+
+def selected(f: Filters) -> list:
+    return [it for it in ITEMS if matches(it, f)]
+
+
+def pressure(rows: list[tuple[date, float]], end: date) -> float:
+    return sum(s * 0.5 ** (max((end - d).days, 0) / risk.HALF_LIFE_DAYS) for d, s in rows)
+
+
+FILTERS = [
+    Filters(),
+    Filters(date_from=date(2026, 2, 1), date_to=date(2026, 2, 28)),
+    Filters(date_from=date(2026, 3, 10)),
+    Filters(companies=("Nvidia",)),
+    Filters(companies=("Nvidia", "TSMC")),
+    Filters(themes=("geopolitics",)),
+    Filters(themes=("geopolitics", "supply_chain")),
+    Filters(companies=("AMD",), themes=("supply_chain",)),
+    Filters(companies=("AMD", "Huawei"), themes=("geopolitics", "supply_chain")),
+    Filters(sources=("Wire",)),
+    Filters(min_score=0.7),
+    Filters(themes=("hardware_autonomy",), min_score=0.8),
+    Filters(q="export"),
+    Filters(q="memory tariff", companies=("Nvidia",)),
+    Filters(
+        date_from=date(2026, 1, 20),
+        date_to=date(2026, 3, 1),
+        companies=("TSMC",),
+        themes=("geopolitics",),
+        sources=("Daily", "Monitor"),
+    ),
+]
+IDS = [f.slug() for f in FILTERS]
+
+
+@pytest.mark.parametrize("f", FILTERS, ids=IDS)
+def test_count_and_kpis(store, f):
+    hit = selected(f)
+    assert Q.count(store, f) == len(hit)
+    k = Q.kpis(store, f)
+    assert k["headlines"] == len(hit)
+    base = selected(replace(f, themes=()))
+    expected = {t: sum(counts_theme(tags, t, f) for _h, tags in base) for t in (f.themes or THEMES)}
+    assert k["theme_counts"] == expected
+    if f.date_from and f.date_to:
+        prev = f.previous_window()
+        assert k["previous"]["headlines"] == len(selected(prev))
+    else:
+        assert "previous" not in k
+
+
+@pytest.mark.parametrize("f", FILTERS, ids=IDS)
+def test_risk_cells_and_company_risk(store, f):
+    end = f.date_to or TODAY
+    cells: dict[tuple[str, str], list[tuple[date, float]]] = {}
+    for h, tags in selected(f):
+        for m in tags.companies:
+            if f.companies and m.name not in f.companies:
+                continue
+            for t in THEMES:
+                if counts_theme(tags, t, f):
+                    cells.setdefault((m.name, t), []).append((day_of(h), tags.scores[t]))
+    got = Q.risk_cells(store, f, today=TODAY)
+    assert set(zip(got["company"], got["theme"], strict=True)) == set(cells)
+    for row in got.itertuples():
+        rows = cells[(row.company, row.theme)]
+        assert row.n == len(rows)
+        assert math.isclose(row.mean_score, sum(s for _d, s in rows) / len(rows), rel_tol=1e-9)
+        assert math.isclose(row.risk, risk.risk_from_pressure(pressure(rows, end)), rel_tol=1e-9)
+    assert list(got["risk"]) == sorted(got["risk"], reverse=True)
+
+    comp = Q.company_risk(store, f, today=TODAY)
+    base = selected(replace(f, companies=()))
+    for row in comp.itertuples():
+        assert row.n == sum(row.company in {m.name for m in tags.companies} for _h, tags in base)
+        mine = [r for (c, _t), rs in cells.items() if c == row.company for r in rs]
+        assert math.isclose(row.risk, risk.risk_from_pressure(pressure(mine, end)), rel_tol=1e-9)
+    assert list(comp["risk"]) == sorted(comp["risk"], reverse=True)
+
+
+def period_start(d: date, period: str) -> date:
+    if period == "week":
+        return d - timedelta(days=d.weekday())
+    return d.replace(day=1) if period == "month" else d
+
+
+def period_end(d: date, period: str) -> date:
+    if period == "week":
+        return period_start(d, "week") + timedelta(days=6)
+    if period == "month":
+        nxt = (d.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return nxt - timedelta(days=1)
+    return d
+
+
+def keyed(f: Filters, by: str):
+    """(key, headline, tags) for every headline counted under key."""
+    base = selected(replace(f, themes=()) if by == "theme" else replace(f, companies=()))
+    for h, tags in base:
+        if by == "theme":
+            keys = [t for t in THEMES if counts_theme(tags, t, f)]
+        else:
+            keys = [m.name for m in tags.companies if not f.companies or m.name in f.companies]
+        for k in keys:
+            yield k, h, tags
+
+
+@pytest.mark.parametrize("period", ["day", "week", "month"])
+@pytest.mark.parametrize("by", ["theme", "company"])
+@pytest.mark.parametrize("f", FILTERS[:9] + FILTERS[12:13], ids=IDS[:9] + IDS[12:13])
+def test_timeline(store, f, by, period):
+    got = Q.timeline(store, f, by=by, period=period, top=50)
+    n: dict[tuple, int] = {}
+    for k, h, _tags in keyed(f, by):
+        key = (period_start(day_of(h), period), k)
+        n[key] = n.get(key, 0) + 1
+    total: dict[date, int] = {}
+    for h, _tags in selected(replace(f, themes=()) if by == "theme" else replace(f, companies=())):
+        p = period_start(day_of(h), period)
+        total[p] = total.get(p, 0) + 1
+    assert {(r.period, r.key): r.n for r in got.itertuples()} == n
+    for r in got.itertuples():
+        assert r.total == total[r.period]
+        assert math.isclose(r.share, r.n / r.total)
+
+
+def test_timeline_top(store):
+    full = Q.timeline(store, Filters(), by="company", period="month", top=50)
+    top2 = Q.timeline(store, Filters(), by="company", period="month", top=2)
+    biggest = full.groupby("key")["n"].sum().sort_values(ascending=False).index[:2]
+    assert set(top2["key"]) == set(biggest)
+
+
+@pytest.mark.parametrize("by", ["theme", "company"])
+@pytest.mark.parametrize("f", [FILTERS[0], FILTERS[1], FILTERS[7], FILTERS[9]], ids=str)
+def test_period_matrix(store, f, by):
+    got = Q.period_matrix(store, f, by=by, period="week", today=TODAY)
+    end = f.date_to or TODAY
+    n: dict[tuple, int] = {}
+    daily: dict[tuple, list] = {}
+    for k, h, tags in keyed(f, by):
+        key = (k, period_start(day_of(h), "week"))
+        n[key] = n.get(key, 0) + 1
+        s = sum(tags.scores[t] for t in THEMES if counts_theme(tags, t, f))
+        daily.setdefault(key, []).append((day_of(h), s if by == "company" else tags.scores[k]))
+    assert {(r.key, r.period): r.n for r in got.itertuples()} == n
+    for r in got.itertuples():
+        ref = min(period_end(r.period, "week"), end)
+        assert math.isclose(
+            r.risk,
+            risk.risk_from_pressure(pressure(daily[(r.key, r.period)], ref)),
+            rel_tol=1e-9,
+            abs_tol=1e-12,
+        )
+
+
+def order(items):
+    return [
+        h.id for h, _t in sorted(items, key=lambda it: (it[0].published_at, it[0].id), reverse=True)
+    ]
+
+
+@pytest.mark.parametrize("f", FILTERS, ids=IDS)
+def test_headlines_pages_and_export_iterator(store, f):
+    expected = order(selected(f))
+    got = Q.headlines(store, f, limit=1000)
+    assert list(got["id"]) == expected
+    # Pages laid end to end give the same list.
+    paged = []
+    for offset in range(0, len(expected) + 7, 7):
+        paged += list(Q.headlines(store, f, limit=7, offset=offset)["id"])
+    assert paged == expected
+    streamed = [r["id"] for r in Q.iter_headlines(store, f, batch=6)]
+    assert sorted(streamed) == sorted(expected) and len(streamed) == len(set(streamed))
+
+
+def test_headline_columns_scores_and_evidence(store):
+    got = Q.headlines(store, Filters(), limit=1000)
+    assert list(got.columns[:7]) == [
+        "id",
+        "published_at",
+        "source",
+        "title",
+        "url",
+        "companies",
+        "themes",
+    ]
+    assert [c for c in got.columns if c.endswith("_score")] == [f"{t}_score" for t in THEMES]
+    by_id = {h.id: tags for h, tags in ITEMS}
+    for row in got.head(40).itertuples():
+        tags = by_id[row.id]
+        for t in THEMES:
+            assert getattr(row, f"{t}_score") == tags.scores.get(t, 0.0)
+        assert row.companies == "; ".join(m.name for m in tags.companies)
+        for t in tags.scores:
+            assert f"{t}: {t[:4]} term (title)" in row.evidence
+
+
+@pytest.mark.parametrize("sort", ["source", "title", "score"])
+def test_other_sorts(store, sort):
+    f = Filters(companies=("Huawei",))
+    got = Q.headlines(store, f, sort=sort, descending=False, limit=1000)
+    col = {"source": "source", "title": "title", "score": None}[sort]
+    if col:
+        assert list(got[col]) == sorted(got[col])
+    assert len(got) == len(selected(f))
+    with pytest.raises(ValueError):
+        Q.headlines(store, f, sort="title; DROP TABLE headlines")
+
+
+def test_facets_and_theme_ids(store):
+    fac = Q.facets(store)
+    mentions = {c: sum(c in {m.name for m in t.companies} for _h, t in ITEMS) for c in COMPANIES}
+    assert fac["companies"] == sorted(mentions, key=lambda c: (-mentions[c], c))
+    assert fac["themes"] == sorted(THEMES) == Q.theme_ids(store)
+    assert fac["sources"] == sorted(SOURCES)
+    assert fac["total"] == len(ITEMS) and fac["demo"] == 0
+    assert fac["first_day"] == min(day_of(h) for h, _t in ITEMS)
+    assert fac["last_day"] == max(day_of(h) for h, _t in ITEMS)
+
+
+def test_data_version_changes_with_content(tmp_path):
+    with Store(tmp_path / "v.db") as s:
+        v0 = Q.data_version(s)
+        assert Q.data_version(s) == v0
+        feed = s.ensure_feed("https://example.com/f", "F")
+        v1 = Q.data_version(s)
+        with s.transaction():
+            s.add_headlines(feed, ITEMS[:3], tag_version="v1", fetched_at="2026-04-01T00:00:00Z")
+        v2 = Q.data_version(s)
+        assert len({v0, v1, v2}) == 3
+        assert Q.stale_tags(s, "v1") == 0 and Q.stale_tags(s, "v2") == 3
+
+
+def test_empty_store(empty_db):
+    with Store(empty_db, readonly=True) as s:
+        fac = Q.facets(s)
+        assert fac["total"] == 0 and fac["first_day"] is None and fac["companies"] == []
+        assert Q.count(s, Filters(q="export")) == 0
+        assert Q.risk_cells(s, Filters()).empty and Q.company_risk(s, Filters()).empty
+        assert Q.timeline(s, Filters()).empty and Q.period_matrix(s, Filters()).empty
+        assert Q.headlines(s, Filters()).empty and list(Q.iter_headlines(s, Filters())) == []
+
+
+# -- text search --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("typed", "fts"),
+    [
+        ("export controls", '"export" AND "controls"'),
+        ('"export controls" nvidia', '"export controls" AND "nvidia"'),
+        ("nvid*", '"nvid"*'),
+        ("a OR b NOT c", '"a" AND "OR" AND "b" AND "NOT" AND "c"'),
+        ("title:foo", '"title" AND "foo"'),
+        ("NEAR(a b, 3)", '"NEAR" AND "a" AND "b" AND "3"'),
+        ('"unclosed phrase', '"unclosed phrase"'),
+        ('( ) * ^ - + : ""', ""),
+        ("", ""),
+        ("Café 東京 x_y", '"Café" AND "東京" AND "x" AND "y"'),
+    ],
+)
+def test_fts_query(typed, fts):
+    assert Q.fts_query(typed) == fts
+
+
+def test_text_search_never_errors_fuzz(store):
+    rng = random.Random(2024)
+    alphabet = (
+        list("\"*()^:-+{}[]~,.;'\\/\t\n_ ") + list("abcxyzEXPORT019") + ["é", "東", "ß", "\u0301"]
+    )
+    total = Q.count(store, Filters())
+    for _ in range(300):
+        typed = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        f = Filters(q=typed)
+        n = Q.count(store, f)
+        assert 0 <= n <= total
+        Q.headlines(store, f, limit=3)
+        Q.kpis(store, f)
+
+
+def test_text_search_cannot_inject(store):
+    for typed in ['x" OR "y', "export' OR 1=1 --", "*", "title:*", '"', "(export", "\x00export"]:
+        assert Q.count(store, Filters(q=typed)) >= 0
+    with pytest.raises(sqlite3.OperationalError):
+        # Control: the raw text would have been an FTS syntax error.
+        store.conn.execute(
+            "SELECT 1 FROM headlines_fts WHERE headlines_fts MATCH ?", ("(export",)
+        ).fetchall()
+
+
+# -- the real pipeline ---------------------------------------------------------------------------
+def test_seeded_db_paths_agree(seeded_db):
+    # Rollups and the base tables must give the same numbers on real tagged data.
+    with Store(seeded_db, readonly=True) as s:
+        fac = Q.facets(s)
+        assert fac["total"] > 0 and fac["demo"] == fac["total"]
+        company, theme = fac["companies"][0], fac["themes"][0]
+        for f in [
+            Filters(),
+            Filters(companies=(company,)),
+            Filters(themes=(theme,)),
+            Filters(companies=(company,), themes=(theme,)),
+        ]:
+            forced = replace(f, sources=tuple(fac["sources"]))  # same rows, base-table path
+            assert Q.count(s, f) == Q.count(s, forced) == len(list(Q.iter_headlines(s, f)))
+            assert Q.kpis(s, f)["theme_counts"] == Q.kpis(s, forced)["theme_counts"]
+            a = Q.risk_cells(s, f, today=date(2026, 11, 20))
+            b = Q.risk_cells(s, forced, today=date(2026, 11, 20))
+            assert list(a["n"]) == list(b["n"])
+            assert all(math.isclose(x, y) for x, y in zip(a["risk"], b["risk"], strict=True))
