@@ -7,18 +7,25 @@ Matching
     so "export-control", "export control" and "export, control" are the same phrase. Theme
     terms are compared after a light suffix-stripping stem, so "export controls",
     "export-controlled" and "export control" all match the term "export control", and
-    "bans", "banned", "banning" match "ban". A term may hold "..." where up to three other
-    words may stand ("withhold ... model" matches "withholds latest AI model"). Company aliases are compared without stemming
-    (a plain plural "s" is allowed: "TPUs"); aliases listed as case-sensitive must match
-    their exact capitalisation ("Arm", not "arm"); vetoing neighbours and context rules from
-    the taxonomy keep "micron-scale", "Meta-analysis" or "robotic Arm" out.
+    "bans", "banned", "banning" match "ban". In a term, "a|b" means either word and "..."
+    lets up to three other words stand ("withhold ... model" matches "withholds latest AI
+    model"). Company aliases are compared without stemming (an acronym's plural "TPUs" and
+    a version number "Trainium2" are allowed); case-sensitive aliases must match their exact
+    capitalisation ("Arm", not "arm"); vetoing neighbours ("micron-scale", "robotic Arm")
+    and context rules (an ambiguous alias needs another watched company, a carried theme or
+    a context word) come from the taxonomy.
 
 Scoring
-    Each theme term found contributes an effective weight ``w = weight`` when it is in the
-    title and ``w = weight * summary_factor`` when only in the summary (a term counts once,
-    at its best place). A term nested inside a longer term of the same theme does not count
-    twice ("export" inside "export controls"). Words inside a theme's ``exclude`` phrases are
-    never evidence for that theme. The theme's score is
+    Each theme term found contributes an effective weight
+
+        w = weight * place * topic
+
+    where place is 1 in the title and ``summary_factor`` in the summary (a term counts once,
+    at its best place; terms lighter than ``summary_min_weight`` count in the title only),
+    and topic is 1 unless the headline names no watched company and holds none of the
+    taxonomy's ``topic_words``, in which case it is ``off_topic_factor``. A term lying inside
+    a stronger or longer hit of the same theme adds nothing ("export" inside "export
+    controls"); words inside a theme's ``exclude`` phrases are never its evidence. Then
 
         score = 1 - prod(1 - w_i)
 
@@ -52,7 +59,7 @@ class CompanyMatch:
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    term: str  # the term as written in the taxonomy
+    term: str  # the words of the headline that matched a taxonomy term
     where: str  # "title" or "summary"
     weight: float  # effective weight that went into the score
 
@@ -284,8 +291,9 @@ class Tagger:
         blocked: dict[int, list[tuple[int, int]]] = {}
         excluded = self._exclude_keys.intersection(stems)
         if excluded:
-            for i in range(n):
-                for first, k in self._excludes.candidates(stems, i, excluded):
+            candidates = self._excludes.candidates
+            for i in [i for i, s in enumerate(stems) if s in excluded]:
+                for first, k in candidates(stems, i, excluded):
                     end = i + len(first)
                     if len(first) <= 2 or stems[i:end] == first:
                         blocked.setdefault(k, []).append((i, end))
@@ -330,13 +338,14 @@ class Tagger:
             if k in overlapping:
                 found = _outermost(found)
             seen = best.setdefault(k, {})
-            for _, _, text, weight in found:
+            for i, end, text, weight in found:
                 if weight < floor:
                     continue
                 w = weight * factor
                 old = seen.get(text)
                 if old is None or old.weight < w:
-                    seen[text] = Evidence(text, where, w)
+                    # Shown as the headline wrote it; counted once per taxonomy term.
+                    seen[text] = Evidence(" ".join(cased[i:end]), where, w)
 
     def _company_mentions(self, parts) -> list[tuple[int, str, bool]]:
         """Every alias found, vetoes applied; context rules wait for the theme scores."""

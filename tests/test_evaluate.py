@@ -68,7 +68,7 @@ def test_tag_csv_whole_output(tmp_path, round_tagger):
     assert out.read_text(encoding="utf-8") == (
         "id,title,summary,source,companies,trade_score,trade,plants_score,plants,evidence\n"
         '1,"US widens export controls, trade talks stall",,wire,,0.800,1,0.000,0,'
-        '"trade: export control (title), trade (title)"\n'
+        '"trade: export controls (title), trade (title)"\n'
         '2,Widget Company opens fab,"New fab in Ohio, export plans later",trade press,'
         "Widgetco,0.100,0,0.500,1,trade: export (summary); plants: fab (title)\n"
         "3,Nothing to see,,blog,,0.000,0,0.000,0,\n"
