@@ -198,7 +198,7 @@ def _series(
     by=None: one key ''; n counts all headlines matching f.
     period=None groups the whole window; R is then seen from the window's end, else from
     each period's end. f's own restriction on the `by` dimension only limits the keys.
-    need_r=False skips the decay (R is then 0) for callers that only count.
+    need_r=False is for callers that only count: score_sum and R may then be 0.
     """
     p = _params(f, today)
     start = _PERIOD_START[period] if period else "''"
@@ -221,11 +221,14 @@ def _series(
             key, n_cond, s_cond = "r.theme", "1", "1"
             where = f"r.company = :c1 AND r.theme != '' {sel_themes}"
         elif by == "cell":
-            key, n_cond, s_cond = "r.company || char(31) || r.theme", "1", "1"
+            # Two plain key columns (not one joined string) so grouping follows the index.
+            key, n_cond, s_cond = "r.company, r.theme", "1", "1"
             where = f"r.company != '' AND r.theme != '' {sel_companies} {sel_themes}"
         else:
             key = "r.company" if by == "company" else "''"
             n_cond, s_cond = "r.theme = :t1", f"r.theme != '' {sel_themes}"
+            if not need_r:
+                s_cond = "0"  # counting only: the theme rows need not be read at all
             where = (
                 f"r.company != '' {sel_companies}" if by == "company" else "r.company = :c1"
             ) + f" AND ({n_cond} OR ({s_cond}))"
@@ -234,8 +237,10 @@ def _series(
                     total(CASE WHEN {s_cond} THEN r.score_sum END),
                     total(CASE WHEN {s_cond} THEN r.score_sum * {decay} END)
                   FROM rollup_daily r {join_w} WHERE {where} AND r.day >= :lo AND r.day < :hi
-                  GROUP BY 1, 2"""
+                  GROUP BY {"1, 2, 3" if by == "cell" else "1, 2"}"""
         rows = _rows(store, sql, p)
+        if by == "cell":
+            return [((c, t), *rest) for c, t, *rest in rows]
     else:
         day = "substr(m.published_at, 1, 10)"
         decay = riskmod.SQL_DECAY.format(day=day).replace(":end", ref.format(d=day))
