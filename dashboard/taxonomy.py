@@ -356,6 +356,9 @@ def _company(c: _Checker, name: str, body: Any, theme_ids: set[str]) -> Company:
         for alias in fields[f]:
             if alias not in aliases:
                 raise c.fail(f"{key}.{f}", f"{alias!r} is not one of the aliases")
+    for i, word in enumerate(fields["context"]):
+        if len(tokens(word)) != 1:
+            raise c.fail(f"{key}.context[{i}]", f"{word!r}: one word per entry")
     for tid in fields["context_themes"]:
         if tid not in theme_ids:
             raise c.fail(f"{key}.context_themes", f"unknown theme {tid!r}")

@@ -244,3 +244,9 @@ def test_a_fourth_theme_just_works_everywhere(tmp_path):
     assert report.themes["energy"].f1 == 1.0
     labels = Path(__file__).parent / "data" / "labels.csv"
     assert evaluate(labels, tagger).unlabelled_themes == ("energy",)
+
+
+def test_context_and_topic_words_are_single_words(tmp_path):
+    text = SMALL + 'needs_context = ["Acme Corp"]\ncontext = ["chip", "data center"]\n'
+    with pytest.raises(TaxonomyError, match=r"companies.Acme.context\[1\]: 'data center'"):
+        load_taxonomy(write(tmp_path, text))
