@@ -112,12 +112,13 @@ def uncase_plural(token: str) -> str:
 
 
 def unversion(token: str) -> str:
-    # A version glued to a name ("Qwen3") names the same thing; short stems ("H20") are kept.
-    if token[-1:].isdigit():
-        base = token.rstrip("0123456789")
-        if len(base) >= 4 and base.isalpha():
-            return base
-    return token
+    # A version glued to a name names the same thing: "Qwen3", "Trainium2", "HBM3E" -> "HBM".
+    # Short stems ("H20", "GB200", "MI300X") are product names in their own right and stay.
+    m = _VERSIONED.match(token)
+    return m.group(1) if m else token
+
+
+_VERSIONED = re.compile(r"^([A-Za-z]{3,})\d+[A-Za-z]?$")
 
 
 def stem(word: str) -> str:
