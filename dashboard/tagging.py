@@ -337,11 +337,11 @@ class Tagger:
         for k, found in by_theme.items():
             if k in overlapping:
                 found = _outermost(found)
-            seen = best.setdefault(k, {})
             for i, end, text, weight in found:
                 if weight < floor:
                     continue
                 w = weight * factor
+                seen = best.setdefault(k, {})
                 old = seen.get(text)
                 if old is None or old.weight < w:
                     # Shown as the headline wrote it; counted once per taxonomy term.

@@ -115,6 +115,17 @@ def test_gaps_and_alternatives(tmp_path):
     assert tagger.tag("Domestic chip output rises").scores["trade"] == 0.3
 
 
+def test_light_terms_count_in_titles_only(tmp_path):
+    tagger = small(
+        tmp_path,
+        ROUND.replace("summary_factor = 0.5", "summary_factor = 0.5\nsummary_min_weight = 0.3"),
+    )
+    assert tagger.tag("Export news").scores["trade"] == 0.2
+    quiet = tagger.tag("Officials speak", "Export news")
+    assert quiet.scores["trade"] == 0.0 and "trade" not in quiet.evidence
+    assert tagger.tag("Officials speak", "Export controls widen").scores["trade"] == 0.3
+
+
 def test_title_matches_weigh_more_than_summary_matches(tmp_path):
     tagger = small(tmp_path, ROUND)
     in_title = tagger.tag("Export controls widen", "")
