@@ -176,7 +176,8 @@ class EvalReport:
         if self.unlabelled_themes:
             out.append(f"(no labels for: {', '.join(self.unlabelled_themes)})")
         out += ["", "companies" + head[9:]]
-        out += [line(k, m) for k, m in self.companies.items()]
+        # Companies neither labelled nor found in this file would only be noise here.
+        out += [line(k, m) for k, m in self.companies.items() if m.support or m.fp]
         out.append(line("micro (all companies)", self.company_micro))
         out += ["", f"rows with a wrong tag: {len(self.misses)}"]
         for miss in self.misses[:max_misses]:
