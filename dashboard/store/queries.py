@@ -263,6 +263,8 @@ def _series(
                 f"(SELECT total(ht.score) FROM headline_themes ht"
                 f" WHERE ht.headline_id = m.id AND {_theme_cond(f)})"
             )
+            if not need_r:
+                score = "0"  # counting only: no per-row look-up of theme scores
             join, key = "", "''"
             if by == "company":
                 join = "JOIN headline_companies hc ON hc.headline_id = m.id" + (
