@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_server, wait_for_app
 
@@ -157,11 +158,18 @@ def test_clicking_a_heatmap_cell_lists_its_headlines(server, page, app_db):
     company, theme = cells["company"][i], cells["theme"][i]
     chart = page.locator("[data-testid='stPlotlyChart']").first
     point = chart.locator(".scatterlayer .trace .points path").nth(i)
-    box = point.bounding_box()
-    # Plotly's drag layer sits above the markers, so click where the marker is drawn.
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     label = page.locator("[data-testid='stMain'] h4", has_text=f"{company} · ")
-    label.first.wait_for(timeout=60_000)
+    # Plotly's drag layer sits above the markers, so click where the marker is drawn. A click
+    # that lands before plotly has bound its handlers is lost: click again, a few times at most.
+    for attempt in range(4):
+        box = point.bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        try:
+            label.first.wait_for(timeout=15_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 3:
+                raise
     wait_for_app(page)
     heading = label.first.inner_text()
     assert heading.startswith(f"{company} · ")

@@ -4,7 +4,9 @@ does — no headline missing, none twice, tags and rollups as if nothing had hap
 
 from __future__ import annotations
 
+import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -14,7 +16,7 @@ import time
 import pytest
 
 from dashboard import demo
-from dashboard.config import ROOT
+from dashboard.config import DEFAULT_TAXONOMY, ROOT
 from dashboard.store import Store
 from tests.conftest import DEMO_END
 
@@ -22,9 +24,13 @@ pytestmark = pytest.mark.slow
 HEADLINES, FEEDS, KILLS = 20_000, 40, 12
 
 
+ENV: dict[str, str] = {}
+
+
 def chipwatch(db, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "dashboard", "--db", str(db), *args],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, **ENV})
 
 
 def finish(proc: subprocess.Popen) -> None:
@@ -61,7 +67,11 @@ def snapshot(db) -> tuple:
         )
 
 
-def test_kills_during_ingest_and_retag_lose_nothing(tmp_path):
+def test_kills_during_ingest_and_retag_lose_nothing(tmp_path, monkeypatch):
+    # Every run tags with the same taxonomy, whatever happens to data/ meanwhile.
+    pinned = tmp_path / "taxonomy.toml"
+    shutil.copy(DEFAULT_TAXONOMY, pinned)
+    monkeypatch.setitem(ENV, "CHIPWATCH_TAXONOMY", str(pinned))
     rng = random.Random(20261128)
     feeds = tmp_path / "feeds"
     demo.write_feeds(feeds, HEADLINES, feeds=FEEDS, end=DEMO_END)
