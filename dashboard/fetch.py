@@ -2,17 +2,15 @@
 
 Every feed gets a connect timeout and a total deadline, a body cap enforced while streaming
 (after decompression too), redirects followed one hop at a time so each hop is checked, and
-an address guard that keeps feeds away from loopback, private and link-local hosts unless the
-user allows them. fetch_many() runs the fetches concurrently on an asyncio loop in a background
-thread and hands each outcome back as soon as it is ready.
+the address guard of dashboard.netguard, which keeps feeds away from loopback, private and
+link-local hosts unless the user allows them. fetch_many() runs the fetches concurrently on an
+asyncio loop in a background thread and hands each outcome back as soon as it is ready.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import queue
-import re
 import socket
 import ssl
 import threading
@@ -22,12 +20,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http import HTTPStatus
 
-import httpcore
 import httpx
 
 from dashboard.config import DEFAULTS, USER_AGENT
 from dashboard.errors import FetchError
 from dashboard.models import FetchResult
+from dashboard.netguard import aresolve_checked, check_url, guarded_transport, one_line, split_url
+
+# check_url moved to dashboard.netguard; callers still import it from here.
+__all__ = ["ACCEPT", "REDIRECTS", "FetchRequest", "check_url", "fetch_many", "fetch_one"]
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
@@ -35,7 +36,6 @@ ACCEPT = (
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _STEP = 64 * 1024  # most bytes one decompression step may produce: a gzip bomb stays small
 _DONE = object()
-_HOSTNAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?")
 
 
 @dataclass(frozen=True)
@@ -45,158 +45,15 @@ class FetchRequest:
     last_modified: str | None = None
 
 
-# --- address guard -------------------------------------------------------------------------
-
-
-def _split(url: str) -> tuple[str, int]:
-    """Host and port of an http(s) URL, or FetchError saying why it is not fetched."""
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise FetchError(f"invalid URL: {_one_line(str(exc))}") from None
-    scheme = parsed.scheme.lower()
-    if scheme not in ("http", "https"):
-        shown = scheme or "schemeless"
-        raise FetchError(f"refused: {shown}: URLs are not fetched (only http and https)")
-    host = parsed.raw_host.decode("ascii")
-    if not host:
-        raise FetchError("invalid URL: no host")
-    # httpx percent-encodes what cannot be in a host name; such a name is a typo, not a host.
-    if _literal(host) is None and not _HOSTNAME.fullmatch(host):
-        raise FetchError(f"invalid URL: bad host name {_one_line(host, 60)}")
-    if parsed.port is not None and not 0 < parsed.port < 65536:
-        raise FetchError(f"invalid URL: bad port {parsed.port}")
-    return host, parsed.port or (443 if scheme == "https" else 80)
-
-
-def _kind(address: str) -> str | None:
-    """Why an address is not public, or None when it is."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    for kind, flag in (
-        ("unspecified", ip.is_unspecified),
-        ("loopback", ip.is_loopback),
-        ("link-local", ip.is_link_local),
-        ("multicast", ip.is_multicast),
-        ("private", ip.is_private),
-        ("reserved", ip.is_reserved),
-        ("non-public", not ip.is_global),
-    ):
-        if flag:
-            return kind
-    return None
-
-
-def _refuse(host: str, addresses: Iterable[str]) -> None:
-    for address in addresses:
-        kind = _kind(address)
-        if kind is None:
-            continue
-        article = "an" if kind[0] in "aeiou" else "a"
-        bare = host.strip("[]")
-        what = f"{bare} is" if bare == address else f"{bare} resolves to {address},"
-        raise FetchError(f"refused: {what} {article} {kind} address (use --allow-private)")
-
-
-def _literal(host: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(host.strip("[]")))
-    except ValueError:
-        return None
-
-
-def _addresses(host: str, infos: Iterable[tuple]) -> list[str]:
-    found = list(dict.fromkeys(str(info[4][0]) for info in infos))
-    _refuse(host, found)
-    return found
-
-
-def check_url(url: str, *, allow_private: bool) -> None:
-    """Refuse non-http(s) URLs and, unless allowed, hosts with any non-public address.
-
-    Resolution only: nothing is sent to the host.
-    """
-    host, port = _split(url)
-    if not allow_private:
-        _resolve_checked(host, port)
-
-
-def _resolve_checked(host: str, port: int) -> list[str]:
-    if (literal := _literal(host)) is not None:
-        return _addresses(literal, [(None, None, None, None, (literal,))])
-    try:
-        return _addresses(host, socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-    except (OSError, UnicodeError):
-        raise FetchError(f"DNS lookup failed for {host}") from None
-
-
-async def _aresolve_checked(host: str, port: int) -> list[str]:
-    if (literal := _literal(host)) is not None:
-        return _addresses(literal, [(None, None, None, None, (literal,))])
-    loop = asyncio.get_running_loop()
-    try:
-        return _addresses(host, await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-    except (OSError, UnicodeError):
-        raise FetchError(f"DNS lookup failed for {host}") from None
-
-
-class _GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Resolve once, check every address, connect to a checked one.
-
-    The check before each hop alone would leave a gap: DNS could answer differently when the
-    connection is made (DNS rebinding). Here the address connected to is the address checked.
-    """
-
-    def __init__(self) -> None:
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        addresses = await _aresolve_checked(host, port)
-        failure: Exception | None = None
-        for address in addresses:
-            try:
-                return await self._inner.connect_tcp(
-                    address, port, timeout, local_address, socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                failure = exc
-        assert failure is not None  # getaddrinfo never answers with an empty list
-        raise failure
-
-    async def connect_unix_socket(self, path, timeout=None, socket_options=None):
-        raise FetchError("refused: unix sockets are not fetched")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
 def _make_client(opts: Mapping, allow_private: bool) -> httpx.AsyncClient:
     limits = httpx.Limits(
         max_connections=opts["concurrency"], max_keepalive_connections=opts["concurrency"]
     )
-    ssl_context = httpx.create_ssl_context()  # loading the CA bundle is slow: once, not twice
-    transport = httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits)
-    if not allow_private:
-        # httpx 0.28 offers no public hook for the network backend; the pool is rebuilt with
-        # the same settings plus the guard. Should this attribute go away, the check before
-        # each hop still refuses private hosts.
-        transport._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_GuardedBackend(),
-        )
+    transport = guarded_transport(limits, allow_private)
     return httpx.AsyncClient(transport=transport, follow_redirects=False)
 
 
 # --- one feed --------------------------------------------------------------------------------
-
-
-def _one_line(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _secs(value: float) -> str:
@@ -214,7 +71,7 @@ def _status_line(response: httpx.Response) -> str:
     try:
         phrase = HTTPStatus(response.status_code).phrase
     except ValueError:
-        phrase = _one_line(response.reason_phrase, 60)
+        phrase = one_line(response.reason_phrase, 60)
     return f"HTTP {response.status_code} {phrase}".rstrip()
 
 
@@ -270,7 +127,7 @@ async def _read_capped(response: httpx.Response, cap: int) -> bytes:
         if c.strip().lower() not in ("", "identity")
     ]
     if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
-        raise FetchError(f"unsupported Content-Encoding: {_one_line(', '.join(codings), 40)}")
+        raise FetchError(f"unsupported Content-Encoding: {one_line(', '.join(codings), 40)}")
     inflater = _Inflater(codings[0]) if codings else None
     body = bytearray()
 
@@ -313,7 +170,7 @@ def _describe(exc: Exception, opts: Mapping) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return f"timed out after {_secs(opts['deadline'])} s (deadline)"
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
-        return f"invalid URL: {_one_line(str(exc))}"
+        return f"invalid URL: {one_line(str(exc))}"
     root = next((c for c in _causes(exc) if isinstance(c, _TELLING)), None)
     if isinstance(root, socket.gaierror):
         try:
@@ -321,9 +178,9 @@ def _describe(exc: Exception, opts: Mapping) -> str:
         except (AttributeError, RuntimeError):  # no request attached to this error
             return "DNS lookup failed"
     if isinstance(root, ssl.SSLCertVerificationError):
-        return f"TLS certificate rejected: {_one_line(root.verify_message or 'verify failed')}"
+        return f"TLS certificate rejected: {one_line(root.verify_message or 'verify failed')}"
     if isinstance(root, ssl.SSLError):
-        return f"TLS error: {_one_line(root.reason or str(root))}"
+        return f"TLS error: {one_line(root.reason or str(root))}"
     if isinstance(root, ConnectionRefusedError) or "refused" in str(exc).lower():
         return "connection refused"
     if isinstance(root, ConnectionResetError | BrokenPipeError):
@@ -337,12 +194,12 @@ def _describe(exc: Exception, opts: Mapping) -> str:
         if "buffer too long" in text:
             return "malformed HTTP response: headers too large"
         # h11 appends the offending bytes as a Python repr; the reader needs only the reason.
-        return f"malformed HTTP response: {_one_line(str(exc).partition(':')[0], 60)}"
+        return f"malformed HTTP response: {one_line(str(exc).partition(':')[0], 60)}"
     if isinstance(exc, httpx.ConnectError):
-        return f"could not connect: {_one_line(str(exc), 80) or 'network unreachable'}"
+        return f"could not connect: {one_line(str(exc), 80) or 'network unreachable'}"
     if isinstance(exc, httpx.ReadError):
         return "connection lost while reading the response"
-    return f"network error: {_one_line(str(exc), 80) or 'unknown'}"
+    return f"network error: {one_line(str(exc), 80) or 'unknown'}"
 
 
 async def _follow(client: httpx.AsyncClient, request: FetchRequest, opts, allow_private):
@@ -354,11 +211,11 @@ async def _follow(client: httpx.AsyncClient, request: FetchRequest, opts, allow_
     timeout = httpx.Timeout(opts["deadline"], connect=opts["connect_timeout"])
     url, seen = request.url, set()
     for _hop in range(opts["max_redirects"] + 1):
-        host, port = _split(url)
+        host, port = split_url(url)
         if not allow_private:
             # Also checked at connect time by our own client; this covers a caller's client
             # and requests that go through a proxy.
-            await _aresolve_checked(host, port)
+            await aresolve_checked(host, port)
         seen.add(url)
         outgoing = client.build_request("GET", url, headers=headers, timeout=timeout)
         try:
@@ -415,9 +272,9 @@ async def _fetch(client, request: FetchRequest, opts, allow_private) -> FetchRes
     except httpx.HTTPError as exc:
         return FetchError(_describe(exc, opts))
     except httpx.InvalidURL as exc:
-        return FetchError(f"invalid URL: {_one_line(str(exc), 80)}")
+        return FetchError(f"invalid URL: {one_line(str(exc), 80)}")
     except Exception as exc:  # one feed's surprise must not end the run
-        return FetchError(f"fetch failed: {_one_line(str(exc), 80) or 'unexpected error'}")
+        return FetchError(f"fetch failed: {one_line(str(exc), 80) or 'unexpected error'}")
 
 
 # --- many feeds ------------------------------------------------------------------------------

@@ -11,9 +11,10 @@ import tracemalloc
 
 import pytest
 
-from dashboard import fetch
+from dashboard import netguard as fetch  # the rebinding tests patch the guard's _kind
 from dashboard.errors import FetchError
-from dashboard.fetch import FetchRequest, _GuardedBackend, fetch_one
+from dashboard.fetch import FetchRequest, fetch_one
+from dashboard.netguard import _GuardedBackend
 from tests.httpserver import FeedServer
 
 MiB = 1024 * 1024
