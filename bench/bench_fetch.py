@@ -24,7 +24,7 @@ FEEDS, HOSTS, LATENCY = 200, 20, 0.25
 
 def serve(bodies: dict[str, bytes]) -> tuple[list[ThreadingHTTPServer], list[str]]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's naming)
+        def do_GET(self):
             time.sleep(LATENCY)
             body = bodies.get(self.path)
             self.send_response(200 if body else 404)
@@ -65,14 +65,22 @@ def run() -> dict:
             for concurrency in (8, 32):
                 with Store(Path(tmp) / f"c{concurrency}.db") as store:
                     started = time.perf_counter()
-                    report = ingest(store, urls, allow_private=True,
-                                    settings={"concurrency": concurrency})
+                    report = ingest(
+                        store, urls, allow_private=True, settings={"concurrency": concurrency}
+                    )
                     wall = time.perf_counter() - started
                 assert report.count("ok") == FEEDS, report.summary()
-                rows.append({"feeds": FEEDS, "latency_ms": LATENCY * 1000,
-                             "concurrency": concurrency, "sequential_s": round(sequential, 2),
-                             "ingest_s": round(wall, 2), "speedup": round(sequential / wall, 1),
-                             "target": 15})
+                rows.append(
+                    {
+                        "feeds": FEEDS,
+                        "latency_ms": LATENCY * 1000,
+                        "concurrency": concurrency,
+                        "sequential_s": round(sequential, 2),
+                        "ingest_s": round(wall, 2),
+                        "speedup": round(sequential / wall, 1),
+                        "target": 15,
+                    }
+                )
         finally:
             for server in servers:
                 server.shutdown()

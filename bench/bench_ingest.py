@@ -32,9 +32,13 @@ def run() -> dict:
             full = time.perf_counter() - started
         assert report.new == entries, report.summary()
     figures = {
-        "feeds": FEEDS, "entries": entries, "feedparser_s": round(bare, 2),
-        "ingest_s": round(full, 2), "ratio": round(full / bare, 3),
-        "entries_per_s": round(entries / full), "target_ratio": 1.3,
+        "feeds": FEEDS,
+        "entries": entries,
+        "feedparser_s": round(bare, 2),
+        "ingest_s": round(full, 2),
+        "ratio": round(full / bare, 3),
+        "entries_per_s": round(entries / full),
+        "target_ratio": 1.3,
     }
     table([figures])
     return figures

@@ -26,8 +26,12 @@ def machine() -> dict:
             mem = f"{int(fh.readline().split()[1]) / 2**20:.0f} GiB"
     except OSError:
         pass
-    return {"cpus": os.cpu_count(), "memory": mem, "python": platform.python_version(),
-            "platform": platform.platform()}
+    return {
+        "cpus": os.cpu_count(),
+        "memory": mem,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 def main() -> int:

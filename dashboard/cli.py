@@ -22,7 +22,9 @@ def _progress(label: str):
         width = 30
         filled = int(width * done / total) if total else width
         tail = item[-40:] if item else ""
-        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {tail:<40}")
+        sys.stderr.write(
+            f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {tail:<40}"
+        )
         if done >= total:
             sys.stderr.write("\n")
         sys.stderr.flush()
@@ -52,12 +54,17 @@ def cmd_ingest(args) -> int:
         sources = args.sources
         if not sources:
             sources = [str(config.DEFAULT_OPML)] + [
-                f["url"] for f in store.feeds() if f["url"].startswith(("http://", "https://"))
-                and not f["is_demo"]
+                f["url"]
+                for f in store.feeds()
+                if f["url"].startswith(("http://", "https://")) and not f["is_demo"]
             ]
-        report = ingest(store, sources, force=args.force,
-                        allow_private=config.allow_private(args.allow_private),
-                        progress=_progress("ingest"))
+        report = ingest(
+            store,
+            sources,
+            force=args.force,
+            allow_private=config.allow_private(args.allow_private),
+            progress=_progress("ingest"),
+        )
     print(report.summary())
     return 1 if report.all_failed else 0
 
@@ -87,8 +94,11 @@ def cmd_feeds(args) -> int:
         elif args.action == "export":
             if len(args.targets) != 1:
                 raise ChipwatchError("feeds export takes one FILE.opml")
-            rows = [(f["url"], f["title"]) for f in store.feeds()
-                    if f["url"].startswith(("http://", "https://")) and not f["is_demo"]]
+            rows = [
+                (f["url"], f["title"])
+                for f in store.feeds()
+                if f["url"].startswith(("http://", "https://")) and not f["is_demo"]
+            ]
             feedlist.write_opml(args.targets[0], rows)
             print(f"wrote {len(rows)} feeds to {args.targets[0]}")
         else:
@@ -103,8 +113,10 @@ def _print_feeds(rows: list[dict]) -> None:
     print(f"{'status':<13} {'headlines':>9}  {'last ok':<20} {'next attempt':<20} feed")
     for f in rows:
         status = f["last_status"] or "never fetched"
-        print(f"{status:<13} {f['headlines']:>9}  {f['last_ok_at'] or '-':<20} "
-              f"{f['next_attempt_at'] or '-':<20} {f['title'] or f['url']}")
+        print(
+            f"{status:<13} {f['headlines']:>9}  {f['last_ok_at'] or '-':<20} "
+            f"{f['next_attempt_at'] or '-':<20} {f['title'] or f['url']}"
+        )
         if f["last_error"]:
             print(f"{'':<13} {'':>9}  error: {f['last_error']}")
 
@@ -124,13 +136,21 @@ def cmd_demo(args) -> int:
         return 1 if report.all_failed else 0
     if args.out:
         paths = demo.write_feeds(args.out, args.headlines, seed=args.seed, days=args.days)
-        print(f"wrote {args.headlines} synthetic headlines to {len(paths)} feed files in {args.out}")
+        print(
+            f"wrote {args.headlines} synthetic headlines to {len(paths)} feed files in {args.out}"
+        )
         return 0
     if args.load:
         tagger, taxonomy = _tagger()
         with _store(args) as store:
-            added = demo.load(store, args.headlines, tagger=tagger, version=taxonomy.version,
-                              seed=args.seed, progress=_progress("demo"))
+            added = demo.load(
+                store,
+                args.headlines,
+                tagger=tagger,
+                version=taxonomy.version,
+                seed=args.seed,
+                progress=_progress("demo"),
+            )
         print(f"loaded {added} synthetic headlines into {config.db_path(args.db)}")
         return 0
     raise ChipwatchError("demo needs --out DIR, --load or --bundled")
@@ -147,8 +167,7 @@ def cmd_purge(args) -> int:
 def cmd_retag(args) -> int:
     tagger, taxonomy = _tagger()
     with _store(args) as store:
-        n = store.retag(tagger, taxonomy.version, everything=args.all,
-                        progress=_progress("retag"))
+        n = store.retag(tagger, taxonomy.version, everything=args.all, progress=_progress("retag"))
     print(f"re-tagged {n} headlines with taxonomy {taxonomy.version}")
     return 0
 
@@ -183,11 +202,17 @@ def cmd_export(args) -> int:
     from dashboard import export
     from dashboard.filters import Filters
 
-    filters, notices = Filters.from_params({
-        "from": args.date_from, "to": args.date_to, "company": args.company or [],
-        "theme": args.theme or [], "source": args.source or [], "q": args.q,
-        "min_score": args.min_score,
-    })
+    filters, notices = Filters.from_params(
+        {
+            "from": args.date_from,
+            "to": args.date_to,
+            "company": args.company or [],
+            "theme": args.theme or [],
+            "source": args.source or [],
+            "q": args.q,
+            "min_score": args.min_score,
+        }
+    )
     for notice in notices:
         print(f"note: {notice}", file=sys.stderr)
     with _store(args, readonly=True) as store:
@@ -199,29 +224,43 @@ def cmd_export(args) -> int:
 def cmd_serve(args) -> int:
     env = dict(os.environ, CHIPWATCH_DB=str(config.db_path(args.db)))
     app = Path(__file__).with_name("app.py")
-    return subprocess.call([sys.executable, "-m", "streamlit", "run", str(app),
-                            "--server.port", str(args.port)], env=env, cwd=config.ROOT)
+    return subprocess.call(
+        [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port)],
+        env=env,
+        cwd=config.ROOT,
+    )
 
 
 # -- parser --------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", default=argparse.SUPPRESS,
-                        help="database file (default: $CHIPWATCH_DB or data/chipwatch.db)")
+    common.add_argument(
+        "--db",
+        default=argparse.SUPPRESS,
+        help="database file (default: $CHIPWATCH_DB or data/chipwatch.db)",
+    )
     parser = argparse.ArgumentParser(prog="chipwatch", description=__doc__, parents=[common])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("ingest", parents=[common], help="read feeds into the database")
-    p.add_argument("sources", nargs="*", help="URLs, feed files, folders or OPML files "
-                   "(default: data/feeds.opml and the feeds in the database)")
+    p.add_argument(
+        "sources",
+        nargs="*",
+        help="URLs, feed files, folders or OPML files "
+        "(default: data/feeds.opml and the feeds in the database)",
+    )
     p.add_argument("--force", action="store_true", help="ignore the backoff of failing feeds")
-    p.add_argument("--allow-private", action="store_true",
-                   help="permit hosts on loopback/private networks ($CHIPWATCH_ALLOW_PRIVATE=1)")
+    p.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="permit hosts on loopback/private networks ($CHIPWATCH_ALLOW_PRIVATE=1)",
+    )
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("feeds", parents=[common], help="the feed list and its health")
-    p.add_argument("action", nargs="?", choices=["list", "add", "remove", "import", "export"],
-                   default="list")
+    p.add_argument(
+        "action", nargs="?", choices=["list", "add", "remove", "import", "export"], default="list"
+    )
     p.add_argument("targets", nargs="*", help="URLs (add/remove) or an OPML file (import/export)")
     p.set_defaults(func=cmd_feeds)
 

@@ -35,8 +35,25 @@ SLOTS = {
     "custom": ["TPU", "Trainium", "Maia", "MTIA"],
     "foundry": ["TSMC", "Samsung", "Intel", "SMIC"],
     "memory": ["SK Hynix", "Samsung", "Micron"],
-    "any": ["Nvidia", "AMD", "Intel", "TSMC", "Huawei", "Samsung", "Apple", "Arm", "Qualcomm",
-            "Microsoft", "Google", "Amazon", "Meta", "ASML", "Broadcom", "SK Hynix", "Micron"],
+    "any": [
+        "Nvidia",
+        "AMD",
+        "Intel",
+        "TSMC",
+        "Huawei",
+        "Samsung",
+        "Apple",
+        "Arm",
+        "Qualcomm",
+        "Microsoft",
+        "Google",
+        "Amazon",
+        "Meta",
+        "ASML",
+        "Broadcom",
+        "SK Hynix",
+        "Micron",
+    ],
     "place": ["Arizona", "Kumamoto", "Dresden", "Ohio", "Texas", "Hsinchu", "Pyeongtaek"],
     "n": ["12", "20", "30", "40", "52"],
 }
@@ -44,19 +61,28 @@ SLOTS = {
 # (template, summary) pairs, grouped by the story they tell. The tagger decides the themes.
 STORIES = {
     "autonomy": [
-        ("{labs} withholds latest AI model from {us_chip} and {us_chip}",
-         "The lab said the model was optimised for domestic accelerators first."),
+        (
+            "{labs} withholds latest AI model from {us_chip} and {us_chip}",
+            "The lab said the model was optimised for domestic accelerators first.",
+        ),
         ("{cn} unveils in-house AI accelerator to cut reliance on Nvidia", ""),
-        ("{labs} trains new model on Huawei Ascend chips, sidestepping CUDA",
-         "The move tests whether domestic chips can carry frontier training runs."),
+        (
+            "{labs} trains new model on Huawei Ascend chips, sidestepping CUDA",
+            "The move tests whether domestic chips can carry frontier training runs.",
+        ),
         ("{hyper} expands custom {custom} rollout, reducing dependence on GPU suppliers", ""),
         ("{cn} pledges self-sufficiency in AI chips with homegrown accelerator push", ""),
-        ("Sovereign compute: Europe weighs domestic AI chip programme as {any} courts governments", ""),
+        (
+            "Sovereign compute: Europe weighs domestic AI chip programme as {any} courts governments",
+            "",
+        ),
         ("{labs} ports its models to domestic accelerators as CUDA alternatives mature", ""),
     ],
     "geopolitics": [
-        ("US tightens export controls on advanced AI chips to China; {us_chip} shares slip",
-         "The new rules widen licence requirements for high-bandwidth accelerators."),
+        (
+            "US tightens export controls on advanced AI chips to China; {us_chip} shares slip",
+            "The new rules widen licence requirements for high-bandwidth accelerators.",
+        ),
         ("Commerce Department adds {cn} affiliates to Entity List", ""),
         ("Beijing opens security review of {us_chip} chips sold in China", ""),
         ("{us_chip} faces probe over alleged chip smuggling through third countries", ""),
@@ -65,8 +91,10 @@ STORIES = {
         ("Sanctions on {cn} widened as US-China tech rivalry deepens", ""),
     ],
     "supply": [
-        ("{foundry} expands CoWoS advanced packaging capacity as AI demand surges",
-         "Packaging remains the tightest step in accelerator production."),
+        (
+            "{foundry} expands CoWoS advanced packaging capacity as AI demand surges",
+            "Packaging remains the tightest step in accelerator production.",
+        ),
         ("HBM shortage pushes {memory} to raise memory prices", ""),
         ("{foundry} breaks ground on new fab in {place}", ""),
         ("Lead times for AI servers stretch to {n} weeks, says {any}", ""),
@@ -74,8 +102,10 @@ STORIES = {
         ("{memory} sold out of HBM for next year as capacity stays tight", ""),
     ],
     "mixed": [
-        ("China curbs gallium and germanium exports, squeezing {foundry} suppliers",
-         "Export restrictions on critical minerals add pressure to chip supply chains."),
+        (
+            "China curbs gallium and germanium exports, squeezing {foundry} suppliers",
+            "Export restrictions on critical minerals add pressure to chip supply chains.",
+        ),
         ("Export curbs push {labs} to train on domestic chips as Nvidia supply dries up", ""),
         ("Rare earth export controls threaten {any} supply chain, analysts warn", ""),
         ("{cn} stockpiles HBM ahead of expected US export restrictions", ""),
@@ -104,12 +134,13 @@ def _fill(template: str, rng: random.Random) -> str:
     while "{" in out:
         start = out.index("{")
         end = out.index("}", start)
-        out = out[:start] + rng.choice(SLOTS[out[start + 1:end]]) + out[end + 1:]
+        out = out[:start] + rng.choice(SLOTS[out[start + 1 : end]]) + out[end + 1 :]
     return out
 
 
-def generate(n: int, *, seed: int = 7, end: datetime | None = None,
-             days: int = 240) -> Iterator[tuple[str, str, str, str, datetime]]:
+def generate(
+    n: int, *, seed: int = 7, end: datetime | None = None, days: int = 240
+) -> Iterator[tuple[str, str, str, str, datetime]]:
     """Yield n items (outlet slug, title, summary, link, published), oldest first.
 
     About one story in six is carried by two or three outlets, as wires are.
@@ -136,8 +167,15 @@ def generate(n: int, *, seed: int = 7, end: datetime | None = None,
         i += 1
 
 
-def write_feeds(out: str | Path, n: int, *, seed: int = 7, end: datetime | None = None,
-                days: int = 240, feeds: int | None = None) -> list[Path]:
+def write_feeds(
+    out: str | Path,
+    n: int,
+    *,
+    seed: int = 7,
+    end: datetime | None = None,
+    days: int = 240,
+    feeds: int | None = None,
+) -> list[Path]:
     """Write n synthetic headlines as one RSS 2.0 file per outlet.
 
     With ``feeds``, the items are dealt round-robin into that many files instead (benchmarks).
@@ -159,7 +197,7 @@ def write_feeds(out: str | Path, n: int, *, seed: int = 7, end: datetime | None 
             "    <item>\n"
             f"      <title>{escape(title)}</title>\n"
             f"      <link>{escape(link)}</link>\n"
-            f"      <guid isPermaLink=\"true\">{escape(link)}</guid>\n"
+            f'      <guid isPermaLink="true">{escape(link)}</guid>\n'
             f"      <pubDate>{format_datetime(moment)}</pubDate>\n"
             + (f"      <description>{escape(summary)}</description>\n" if summary else "")
             + "    </item>\n"
@@ -182,23 +220,36 @@ def write_feeds(out: str | Path, n: int, *, seed: int = 7, end: datetime | None 
     return paths
 
 
-def headlines(n: int, *, seed: int = 7, end: datetime | None = None,
-              days: int = 730) -> Iterator[Headline]:
+def headlines(
+    n: int, *, seed: int = 7, end: datetime | None = None, days: int = 730
+) -> Iterator[Headline]:
     """The same synthetic items as Headline records, for loading straight into the store."""
     names = dict(OUTLETS)
     for slug, title, summary, link, moment in generate(n, seed=seed, end=end, days=days):
         yield Headline(
             id=dedup_key(guid=link, feed_url=f"{DEMO_SITE}/{slug}/", url=link),
-            source=names[slug], title=title, summary=summary, url=link,
+            source=names[slug],
+            title=title,
+            summary=summary,
+            url=link,
             published_at=moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
 
 
-def load(store, n: int, *, tagger, version: str, seed: int = 7, batch: int = 20_000,
-         progress: Callable[[int, int], None] | None = None) -> int:
+def load(
+    store,
+    n: int,
+    *,
+    tagger,
+    version: str,
+    seed: int = 7,
+    batch: int = 20_000,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
     """Tag and store n synthetic headlines in batches; rollups are rebuilt once at the end."""
-    feed_ids = {name: store.ensure_feed(f"{DEMO_SITE}/{slug}/", name, demo=True)
-                for slug, name in OUTLETS}
+    feed_ids = {
+        name: store.ensure_feed(f"{DEMO_SITE}/{slug}/", name, demo=True) for slug, name in OUTLETS
+    }
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     added = 0
     buffer: dict[int, list] = {}
@@ -208,8 +259,9 @@ def load(store, n: int, *, tagger, version: str, seed: int = 7, batch: int = 20_
         nonlocal added
         with store.transaction():
             for feed_id, items in buffer.items():
-                added += store.add_headlines(feed_id, items, tag_version=version, fetched_at=now,
-                                             demo=True, rollups=False).new
+                added += store.add_headlines(
+                    feed_id, items, tag_version=version, fetched_at=now, demo=True, rollups=False
+                ).new
         buffer.clear()
 
     for i, h in enumerate(headlines(n, seed=seed), 1):

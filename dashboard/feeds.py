@@ -89,20 +89,25 @@ def read_opml(path: str | Path) -> list[Source]:
     return sources
 
 
-def write_opml(path: str | Path, feeds: list[tuple[str, str | None]], title: str = "Chipwatch feeds") -> None:
+def write_opml(
+    path: str | Path, feeds: list[tuple[str, str | None]], title: str = "Chipwatch feeds"
+) -> None:
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = title
     body = ET.SubElement(root, "body")
     for url, feed_title in feeds:
-        ET.SubElement(body, "outline", type="rss", text=feed_title or url, title=feed_title or url, xmlUrl=url)
+        ET.SubElement(
+            body, "outline", type="rss", text=feed_title or url, title=feed_title or url, xmlUrl=url
+        )
     ET.indent(root)
     Path(path).write_bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n")
 
 
 def _folder_files(folder: Path) -> list[Source]:
     files = sorted(
-        p for p in folder.rglob("*")
+        p
+        for p in folder.rglob("*")
         if p.is_file() and p.suffix.lower() in FEED_SUFFIXES and not p.name.startswith(".")
     )
     return [Source(str(p.resolve()), "file") for p in files]
@@ -132,7 +137,9 @@ def resolve(args: list[str]) -> tuple[list[Source], list[tuple[str, str]]]:
             if path.is_dir():
                 found = _folder_files(path)
                 if not found:
-                    raise SourceError(f"{arg}: folder holds no feed files ({', '.join(sorted(FEED_SUFFIXES))})")
+                    raise SourceError(
+                        f"{arg}: folder holds no feed files ({', '.join(sorted(FEED_SUFFIXES))})"
+                    )
                 add(found)
             elif path.is_file():
                 add(read_opml(path) if _is_opml(path) else [Source(str(path.resolve()), "file")])

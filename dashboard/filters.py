@@ -88,7 +88,11 @@ class Filters:
             if value is None:
                 return None
             try:
-                return date.fromisoformat(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else _bad()
+                return (
+                    date.fromisoformat(value)
+                    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)
+                    else _bad()
+                )
             except ValueError:
                 notices.append(f"Bad date '{value[:40]}' for '{name}' ignored (use YYYY-MM-DD).")
                 return None
@@ -128,8 +132,11 @@ class Filters:
             out["from"] = self.date_from.isoformat()
         if self.date_to:
             out["to"] = self.date_to.isoformat()
-        for name, values in (("company", self.companies), ("theme", self.themes),
-                             ("source", self.sources)):
+        for name, values in (
+            ("company", self.companies),
+            ("theme", self.themes),
+            ("source", self.sources),
+        ):
             if values:
                 out[name] = list(values)
         if self.q:

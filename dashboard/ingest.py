@@ -69,8 +69,16 @@ class IngestReport:
 class Ingestor:
     """Runs one ingest over a store. The tagger is loaded once per run."""
 
-    def __init__(self, store: Store, *, tagger=None, taxonomy=None, settings=None,
-                 allow_private: bool = False, force: bool = False):
+    def __init__(
+        self,
+        store: Store,
+        *,
+        tagger=None,
+        taxonomy=None,
+        settings=None,
+        allow_private: bool = False,
+        force: bool = False,
+    ):
         from dashboard.tagging import Tagger
         from dashboard.taxonomy import load_taxonomy
 
@@ -135,58 +143,102 @@ class Ingestor:
             row = self.store.feed(src.location) or {}
             waiting = row.get("next_attempt_at")
             if waiting and waiting > now and not self.force:
-                yield FeedOutcome(src.location, "backoff",
-                                  reason=f"failing; next attempt after {waiting} (--force to retry now)")
+                yield FeedOutcome(
+                    src.location,
+                    "backoff",
+                    reason=f"failing; next attempt after {waiting} (--force to retry now)",
+                )
                 continue
             ids[src.location] = feed_id
             requests.append(FetchRequest(src.location, row.get("etag"), row.get("last_modified")))
-        for request, result in fetch_many(requests, settings=self.settings,
-                                          allow_private=self.allow_private):
+        for request, result in fetch_many(
+            requests, settings=self.settings, allow_private=self.allow_private
+        ):
             feed_id = ids[request.url]
             if isinstance(result, FetchError):
-                yield self._failed(request.url, feed_id, str(result),
-                                   http_status=getattr(result, "status", None))
+                yield self._failed(
+                    request.url, feed_id, str(result), http_status=getattr(result, "status", None)
+                )
             elif result.not_modified:
                 with self.store.transaction():
-                    self.store.record_success(feed_id, status="not_modified", http_status=304,
-                                              etag=result.etag, last_modified=result.last_modified)
+                    self.store.record_success(
+                        feed_id,
+                        status="not_modified",
+                        http_status=304,
+                        etag=result.etag,
+                        last_modified=result.last_modified,
+                    )
                 yield FeedOutcome(request.url, "not_modified")
             else:
-                yield self._store_document(request.url, feed_id, result.body or b"",
-                                           headers=result.headers, http_status=result.status,
-                                           fetched=result)
+                yield self._store_document(
+                    request.url,
+                    feed_id,
+                    result.body or b"",
+                    headers=result.headers,
+                    http_status=result.status,
+                    fetched=result,
+                )
 
     # -- shared ----------------------------------------------------------------------------
-    def _failed(self, source: str, feed_id: int, reason: str, http_status: int | None = None) -> FeedOutcome:
-        self.store.record_failure(feed_id, reason, http_status=http_status,
-                                  backoff_base=self.settings["backoff_base"],
-                                  backoff_cap=self.settings["backoff_cap"])
+    def _failed(
+        self, source: str, feed_id: int, reason: str, http_status: int | None = None
+    ) -> FeedOutcome:
+        self.store.record_failure(
+            feed_id,
+            reason,
+            http_status=http_status,
+            backoff_base=self.settings["backoff_base"],
+            backoff_cap=self.settings["backoff_cap"],
+        )
         return FeedOutcome(source, "failed", reason=reason)
 
-    def _store_document(self, source: str, feed_id: int, body: bytes, *, headers: dict,
-                        http_status: int | None, fetched: FetchResult | None = None) -> FeedOutcome:
+    def _store_document(
+        self,
+        source: str,
+        feed_id: int,
+        body: bytes,
+        *,
+        headers: dict,
+        http_status: int | None,
+        fetched: FetchResult | None = None,
+    ) -> FeedOutcome:
         from dashboard.parse import parse
 
         fetched_at = datetime.now(UTC)
         try:
-            parsed: ParsedFeed = parse(body, feed_url=(fetched.final_url if fetched else source),
-                                       headers=headers, fetched_at=fetched_at,
-                                       settings=self.settings)
+            parsed: ParsedFeed = parse(
+                body,
+                feed_url=(fetched.final_url if fetched else source),
+                headers=headers,
+                fetched_at=fetched_at,
+                settings=self.settings,
+            )
         except ParseError as exc:
             return self._failed(source, feed_id, str(exc), http_status=http_status)
         tag = self.tagger.tag
         items = [(h, tag(h.title, h.summary)) for h in parsed.headlines]
         with self.store.transaction():
-            result = self.store.add_headlines(feed_id, items, tag_version=self.taxonomy.version,
-                                              fetched_at=iso(fetched_at), demo=parsed.demo)
-            self.store.record_success(
-                feed_id, status="ok", http_status=http_status, title=parsed.title,
-                site_url=parsed.link, etag=fetched.etag if fetched else None,
-                last_modified=fetched.last_modified if fetched else None,
-                warning=parsed.warning, demo=parsed.demo or None,
+            result = self.store.add_headlines(
+                feed_id,
+                items,
+                tag_version=self.taxonomy.version,
+                fetched_at=iso(fetched_at),
+                demo=parsed.demo,
             )
-        return FeedOutcome(source, "ok", result.new, result.duplicates + parsed.skipped,
-                           warning=parsed.warning)
+            self.store.record_success(
+                feed_id,
+                status="ok",
+                http_status=http_status,
+                title=parsed.title,
+                site_url=parsed.link,
+                etag=fetched.etag if fetched else None,
+                last_modified=fetched.last_modified if fetched else None,
+                warning=parsed.warning,
+                demo=parsed.demo or None,
+            )
+        return FeedOutcome(
+            source, "ok", result.new, result.duplicates + parsed.skipped, warning=parsed.warning
+        )
 
 
 def feedlist_reason(url: str) -> str:

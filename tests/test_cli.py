@@ -61,7 +61,10 @@ def test_feeds_add_import_export_and_health_table(tmp_path):
 
 def test_demo_load_purge_and_retag(tmp_path):
     db = tmp_path / "c.db"
-    assert "loaded 500 synthetic headlines" in run("demo", "--headlines", "500", "--load", db=db).stdout
+    assert (
+        "loaded 500 synthetic headlines"
+        in run("demo", "--headlines", "500", "--load", db=db).stdout
+    )
     assert "re-tagged 500 headlines" in run("retag", "--all", db=db).stdout
     assert "re-tagged 0 headlines" in run("retag", db=db).stdout
     assert "removed 500 demo headlines" in run("purge", "--demo", db=db).stdout
@@ -91,8 +94,13 @@ def test_db_from_environment(tmp_path):
 
 
 def test_unwritable_output_is_one_clear_line(tmp_path):
-    proc = run("feeds", "export", str(tmp_path / "no" / "such" / "dir.opml"),
-               db=tmp_path / "c.db", check=False)
+    proc = run(
+        "feeds",
+        "export",
+        str(tmp_path / "no" / "such" / "dir.opml"),
+        db=tmp_path / "c.db",
+        check=False,
+    )
     assert proc.returncode == 2 and proc.stderr.startswith("chipwatch: error:")
 
 

@@ -19,8 +19,13 @@ pytestmark = pytest.mark.slow
 
 
 def start_ingest(db, feeds) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "dashboard", "ingest", str(feeds), "--db", str(db)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "dashboard", "ingest", str(feeds), "--db", str(db)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_reads_keep_answering_while_an_ingest_writes(seeded_db, tmp_path):
@@ -58,8 +63,9 @@ def test_two_ingests_at_once_neither_corrupt_nor_duplicate(tmp_path):
     assert all("database is locked" not in out + err for out, err, _ in results)
     with Store(db) as store:
         assert store.integrity_ok()
-        assert store.conn.execute("SELECT count(*), count(DISTINCT id) FROM headlines").fetchone() \
-            == (8_000, 8_000)
+        assert store.conn.execute(
+            "SELECT count(*), count(DISTINCT id) FROM headlines"
+        ).fetchone() == (8_000, 8_000)
         rollups = "SELECT day, company, theme, n FROM rollup_daily ORDER BY 1, 2, 3"
         before = store.conn.execute(rollups).fetchall()
         store.rebuild_rollups()

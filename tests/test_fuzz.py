@@ -5,7 +5,6 @@ and the store stays consistent."""
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 
@@ -39,10 +38,22 @@ def mutate(rng: random.Random, docs: list[bytes]) -> bytes:
         return bytes(doc)
     if op == "splice":
         other = rng.choice(docs)
-        return bytes(doc[: rng.randrange(len(doc))]) + other[rng.randrange(max(len(other), 1)):]
+        return bytes(doc[: rng.randrange(len(doc))]) + other[rng.randrange(max(len(other), 1)) :]
     if op == "insert":
-        junk = rng.choice([b"<", b"&", b"]]>", b"<!ENTITY x 'y'>", b"\x00", "\u2028".encode(),
-                           b"<item><title>", b"&#xD800;", b"<![CDATA[", b"\xff\xfe"])
+        junk = rng.choice(
+            [
+                b"<",
+                b"&",
+                b"]]>",
+                b"<!ENTITY x 'y'>",
+                b"\x00",
+                "\u2028".encode(),
+                b"<item><title>",
+                b"&#xD800;",
+                b"<![CDATA[",
+                b"\xff\xfe",
+            ]
+        )
         at = rng.randrange(len(doc))
         return bytes(doc[:at]) + junk * rng.randint(1, 50) + bytes(doc[at:])
     at = rng.randrange(len(doc))
@@ -79,7 +90,10 @@ def test_mutated_documents_never_escape_the_ingestor(tmp_path):
         assert store.conn.execute(q).fetchall() == before
         orphans = store.conn.execute(
             "SELECT count(*) FROM headline_themes t LEFT JOIN headlines h ON h.id = t.headline_id"
-            " WHERE h.id IS NULL").fetchone()[0]
+            " WHERE h.id IS NULL"
+        ).fetchone()[0]
         assert orphans == 0
-    print(f"\nfuzz: {CASES} mutated documents, {parsed} parsed, {errors} refused with a reason, "
-          f"{report.new} headlines stored")
+    print(
+        f"\nfuzz: {CASES} mutated documents, {parsed} parsed, {errors} refused with a reason, "
+        f"{report.new} headlines stored"
+    )

@@ -28,10 +28,19 @@ def test_folder_ingest_is_idempotent_and_tags_at_ingest(tmp_path):
         assert second.new == 0 and second.duplicates == 300
         assert store.headline_count() == count
         # Demo files are recognised as synthetic; every row was tagged with the current taxonomy.
-        assert store.conn.execute("SELECT count(*) FROM headlines WHERE is_demo = 0").fetchone()[0] == 0
-        assert store.conn.execute(
-            "SELECT count(*) FROM headlines WHERE tag_version IS NULL").fetchone()[0] == 0
-        tagged = store.conn.execute("SELECT count(*) FROM headline_themes WHERE carried = 1").fetchone()[0]
+        assert (
+            store.conn.execute("SELECT count(*) FROM headlines WHERE is_demo = 0").fetchone()[0]
+            == 0
+        )
+        assert (
+            store.conn.execute(
+                "SELECT count(*) FROM headlines WHERE tag_version IS NULL"
+            ).fetchone()[0]
+            == 0
+        )
+        tagged = store.conn.execute(
+            "SELECT count(*) FROM headline_themes WHERE carried = 1"
+        ).fetchone()[0]
         assert tagged > 100
 
 
@@ -47,15 +56,24 @@ def test_same_story_across_feeds_and_within_a_feed(tmp_path):
 
 
 def test_bad_sources_are_reported_and_the_others_go_on(tmp_path):
-    (tmp_path / "good.xml").write_text(rss("Good", ("SMIC expands capacity", "https://n.example/1")))
+    (tmp_path / "good.xml").write_text(
+        rss("Good", ("SMIC expands capacity", "https://n.example/1"))
+    )
     (tmp_path / "page.xml").write_text("<html><body><h1>Not a feed</h1></body></html>")
     (tmp_path / "empty.xml").write_text("")
     with Store(tmp_path / "c.db") as store:
         before = ingest(store, [str(tmp_path / "good.xml")])
-        report = ingest(store, [
-            str(tmp_path / "missing.xml"), "ftp://example.com/feed", "javascript:alert(1)",
-            str(tmp_path / "page.xml"), str(tmp_path / "empty.xml"), str(tmp_path / "good.xml"),
-        ])
+        report = ingest(
+            store,
+            [
+                str(tmp_path / "missing.xml"),
+                "ftp://example.com/feed",
+                "javascript:alert(1)",
+                str(tmp_path / "page.xml"),
+                str(tmp_path / "empty.xml"),
+                str(tmp_path / "good.xml"),
+            ],
+        )
         reasons = dict(report.failures)
         assert before.new == 1 and store.headline_count() == 1  # nothing stored was lost
         assert "no such file" in reasons[str(tmp_path / "missing.xml")]
@@ -89,7 +107,9 @@ def test_real_world_corpus_every_file_accounted_for(tmp_path, capsys):
         assert store.integrity_ok()
         total = store.headline_count()
     with capsys.disabled():
-        print(f"\ncorpus: {len(files)} files, {with_headlines} gave headlines, "
-              f"{len(ok) - with_headlines} parsed with none, {len(failed)} reported; "
-              f"{total} headlines stored")
+        print(
+            f"\ncorpus: {len(files)} files, {with_headlines} gave headlines, "
+            f"{len(ok) - with_headlines} parsed with none, {len(failed)} reported; "
+            f"{total} headlines stored"
+        )
     assert with_headlines > len(files) // 2

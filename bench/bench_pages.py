@@ -1,0 +1,106 @@
+"""Pages in a real browser at 10,000 and 1,000,000 headlines: the time for each page to settle,
+cold (first visit after the server starts) and warm (the same URL again), and the peak RSS of the
+Streamlit process after visiting every page. Targets at 1M: warm <= 2 s, cold <= 5 s, no page
+over 2.5x its time at 10k, peak RSS <= 600 MB.
+
+The 1M database is the one bench_load builds ($CHIPWATCH_BENCH_DB)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from dashboard import demo
+from dashboard.store import Store
+from dashboard.tagging import Tagger
+from dashboard.taxonomy import load_taxonomy
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_for_app
+
+BIG = Path(os.environ.get("CHIPWATCH_BENCH_DB", "/tmp/chipwatch-bench-1m.db"))
+PAGES = [
+    "",
+    "timeline",
+    "heatmaps",
+    "headlines",
+    "feeds",
+    "taxonomy",
+    "headlines?company=Nvidia&theme=geopolitics",
+    "headlines?q=export+controls",
+]
+
+
+def _peak_rss_mb(port: int) -> float:
+    """VmHWM of the process serving the port (found by its command line)."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if b"streamlit" in b" ".join(cmd) and str(port).encode() in cmd:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return float("nan")
+
+
+def measure(db: Path, logs: Path) -> tuple[dict[str, tuple[float, float]], float]:
+    from playwright.sync_api import sync_playwright
+
+    times: dict[str, tuple[float, float]] = {}
+    with streamlit_server(db, logs) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1440, "height": 1600}).new_page()
+        for path in PAGES:
+            runs = []
+            for _ in range(2):  # cold, then warm
+                started = time.perf_counter()
+                page.goto(f"{base}/{path}")
+                wait_for_app(page, timeout_ms=120_000)
+                runs.append(time.perf_counter() - started)
+            times[path or "overview"] = (runs[0], runs[1])
+        browser.close()
+        rss = _peak_rss_mb(int(base.rsplit(":", 1)[1]))
+    return times, rss
+
+
+def run() -> dict:
+    from run import table
+
+    if not BIG.exists():
+        raise SystemExit(f"{BIG} is missing: run `BENCH_ONLY=load python bench/run.py` first")
+    with tempfile.TemporaryDirectory() as tmp:
+        small = Path(tmp) / "small.db"
+        taxonomy = load_taxonomy()
+        with Store(small) as store:
+            demo.load(store, 10_000, tagger=Tagger(taxonomy), version=taxonomy.version)
+        t_small, rss_small = measure(small, Path(tmp) / "logs-small")
+        t_big, rss_big = measure(BIG, Path(tmp) / "logs-big")
+    rows = []
+    for name, (cold, warm) in t_big.items():
+        small_cold, small_warm = t_small[name]
+        rows.append(
+            {
+                "page": name,
+                "cold_1M_s": round(cold, 2),
+                "warm_1M_s": round(warm, 2),
+                "cold_10k_s": round(small_cold, 2),
+                "warm_10k_s": round(small_warm, 2),
+                "ratio_warm": round(warm / small_warm, 2),
+                "ratio_cold": round(cold / small_cold, 2),
+            }
+        )
+    table(rows)
+    print(
+        f"peak RSS of the Streamlit process: {rss_big:.0f} MB at 1M, {rss_small:.0f} MB at 10k "
+        "(target <= 600 MB)"
+    )
+    return {"pages": rows, "peak_rss_mb_1m": round(rss_big), "peak_rss_mb_10k": round(rss_small)}
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    run()
