@@ -410,3 +410,53 @@ def test_seeded_db_paths_agree(seeded_db):
             b = Q.risk_cells(s, forced, today=date(2026, 11, 20))
             assert list(a["n"]) == list(b["n"])
             assert all(math.isclose(x, y) for x, y in zip(a["risk"], b["risk"], strict=True))
+
+
+# -- temporary rollups of a filter -----------------------------------------------------------
+def test_subset_rollups_follow_writes_from_any_connection(tmp_path):
+    path = tmp_path / "s.db"
+    with Store(path) as w:
+        feed = w.ensure_feed("https://example.com/f", "F")
+        with w.transaction():
+            w.add_headlines(feed, ITEMS[:200], tag_version="v1", fetched_at="x")
+    f = Filters(companies=("Nvidia", "TSMC"), q="export")
+    with Store(path, readonly=True) as ro, Store(path) as w:
+        before = Q.count(ro, f)
+        assert before == len([it for it in ITEMS[:200] if matches(it, f)])
+        assert Q.count(w, f) == before
+        with w.transaction():  # another connection writes: the reader must see it
+            w.add_headlines(feed, ITEMS[200:400], tag_version="v1", fetched_at="x")
+        want = len([it for it in ITEMS[:400] if matches(it, f)])
+        assert want > before
+        assert Q.count(ro, f) == want
+        with w.transaction():  # and this connection's own writes too
+            w.add_headlines(feed, ITEMS[400:], tag_version="v1", fetched_at="x")
+        assert Q.count(w, f) == len(selected(f))
+        assert Q.kpis(w, f)["headlines"] == len(selected(f))
+
+
+def test_subset_tables_are_bounded(store):
+    for i in range(Q._SUBSETS_KEPT + 5):
+        Q.count(store, Filters(min_score=0.5 + i / 100))
+    temp = store.conn.execute(
+        "SELECT count(*) FROM sqlite_temp_master WHERE type = 'table'"
+    ).fetchone()[0]
+    assert temp == Q._SUBSETS_KEPT
+
+
+@pytest.mark.parametrize("descending", [True, False])
+@pytest.mark.parametrize(
+    "f", [Filters(companies=("AMD",)), Filters(companies=("TSMC",), themes=("geopolitics",))]
+)
+def test_score_sort_order(store, f, descending):
+    def key(it):
+        h, tags = it
+        return (max(tags.scores.values(), default=0.0), h.published_at, h.id)
+
+    expected = [h.id for h, _t in sorted(selected(f), key=key, reverse=descending)]
+    got = Q.headlines(store, f, sort="score", descending=descending, limit=1000)
+    assert list(got["id"]) == expected
+    paged = list(
+        Q.headlines(store, f, sort="score", descending=descending, limit=9, offset=9)["id"]
+    )
+    assert paged == expected[9:18]

@@ -15,8 +15,14 @@ from dashboard.taxonomy import load_taxonomy
 
 
 def make(i: int, title: str, day: str = "2026-10-01") -> Headline:
-    return Headline(id=f"h{i}", source="Test Wire", title=title, summary="",
-                    url=f"https://example.com/{i}", published_at=f"{day}T12:00:00Z")
+    return Headline(
+        id=f"h{i}",
+        source="Test Wire",
+        title=title,
+        summary="",
+        url=f"https://example.com/{i}",
+        published_at=f"{day}T12:00:00Z",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +38,15 @@ def test_schema_created_wal_and_rerun_is_harmless(tmp_path):
         assert store.schema_version == SCHEMA_VERSION
         assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         names = set(store.db.table_names())
-    assert {"feeds", "headlines", "headline_themes", "headline_companies", "meta",
-            "rollup_daily", "headlines_fts"} <= names
+    assert {
+        "feeds",
+        "headlines",
+        "headline_themes",
+        "headline_companies",
+        "meta",
+        "rollup_daily",
+        "headlines_fts",
+    } <= names
     # Datasette and any other SQLite client see plain tables with an FTS5 index.
     conn = sqlite3.connect(path)
     sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'headlines_fts'").fetchone()[0]
@@ -56,24 +69,38 @@ def test_add_headlines_dedups_and_writes_tags_and_rollups(tmp_path, tagger):
     tag, version = tagger
     with Store(tmp_path / "c.db") as store:
         feed = store.ensure_feed("https://example.com/feed")
-        items = [make(1, "US tightens export controls on Nvidia AI chips to China"),
-                 make(2, "TSMC expands CoWoS packaging capacity", "2026-10-02")]
+        items = [
+            make(1, "US tightens export controls on Nvidia AI chips to China"),
+            make(2, "TSMC expands CoWoS packaging capacity", "2026-10-02"),
+        ]
         with store.transaction():
-            first = store.add_headlines(feed, [(h, tag.tag(h.title)) for h in items],
-                                        tag_version=version, fetched_at="2026-10-03T00:00:00Z")
+            first = store.add_headlines(
+                feed,
+                [(h, tag.tag(h.title)) for h in items],
+                tag_version=version,
+                fetched_at="2026-10-03T00:00:00Z",
+            )
         with store.transaction():
-            again = store.add_headlines(feed, [(h, tag.tag(h.title)) for h in items],
-                                        tag_version=version, fetched_at="2026-10-03T00:00:00Z")
+            again = store.add_headlines(
+                feed,
+                [(h, tag.tag(h.title)) for h in items],
+                tag_version=version,
+                fetched_at="2026-10-03T00:00:00Z",
+            )
         assert (first.new, first.duplicates) == (2, 0)
         assert (again.new, again.duplicates) == (0, 2)
         row = store.conn.execute("SELECT companies, themes FROM headlines WHERE id='h1'").fetchone()
         assert row[0] == "Nvidia" and "geopolitics" in row[1].split(";")
-        rollup = dict(store.conn.execute(
-            "SELECT company || '/' || theme, n FROM rollup_daily WHERE day = '2026-10-01'"))
+        rollup = dict(
+            store.conn.execute(
+                "SELECT company || '/' || theme, n FROM rollup_daily WHERE day = '2026-10-01'"
+            )
+        )
         assert rollup["/"] == 1 and rollup["Nvidia/"] == 1 and rollup["Nvidia/geopolitics"] == 1
         # Full-text index follows inserts.
         hits = store.conn.execute(
-            "SELECT count(*) FROM headlines_fts WHERE headlines_fts MATCH 'cowos'").fetchone()[0]
+            "SELECT count(*) FROM headlines_fts WHERE headlines_fts MATCH 'cowos'"
+        ).fetchone()[0]
         assert hits == 1
 
 
@@ -116,28 +143,81 @@ def test_retag_follows_a_taxonomy_change_and_purge_removes_demo(tmp_path, tagger
     with Store(tmp_path / "c.db") as store:
         feed = store.ensure_feed("https://example.com/feed")
         with store.transaction():
-            store.add_headlines(feed, [(make(1, "Nvidia earnings beat"), tag.tag("x"))],
-                                tag_version="old", fetched_at="x", demo=True)
-            store.add_headlines(feed, [(make(2, "Intel posts results"), tag.tag("y"))],
-                                tag_version="old", fetched_at="x")
+            store.add_headlines(
+                feed,
+                [(make(1, "Nvidia earnings beat"), tag.tag("x"))],
+                tag_version="old",
+                fetched_at="x",
+                demo=True,
+            )
+            store.add_headlines(
+                feed,
+                [(make(2, "Intel posts results"), tag.tag("y"))],
+                tag_version="old",
+                fetched_at="x",
+            )
         assert store.stale_count(version) == 2
         assert store.retag(tag, version, batch=1) == 2
         assert store.stale_count(version) == 0
-        assert store.conn.execute(
-            "SELECT companies FROM headlines WHERE id='h1'").fetchone()[0] == "Nvidia"
+        assert (
+            store.conn.execute("SELECT companies FROM headlines WHERE id='h1'").fetchone()[0]
+            == "Nvidia"
+        )
         assert store.get_meta("rollups_dirty") == "0"
         assert store.purge_demo() == 1
         assert store.headline_ids() == {"h2"}
-        assert store.conn.execute(
-            "SELECT count(*) FROM headline_companies WHERE headline_id='h1'").fetchone()[0] == 0
+        assert (
+            store.conn.execute(
+                "SELECT count(*) FROM headline_companies WHERE headline_id='h1'"
+            ).fetchone()[0]
+            == 0
+        )
         assert store.integrity_ok()
 
 
 def test_incremental_rollups_equal_a_full_rebuild(seeded_db):
     with Store(seeded_db) as store:
-        query = "SELECT day, company, theme, n, round(score_sum, 6) FROM rollup_daily ORDER BY 1, 2, 3"
+        query = (
+            "SELECT day, company, theme, n, round(score_sum, 6) FROM rollup_daily ORDER BY 1, 2, 3"
+        )
         incremental = store.conn.execute(query).fetchall()
         store.rebuild_rollups()
         rebuilt = store.conn.execute(query).fetchall()
     assert len(incremental) > 500
     assert incremental == rebuilt
+
+
+def test_a_version_1_file_opens_and_upgrades(tmp_path, tagger):
+    import sqlite_utils
+
+    from dashboard.store.db import MIGRATIONS
+
+    tag, version = tagger
+    path = tmp_path / "v1.db"
+    # A database exactly as the first Chipwatch release left it, with one headline in it.
+    db = sqlite_utils.Database(path)
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    MIGRATIONS[0](db)
+    db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    db.conn.commit()
+    db.close()
+    with Store(path) as store, store.transaction():
+        feed = store.ensure_feed("https://example.com/feed")
+    with Store(path, readonly=True) as ro:
+        assert ro.schema_version == SCHEMA_VERSION == 2
+        indexes = {tuple(i.columns) for i in ro.db["headlines"].indexes}
+    assert ("max_score", "published_at") in indexes
+    with Store(path) as store:  # opening again is harmless
+        assert store.schema_version == 2
+        with store.transaction():
+            h = make(1, "TSMC expands CoWoS packaging capacity")
+            store.add_headlines(feed, [(h, tag.tag(h.title))], tag_version=version, fetched_at="x")
+        assert store.headline_count() == 1 and store.integrity_ok()
+
+
+def test_a_readonly_open_of_an_old_file_does_not_migrate(tmp_path):
+    path = tmp_path / "c.db"
+    with Store(path) as store, store.transaction():
+        store.conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with Store(path, readonly=True) as ro:
+        assert ro.schema_version == 1

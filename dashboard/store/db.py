@@ -25,7 +25,7 @@ from dashboard.models import Headline
 if TYPE_CHECKING:
     from dashboard.tagging import Tagger, Tags
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -150,7 +150,13 @@ def _migrate_1(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_migrate_1,)
+def _migrate_2(db: sqlite_utils.Database) -> None:
+    # Pages sorted by score walk this index from the top and stop after one page, instead
+    # of sorting every matching headline; published_at breaks ties in the same walk.
+    db["headlines"].create_index(["max_score", "published_at"], if_not_exists=True)
+
+
+MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_migrate_1, _migrate_2)
 
 _ROLLUP_SQL = """
 WITH h AS (
@@ -184,11 +190,20 @@ class Store:
         try:
             if readonly:
                 uri = f"file:{self.path}?mode=ro"
-                conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
-                                       isolation_level=None, check_same_thread=False)
+                conn = sqlite3.connect(
+                    uri,
+                    uri=True,
+                    timeout=BUSY_TIMEOUT_MS / 1000,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
             else:
-                conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
-                                       isolation_level=None, check_same_thread=False)
+                conn = sqlite3.connect(
+                    self.path,
+                    timeout=BUSY_TIMEOUT_MS / 1000,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.conn = conn
             self.db = sqlite_utils.Database(conn)
@@ -310,9 +325,16 @@ class Store:
                  next_attempt_at = NULL, is_demo = coalesce(:demo, is_demo)
                WHERE id = :id""",
             {
-                "now": now, "status": status, "http_status": http_status, "title": title,
-                "site_url": site_url, "etag": etag, "last_modified": last_modified,
-                "warning": warning, "demo": None if demo is None else int(demo), "id": feed_id,
+                "now": now,
+                "status": status,
+                "http_status": http_status,
+                "title": title,
+                "site_url": site_url,
+                "etag": etag,
+                "last_modified": last_modified,
+                "warning": warning,
+                "demo": None if demo is None else int(demo),
+                "id": feed_id,
             },
         )
 
@@ -337,8 +359,14 @@ class Store:
             self.conn.execute(
                 """UPDATE feeds SET last_attempt_at = ?, last_status = 'failed', http_status = ?,
                      last_error = ?, consecutive_failures = ?, next_attempt_at = ? WHERE id = ?""",
-                (iso(moment), http_status, error, failures, iso(moment + timedelta(seconds=wait)),
-                 feed_id),
+                (
+                    iso(moment),
+                    http_status,
+                    error,
+                    failures,
+                    iso(moment + timedelta(seconds=wait)),
+                    feed_id,
+                ),
             )
 
     # -- headlines -----------------------------------------------------------------------
@@ -369,9 +397,20 @@ class Store:
                      published_at, published_estimated, fetched_at, is_demo,
                      companies, themes, max_score, tag_version)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (h.id, feed_id, h.source, h.title, h.summary, h.url, h.published_at,
-                 int(h.published_estimated), fetched_at, int(demo), *_tag_columns(tags),
-                 tag_version),
+                (
+                    h.id,
+                    feed_id,
+                    h.source,
+                    h.title,
+                    h.summary,
+                    h.url,
+                    h.published_at,
+                    int(h.published_estimated),
+                    fetched_at,
+                    int(demo),
+                    *_tag_columns(tags),
+                    tag_version,
+                ),
             )
             if cur.rowcount == 0:
                 dup += 1
@@ -386,8 +425,10 @@ class Store:
                    VALUES (?, ?, ?, ?, ?)
                    ON CONFLICT (company, theme, day) DO UPDATE SET
                      n = n + excluded.n, score_sum = score_sum + excluded.score_sum""",
-                [(day, company, theme, n, total)
-                 for (day, company, theme), (n, total) in counts.items()],
+                [
+                    (day, company, theme, n, total)
+                    for (day, company, theme), (n, total) in counts.items()
+                ],
             )
         return WriteResult(new, dup)
 
@@ -398,9 +439,14 @@ class Store:
             "INSERT INTO headline_themes (headline_id, theme, score, carried, evidence, published_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (headline_id, theme, score, int(theme in carried),
-                 json.dumps([[e.term, e.where, e.weight] for e in tags.evidence.get(theme, ())]),
-                 published_at)
+                (
+                    headline_id,
+                    theme,
+                    score,
+                    int(theme in carried),
+                    json.dumps([[e.term, e.where, e.weight] for e in tags.evidence.get(theme, ())]),
+                    published_at,
+                )
                 for theme, score in tags.scores.items()
                 if score > 0
             ],
@@ -424,8 +470,12 @@ class Store:
     def rebuild_rollups(self) -> None:
         """Recompute every daily rollup (after bulk loads, retag and purge)."""
         with self.transaction():
-            days = [r[0] for r in self.conn.execute(
-                "SELECT DISTINCT substr(published_at, 1, 10) FROM headlines")]
+            days = [
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT DISTINCT substr(published_at, 1, 10) FROM headlines"
+                )
+            ]
             self.conn.execute("DELETE FROM rollup_daily")
             if days:
                 self.conn.execute(_ROLLUP_SQL, {"days": json.dumps(days)})
@@ -498,9 +548,14 @@ class Store:
     def purge_demo(self) -> int:
         """Remove demo headlines, their tags and demo feeds. Returns headlines removed."""
         with self.transaction():
-            sub = "SELECT id FROM headlines WHERE is_demo = 1"
-            self.conn.execute(f"DELETE FROM headline_themes WHERE headline_id IN ({sub})")
-            self.conn.execute(f"DELETE FROM headline_companies WHERE headline_id IN ({sub})")
+            self.conn.execute(
+                "DELETE FROM headline_themes"
+                " WHERE headline_id IN (SELECT id FROM headlines WHERE is_demo = 1)"
+            )
+            self.conn.execute(
+                "DELETE FROM headline_companies"
+                " WHERE headline_id IN (SELECT id FROM headlines WHERE is_demo = 1)"
+            )
             removed = self.conn.execute("DELETE FROM headlines WHERE is_demo = 1").rowcount
             self.conn.execute(
                 "DELETE FROM feeds WHERE is_demo = 1"
@@ -515,8 +570,11 @@ class Store:
 
 def _tag_columns(tags: Tags) -> tuple[str, str, float]:
     """The denormalised tag columns of a headline row: companies, themes, max score."""
-    return (";".join(m.name for m in tags.companies), ";".join(tags.themes),
-            max(tags.scores.values(), default=0.0))
+    return (
+        ";".join(m.name for m in tags.companies),
+        ";".join(tags.themes),
+        max(tags.scores.values(), default=0.0),
+    )
 
 
 def _count(counts: dict, day: str, tags: Tags) -> None:

@@ -199,88 +199,138 @@ def _series(
     period=None groups the whole window; R is then seen from the window's end, else from
     each period's end. f's own restriction on the `by` dimension only limits the keys.
     need_r=False is for callers that only count: score_sum and R may then be 0.
+
+    Filters the daily rollups cannot answer exactly are answered from a rollup of the same
+    shape over just the matching headlines (see _subset): the filter's sources, text, minimum
+    score and company/theme sets are then already inside that table, and only the dates and
+    the keys remain to be applied.
     """
+    table = "rollup_daily"
+    if not _rollup_ok(f, by):
+        table = _subset(store, replace(f, date_from=None, date_to=None))
+        keep = f.companies if by in ("company", "cell") else ()
+        f = replace(f, sources=(), q="", min_score=None, themes=(), companies=keep)
     p = _params(f, today)
     start = _PERIOD_START[period] if period else "''"
     ref = f"min({_PERIOD_END[period]}, :end)" if period else ":end"
-    if _rollup_ok(f, by):
-        day = "r.day"
-        # The decay depends on the day only: computed once a day, not once a rollup row.
-        weights = riskmod.SQL_DECAY.format(day="day").replace(":end", ref.format(d="day"))
-        with_w = (
-            f"WITH w AS MATERIALIZED (SELECT day, {weights} AS wt FROM rollup_daily"
-            " WHERE company = '' AND theme = '' AND day >= :lo AND day < :hi)"
-        )
-        decay, join_w = ("w.wt", "JOIN w ON w.day = r.day") if need_r else ("0", "")
-        per = start.format(d=day)
-        sel_themes = "AND r.theme IN (SELECT value FROM json_each(:themes))" if f.themes else ""
-        sel_companies = (
-            "AND r.company IN (SELECT value FROM json_each(:companies))" if f.companies else ""
-        )
-        if by == "theme":
-            key, n_cond, s_cond = "r.theme", "1", "1"
-            where = f"r.company = :c1 AND r.theme != '' {sel_themes}"
-        elif by == "cell":
-            # Two plain key columns (not one joined string) so grouping follows the index.
-            key, n_cond, s_cond = "r.company, r.theme", "1", "1"
-            where = f"r.company != '' AND r.theme != '' {sel_companies} {sel_themes}"
-        else:
-            key = "r.company" if by == "company" else "''"
-            n_cond, s_cond = "r.theme = :t1", f"r.theme != '' {sel_themes}"
-            if not need_r:
-                s_cond = "0"  # counting only: the theme rows need not be read at all
-            where = (
-                f"r.company != '' {sel_companies}" if by == "company" else "r.company = :c1"
-            ) + f" AND ({n_cond} OR ({s_cond}))"
-        sql = f"""{with_w if need_r else ""}
-                  SELECT {key}, {per}, sum(CASE WHEN {n_cond} THEN r.n ELSE 0 END),
-                    total(CASE WHEN {s_cond} THEN r.score_sum END),
-                    total(CASE WHEN {s_cond} THEN r.score_sum * {decay} END)
-                  FROM rollup_daily r {join_w} WHERE {where} AND r.day >= :lo AND r.day < :hi
-                  GROUP BY {"1, 2, 3" if by == "cell" else "1, 2"}"""
-        rows = _rows(store, sql, p)
-        if by == "cell":
-            return [((c, t), *rest) for c, t, *rest in rows]
+    # The decay depends on the day only: computed once a day, not once a rollup row.
+    weights = riskmod.SQL_DECAY.format(day="day").replace(":end", ref.format(d="day"))
+    with_w = (
+        f"WITH w AS MATERIALIZED (SELECT day, {weights} AS wt FROM {table}"
+        " WHERE company = '' AND theme = '' AND day >= :lo AND day < :hi)"
+    )
+    decay, join_w = ("w.wt", "JOIN w ON w.day = r.day") if need_r else ("0", "")
+    per = start.format(d="r.day")
+    sel_themes = "AND r.theme IN (SELECT value FROM json_each(:themes))" if f.themes else ""
+    sel_companies = (
+        "AND r.company IN (SELECT value FROM json_each(:companies))" if f.companies else ""
+    )
+    if by == "theme":
+        key, n_cond, s_cond = "r.theme", "1", "1"
+        where = f"r.company = :c1 AND r.theme != '' {sel_themes}"
+    elif by == "cell":
+        # Two plain key columns (not one joined string) so grouping follows the index.
+        key, n_cond, s_cond = "r.company, r.theme", "1", "1"
+        where = f"r.company != '' AND r.theme != '' {sel_companies} {sel_themes}"
     else:
-        day = "substr(m.published_at, 1, 10)"
-        decay = riskmod.SQL_DECAY.format(day=day).replace(":end", ref.format(d=day))
-        decay = decay if need_r else "0"
-        per = start.format(d=day)
-        base = replace(f, themes=()) if by == "theme" else f
-        base = replace(base, companies=()) if by == "company" else base
-        if by in ("theme", "cell"):
-            join = f"JOIN headline_themes ht ON ht.headline_id = m.id AND {_theme_cond(f)}"
-            key, score = "ht.theme", "ht.score"
-            if by == "cell":
-                join += " JOIN headline_companies hc ON hc.headline_id = m.id" + (
-                    " AND hc.company IN (SELECT value FROM json_each(:companies))"
-                    if f.companies
-                    else ""
-                )
-                key = "hc.company || char(31) || ht.theme"
-        else:
-            score = (
-                f"(SELECT total(ht.score) FROM headline_themes ht"
-                f" WHERE ht.headline_id = m.id AND {_theme_cond(f)})"
-            )
-            if not need_r:
-                score = "0"  # counting only: no per-row look-up of theme scores
-            join, key = "", "''"
-            if by == "company":
-                join = "JOIN headline_companies hc ON hc.headline_id = m.id" + (
-                    " AND hc.company IN (SELECT value FROM json_each(:companies))"
-                    if f.companies
-                    else ""
-                )
-                key = "hc.company"
-        sql = f"""WITH m AS (SELECT h.id, h.published_at FROM headlines h WHERE {_where(base)})
-                  SELECT k, {per}, count(*), total(s), total(s * {decay})
-                  FROM (SELECT m.published_at, {key} AS k, {score} AS s FROM m {join}) AS m
-                  GROUP BY 1, 2"""
-        rows = _rows(store, sql, p)
+        key = "r.company" if by == "company" else "''"
+        n_cond, s_cond = "r.theme = :t1", f"r.theme != '' {sel_themes}"
+        if not need_r:
+            s_cond = "0"  # counting only: the theme rows need not be read at all
+        where = (
+            f"r.company != '' {sel_companies}" if by == "company" else "r.company = :c1"
+        ) + f" AND ({n_cond} OR ({s_cond}))"
+    sql = f"""{with_w if need_r else ""}
+              SELECT {key}, {per}, sum(CASE WHEN {n_cond} THEN r.n ELSE 0 END),
+                total(CASE WHEN {s_cond} THEN r.score_sum END),
+                total(CASE WHEN {s_cond} THEN r.score_sum * {decay} END)
+              FROM {table} r {join_w} WHERE {where} AND r.day >= :lo AND r.day < :hi
+              GROUP BY {"1, 2, 3" if by == "cell" else "1, 2"}"""
+    rows = _rows(store, sql, p)
     if by == "cell":
-        return [(tuple(k.split("\x1f", 1)), *rest) for k, *rest in rows]
+        return [((c, t), *rest) for c, t, *rest in rows]
     return rows
+
+
+# -- rollups of a subset ------------------------------------------------------------------------
+_SUBSETS_KEPT = 8
+_SUBSET_SQL = """
+WITH h AS MATERIALIZED (
+  SELECT h.id, substr(h.published_at, 1, 10) AS day FROM headlines h WHERE {where}
+),
+t AS (
+  SELECT h.day, h.id, ht.theme, ht.score FROM h
+  JOIN headline_themes ht ON ht.headline_id = h.id AND {theme_cond}
+),
+c AS (
+  SELECT h.day, h.id, hc.company FROM h JOIN headline_companies hc ON hc.headline_id = h.id
+)
+INSERT INTO temp.{table} (day, company, theme, n, score_sum)
+SELECT day, '', '', count(*), 0 FROM h GROUP BY day
+UNION ALL SELECT day, '', theme, count(*), sum(score) FROM t GROUP BY day, theme
+UNION ALL SELECT day, company, '', count(*), 0 FROM c GROUP BY day, company
+UNION ALL SELECT c.day, c.company, t.theme, count(*), sum(t.score)
+  FROM c JOIN t ON t.id = c.id GROUP BY c.day, c.company, t.theme
+"""
+
+
+class _SubsetCache:
+    """Temporary rollups of this connection, one per undated filter, newest last."""
+
+    def __init__(self) -> None:
+        self.tables: dict[Filters, tuple[str, tuple]] = {}
+        self.serial = 0
+        self.own_changes = 0  # rows this cache wrote into TEMP tables (not data changes)
+
+
+def _data_token(store, cache: _SubsetCache) -> tuple:
+    # PRAGMA data_version moves when another connection commits; total_changes when this one
+    # writes. Together they say whether a temporary rollup still describes the data.
+    conn = store.conn
+    return (
+        conn.execute("PRAGMA data_version").fetchone()[0],
+        conn.total_changes - cache.own_changes,
+    )
+
+
+def _subset(store, spec: Filters) -> str:
+    """Name of a TEMP table shaped like rollup_daily over only the headlines matching spec
+    (which has no dates), with theme rows only for the themes spec counts.
+
+    Built once per connection, filter and data version, so the several aggregates of one
+    page (and the previous window's KPIs) read a small table instead of repeating the text
+    match or the company union over the base tables.
+    """
+    cache = getattr(store, "_subset_cache", None)
+    if cache is None:
+        cache = _SubsetCache()
+        store._subset_cache = cache
+    token = _data_token(store, cache)
+    found = cache.tables.get(spec)
+    if found is not None and found[1] == token:
+        cache.tables[spec] = cache.tables.pop(spec)  # most recently used last
+        return found[0]
+    conn = store.conn
+    if found is not None:
+        conn.execute(f"DROP TABLE IF EXISTS temp.{found[0]}")
+        del cache.tables[spec]
+    while len(cache.tables) >= _SUBSETS_KEPT:
+        old = next(iter(cache.tables))
+        conn.execute(f"DROP TABLE IF EXISTS temp.{cache.tables.pop(old)[0]}")
+    cache.serial += 1
+    table = f"chipwatch_subset_{cache.serial}"
+    before = conn.total_changes
+    conn.execute(
+        f"""CREATE TEMP TABLE {table} (
+              day TEXT NOT NULL, company TEXT NOT NULL, theme TEXT NOT NULL,
+              n INTEGER NOT NULL, score_sum REAL NOT NULL,
+              PRIMARY KEY (company, theme, day)) WITHOUT ROWID"""
+    )
+    sql = _SUBSET_SQL.format(where=_where(spec), theme_cond=_theme_cond(spec), table=table)
+    _rows(store, sql, _params(spec))
+    cache.own_changes += conn.total_changes - before
+    cache.tables[spec] = (table, token)
+    return table
 
 
 # -- public reads -----------------------------------------------------------------------------
@@ -501,6 +551,17 @@ def _decorate(store, rows: list[tuple]) -> list[dict]:
     return out
 
 
+def _deferred_page(table: str, key: str, cond: str, d: str) -> str:
+    """One page of a tag table's (key, published_at) index walk; headline rows joined after."""
+    return (
+        f"WITH page AS (SELECT x.headline_id AS hid, x.published_at AS p FROM {table} x"
+        f" WHERE {key} AND x.published_at >= :lo AND x.published_at < :hi AND {cond}"
+        f" ORDER BY x.published_at {d}, x.headline_id {d} LIMIT :limit OFFSET :offset)"
+        f" SELECT {_ROW_COLS} FROM page CROSS JOIN headlines h ON h.id = page.hid"
+        f" ORDER BY page.p {d}, page.hid {d}"
+    )
+
+
 def headlines(
     store,
     f: Filters,
@@ -522,9 +583,28 @@ def headlines(
     p = _params(f) | {"limit": max(0, int(limit)), "offset": min(max(0, int(offset)), MAX_OFFSET)}
     page = " LIMIT :limit OFFSET :offset"
     d = direction
-    if sort == "published_at" and len(f.companies) == 1:
+    # Only dates, companies and themes: the walk can stay on the tag indexes, and the
+    # headline rows are read for the page alone, not for every row the offset skips.
+    tags_only = not (f.sources or fts_query(f.q) or (f.min_score is not None and not f.themes))
+    if sort == "published_at" and len(f.companies) == 1 and tags_only:
         # Walk the company's own date index: a page deep into one company costs its offset,
         # not a scan of everyone else's headlines.
+        cond = (
+            "EXISTS (SELECT 1 FROM headline_themes ht WHERE ht.headline_id = x.headline_id"
+            f" AND {_theme_cond(f)})"
+            if f.themes
+            else "1"
+        )
+        sql = _deferred_page("headline_companies", "x.company = :c1", cond, d)
+    elif sort == "published_at" and len(f.themes) == 1 and tags_only:
+        cond = (
+            "EXISTS (SELECT 1 FROM headline_companies hc WHERE hc.headline_id = x.headline_id"
+            " AND hc.company IN (SELECT value FROM json_each(:companies)))"
+            if f.companies
+            else "1"
+        )
+        sql = _deferred_page("headline_themes", f"x.theme = :t1 AND {_theme_cond(f, 'x')}", cond, d)
+    elif sort == "published_at" and len(f.companies) == 1:
         rest = _where(replace(f, companies=()), probe=True)
         sql = (
             f"SELECT {_ROW_COLS} FROM headline_companies x CROSS JOIN headlines h"
