@@ -84,10 +84,14 @@ def queries(store, f: Filters) -> dict:
     }
 
 
-def timed(fn, reps: int) -> tuple[float, float]:
+def timed(fn, reps: int) -> tuple[float, float, float]:
+    """(p50, p95, first) in ms. The first call warms the page cache, as a running dashboard
+    would be, and pays for any per-connection temporary rollup of the filter: it is
+    reported on its own, as what the first view of a new filter costs."""
     start = time.perf_counter()
-    fn()  # warm the page cache once, as a running dashboard would be
-    if time.perf_counter() - start > 2.0:
+    fn()
+    first = (time.perf_counter() - start) * 1000
+    if first > 2000:
         reps = min(reps, 3)  # hopeless already; do not spend minutes proving it
     times = []
     for _ in range(reps):
@@ -95,7 +99,8 @@ def timed(fn, reps: int) -> tuple[float, float]:
         fn()
         times.append((time.perf_counter() - start) * 1000)
     times.sort()
-    return statistics.median(times), times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)]
+    p95 = times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)]
+    return statistics.median(times), p95, first
 
 
 def baseline(store, f: Filters) -> None:
@@ -127,21 +132,24 @@ def run() -> dict:
         print(f"building {N:,} headlines into {DB} (once) ...", flush=True)
         build(DB, N)
     results: dict = {}
+    Store(DB).close()  # a database from an older Chipwatch is upgraded first, as the app does
     with Store(DB, readonly=True) as store:
         total = Q.facets(store)["total"]
         print(f"{DB}: {total:,} headlines; {REPS} repetitions; times in ms")
-        print(f"{'filter':<14} {'query':<22} {'p50':>8} {'p95':>8}")
+        print(f"{'filter':<14} {'query':<22} {'p50':>8} {'p95':>8} {'first':>8}")
         worst = 0.0
         for fname, f in typical_filters(store).items():
             for qname, fn in queries(store, f).items():
-                p50, p95 = timed(fn, REPS)
-                results[(fname, qname)] = {"p50_ms": p50, "p95_ms": p95}
+                p50, p95, first = timed(fn, REPS)
+                results[f"{fname} | {qname}"] = {"p50_ms": p50, "p95_ms": p95, "first_ms": first}
                 worst = max(worst, p95)
                 flag = "  <-- over 300 ms" if p95 > 300 else ""
-                print(f"{fname:<14} {qname:<22} {p50:8.1f} {p95:8.1f}{flag}", flush=True)
-            b50, _ = timed(lambda f=f: baseline(store, f), BASELINE_REPS)
-            ours = results[(fname, "kpis")]["p50_ms"]
-            results[(fname, "pandas baseline")] = {"p50_ms": b50, "ratio": b50 / max(ours, 1e-6)}
+                print(
+                    f"{fname:<14} {qname:<22} {p50:8.1f} {p95:8.1f} {first:8.1f}{flag}", flush=True
+                )
+            b50, _, _ = timed(lambda f=f: baseline(store, f), BASELINE_REPS)
+            ours = results[f"{fname} | kpis"]["p50_ms"]
+            results[f"{fname} | pandas baseline"] = {"p50_ms": b50, "ratio": b50 / max(ours, 1e-6)}
             print(
                 f"{fname:<14} {'pandas baseline (kpis)':<22} {b50:8.1f} {'':>8}"
                 f"  x{b50 / max(ours, 1e-6):.0f} slower than kpis",

@@ -206,7 +206,7 @@ def test_a_version_1_file_opens_and_upgrades(tmp_path, tagger):
     with Store(path, readonly=True) as ro:
         assert ro.schema_version == SCHEMA_VERSION == 2
         indexes = {tuple(i.columns) for i in ro.db["headlines"].indexes}
-    assert ("max_score", "published_at") in indexes
+    assert ("max_score", "published_at", "companies", "themes") in indexes
     with Store(path) as store:  # opening again is harmless
         assert store.schema_version == 2
         with store.transaction():

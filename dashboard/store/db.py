@@ -152,8 +152,14 @@ def _migrate_1(db: sqlite_utils.Database) -> None:
 
 def _migrate_2(db: sqlite_utils.Database) -> None:
     # Pages sorted by score walk this index from the top and stop after one page, instead
-    # of sorting every matching headline; published_at breaks ties in the same walk.
-    db["headlines"].create_index(["max_score", "published_at"], if_not_exists=True)
+    # of sorting every matching headline; published_at breaks ties in the same walk. The tag
+    # columns let a company or theme filter reject rows in the index, without reading them.
+    db["headlines"].create_index(
+        ["max_score", "published_at", "companies", "themes"], if_not_exists=True
+    )
+    # Rollup rows of one theme for every company (company lists, timelines by company with a
+    # theme filter) without walking every company's rows in the primary key.
+    db["rollup_daily"].create_index(["theme", "day"], if_not_exists=True)
 
 
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_migrate_1, _migrate_2)
@@ -433,39 +439,25 @@ class Store:
         return WriteResult(new, dup)
 
     def _write_tag_rows(self, headline_id: str, published_at: str, tags: Tags) -> None:
-        conn = self.conn
-        carried = set(tags.themes)
-        conn.executemany(
-            "INSERT INTO headline_themes (headline_id, theme, score, carried, evidence, published_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    headline_id,
-                    theme,
-                    score,
-                    int(theme in carried),
-                    json.dumps([[e.term, e.where, e.weight] for e in tags.evidence.get(theme, ())]),
-                    published_at,
-                )
-                for theme, score in tags.scores.items()
-                if score > 0
-            ],
+        self._insert_tag_rows(
+            _theme_rows(headline_id, published_at, tags),
+            _company_rows(headline_id, published_at, tags),
         )
-        if tags.companies:
-            conn.executemany(
+
+    def _insert_tag_rows(self, themes: list[tuple], companies: list[tuple]) -> None:
+        if themes:
+            self.conn.executemany(
+                "INSERT INTO headline_themes"
+                " (headline_id, theme, score, carried, evidence, published_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                themes,
+            )
+        if companies:
+            self.conn.executemany(
                 "INSERT INTO headline_companies (headline_id, company, alias, published_at)"
                 " VALUES (?, ?, ?, ?)",
-                [(headline_id, m.name, m.alias, published_at) for m in tags.companies],
+                companies,
             )
-
-    def _write_tags(self, headline_id: str, published_at: str, tags: Tags, version: str) -> None:
-        """Replace-free tag write for a headline whose tag rows were just deleted (retag)."""
-        self._write_tag_rows(headline_id, published_at, tags)
-        self.conn.execute(
-            "UPDATE headlines SET companies = ?, themes = ?, max_score = ?, tag_version = ?"
-            " WHERE id = ?",
-            (*_tag_columns(tags), version, headline_id),
-        )
 
     def rebuild_rollups(self) -> None:
         """Recompute every daily rollup (after bulk loads, retag and purge)."""
@@ -533,8 +525,22 @@ class Store:
                     " WHERE headline_id IN (SELECT value FROM json_each(?))",
                     (ids,),
                 )
-                for _rowid, hid, title, summary, published_at in rows:
-                    self._write_tags(hid, published_at, tagger.tag(title, summary), version)
+                # One statement a table for the whole batch: per-headline statements cost
+                # more in call overhead than the rows cost SQLite.
+                themes: list[tuple] = []
+                companies: list[tuple] = []
+                heads: list[tuple] = []
+                for rowid, hid, title, summary, published_at in rows:
+                    tags = tagger.tag(title, summary)
+                    themes += _theme_rows(hid, published_at, tags)
+                    companies += _company_rows(hid, published_at, tags)
+                    heads.append((*_tag_columns(tags), version, rowid))
+                self._insert_tag_rows(themes, companies)
+                self.conn.executemany(
+                    "UPDATE headlines SET companies = ?, themes = ?, max_score = ?,"
+                    " tag_version = ? WHERE rowid = ?",
+                    heads,
+                )
             last_rowid = rows[-1][0]
             done += len(rows)
             if progress:
@@ -575,6 +581,26 @@ def _tag_columns(tags: Tags) -> tuple[str, str, float]:
         ";".join(tags.themes),
         max(tags.scores.values(), default=0.0),
     )
+
+
+def _theme_rows(headline_id: str, published_at: str, tags: Tags) -> list[tuple]:
+    carried = set(tags.themes)
+    return [
+        (
+            headline_id,
+            theme,
+            score,
+            int(theme in carried),
+            json.dumps([[e.term, e.where, e.weight] for e in tags.evidence.get(theme, ())]),
+            published_at,
+        )
+        for theme, score in tags.scores.items()
+        if score > 0
+    ]
+
+
+def _company_rows(headline_id: str, published_at: str, tags: Tags) -> list[tuple]:
+    return [(headline_id, m.name, m.alias, published_at) for m in tags.companies]
 
 
 def _count(counts: dict, day: str, tags: Tags) -> None:

@@ -128,6 +128,12 @@ def _where(f: Filters, *, probe: bool = False) -> str:
     if fts_query(f.q):
         conds.append("h.rowid IN (SELECT rowid FROM headlines_fts WHERE headlines_fts MATCH :q)")
     company = "company IN (SELECT value FROM json_each(:companies))"
+    if probe and len(f.companies) == 1:
+        # A necessary condition read from the row's own (and an index's) ';'-joined names,
+        # so most rows are rejected before the exact look-up below.
+        conds.append("instr(';' || h.companies || ';', ';' || :c1 || ';')")
+    if probe and len(f.themes) == 1:
+        conds.append("instr(';' || h.themes || ';', ';' || :t1 || ';')")
     if f.companies and probe:
         conds.append(
             f"EXISTS (SELECT 1 FROM headline_companies hc WHERE hc.headline_id = h.id"
@@ -219,7 +225,8 @@ def _series(
         f"WITH w AS MATERIALIZED (SELECT day, {weights} AS wt FROM {table}"
         " WHERE company = '' AND theme = '' AND day >= :lo AND day < :hi)"
     )
-    decay, join_w = ("w.wt", "JOIN w ON w.day = r.day") if need_r else ("0", "")
+    # CROSS JOIN keeps the rollup rows outside: the other order would scan them once a day.
+    decay, join_w = ("w.wt", "CROSS JOIN w ON w.day = r.day") if need_r else ("0", "")
     per = start.format(d="r.day")
     sel_themes = "AND r.theme IN (SELECT value FROM json_each(:themes))" if f.themes else ""
     sel_companies = (
@@ -234,12 +241,18 @@ def _series(
         where = f"r.company != '' AND r.theme != '' {sel_companies} {sel_themes}"
     else:
         key = "r.company" if by == "company" else "''"
-        n_cond, s_cond = "r.theme = :t1", f"r.theme != '' {sel_themes}"
-        if not need_r:
-            s_cond = "0"  # counting only: the theme rows need not be read at all
-        where = (
-            f"r.company != '' {sel_companies}" if by == "company" else "r.company = :c1"
-        ) + f" AND ({n_cond} OR ({s_cond}))"
+        where = f"r.company != '' {sel_companies}" if by == "company" else "r.company = :c1"
+        if f.themes:
+            # One theme (the rollups are exact only then): its rows hold both the count and
+            # the scores, and the (theme, day) index finds just them.
+            n_cond = s_cond = "1"
+            where += " AND r.theme = :t1"
+        elif need_r:
+            n_cond, s_cond = "r.theme = ''", "r.theme != ''"
+        else:
+            # Counting only: the theme rows need not be read at all.
+            n_cond, s_cond = "1", "0"
+            where += " AND r.theme = ''"
     sql = f"""{with_w if need_r else ""}
               SELECT {key}, {per}, sum(CASE WHEN {n_cond} THEN r.n ELSE 0 END),
                 total(CASE WHEN {s_cond} THEN r.score_sum END),
