@@ -219,14 +219,10 @@ def _series(
     p = _params(f, today)
     start = _PERIOD_START[period] if period else "''"
     ref = f"min({_PERIOD_END[period]}, :end)" if period else ":end"
-    # The decay depends on the day only: computed once a day, not once a rollup row.
-    weights = riskmod.SQL_DECAY.format(day="day").replace(":end", ref.format(d="day"))
-    with_w = (
-        f"WITH w AS MATERIALIZED (SELECT day, {weights} AS wt FROM {table}"
-        " WHERE company = '' AND theme = '' AND day >= :lo AND day < :hi)"
-    )
-    # CROSS JOIN keeps the rollup rows outside: the other order would scan them once a day.
-    decay, join_w = ("w.wt", "CROSS JOIN w ON w.day = r.day") if need_r else ("0", "")
+    # The decay is computed on each rollup row: a join to per-day weights was planned as a
+    # nested scan (no index on a materialised CTE), far dearer than an exp() a row.
+    decay = riskmod.SQL_DECAY.format(day="r.day").replace(":end", ref.format(d="r.day"))
+    decay = decay if need_r else "0"
     per = start.format(d="r.day")
     sel_themes = "AND r.theme IN (SELECT value FROM json_each(:themes))" if f.themes else ""
     sel_companies = (
@@ -253,11 +249,10 @@ def _series(
             # Counting only: the theme rows need not be read at all.
             n_cond, s_cond = "1", "0"
             where += " AND r.theme = ''"
-    sql = f"""{with_w if need_r else ""}
-              SELECT {key}, {per}, sum(CASE WHEN {n_cond} THEN r.n ELSE 0 END),
+    sql = f"""SELECT {key}, {per}, sum(CASE WHEN {n_cond} THEN r.n ELSE 0 END),
                 total(CASE WHEN {s_cond} THEN r.score_sum END),
                 total(CASE WHEN {s_cond} THEN r.score_sum * {decay} END)
-              FROM {table} r {join_w} WHERE {where} AND r.day >= :lo AND r.day < :hi
+              FROM {table} r WHERE {where} AND r.day >= :lo AND r.day < :hi
               GROUP BY {"1, 2, 3" if by == "cell" else "1, 2"}"""
     rows = _rows(store, sql, p)
     if by == "cell":
