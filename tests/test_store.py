@@ -221,3 +221,25 @@ def test_a_readonly_open_of_an_old_file_does_not_migrate(tmp_path):
         store.conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     with Store(path, readonly=True) as ro:
         assert ro.schema_version == 1
+
+
+def test_repeated_ids_within_one_write_are_duplicates(tmp_path, tagger):
+    tag, version = tagger
+    with Store(tmp_path / "c.db") as store:
+        feed = store.ensure_feed("https://example.com/feed")
+        first = make(1, "Huawei unveils Ascend chip")
+        again = make(1, "Huawei unveils Ascend chip, updated")
+        other = make(2, "Samsung starts HBM4 production")
+        got = store.add_headlines(
+            feed,
+            [(h, tag.tag(h.title)) for h in (first, again, other)],
+            tag_version=version,
+            fetched_at="x",
+        )  # outside any transaction: it opens its own
+        assert (got.new, got.duplicates) == (2, 1)
+        title = store.conn.execute("SELECT title FROM headlines WHERE id = 'h1'").fetchone()[0]
+        assert title == first.title
+        rollup = store.conn.execute(
+            "SELECT n FROM rollup_daily WHERE day = '2026-10-01' AND company = '' AND theme = ''"
+        ).fetchone()[0]
+        assert rollup == 2

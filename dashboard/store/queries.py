@@ -102,14 +102,16 @@ def _params(f: Filters, today: date | None = None) -> dict:
 def _theme_cond(f: Filters, alias: str = "ht") -> str:
     """Conditions on a headline_themes row for a theme to count under f."""
     cond = f"{alias}.carried = 1"
-    if f.themes:
+    if len(f.themes) == 1:
+        cond += f" AND {alias}.theme = :t1"  # a point look-up in (headline_id, theme)
+    elif f.themes:
         cond += f" AND {alias}.theme IN (SELECT value FROM json_each(:themes))"
     if f.min_score is not None:
         cond += f" AND {alias}.score >= :min"
     return cond
 
 
-def _where(f: Filters, *, probe: bool = False) -> str:
+def _where(f: Filters, *, probe: bool = False, source_index: bool = True) -> str:
     """WHERE clause over `headlines h` for f.
 
     probe=False builds sets (IN subqueries), best when every match is visited (aggregates);
@@ -119,21 +121,25 @@ def _where(f: Filters, *, probe: bool = False) -> str:
     # SQLite from walking the date index over every headline instead).
     col = "+h.published_at" if fts_query(f.q) and not probe else "h.published_at"
     conds = ["1"]
+    # Necessary conditions that the score index holds come first: rows they reject are never
+    # read from the table (SQLite checks the terms in this order).
+    if probe and len(f.companies) == 1:
+        # Read from the row's own ';'-joined names; the exact look-up below confirms.
+        conds.append("instr(';' || h.companies || ';', ';' || :c1 || ';')")
+    if probe and len(f.themes) == 1:
+        conds.append("instr(';' || h.themes || ';', ';' || :t1 || ';')")
+    if probe and f.min_score is not None:
+        conds.append("h.max_score >= :min")  # no theme scores more than the maximum
     if f.date_from:
         conds.append(f"{col} >= :lo")
     if f.date_to:
         conds.append(f"{col} < :hi")
     if f.sources:
-        conds.append("h.source IN (SELECT value FROM json_each(:sources))")
+        plus = "" if source_index else "+"  # the unary + hides the column from the planner
+        conds.append(f"{plus}h.source IN (SELECT value FROM json_each(:sources))")
     if fts_query(f.q):
         conds.append("h.rowid IN (SELECT rowid FROM headlines_fts WHERE headlines_fts MATCH :q)")
     company = "company IN (SELECT value FROM json_each(:companies))"
-    if probe and len(f.companies) == 1:
-        # A necessary condition read from the row's own (and an index's) ';'-joined names,
-        # so most rows are rejected before the exact look-up below.
-        conds.append("instr(';' || h.companies || ';', ';' || :c1 || ';')")
-    if probe and len(f.themes) == 1:
-        conds.append("instr(';' || h.themes || ';', ';' || :t1 || ';')")
     if f.companies and probe:
         conds.append(
             f"EXISTS (SELECT 1 FROM headline_companies hc WHERE hc.headline_id = h.id"
@@ -630,8 +636,10 @@ def headlines(
         )
     else:
         tail = "" if sort == "published_at" else f", h.published_at {d}"
+        # By score, walk the score index; the source index would mean sorting a whole source.
+        where = _where(f, probe=True, source_index=sort != "score")
         sql = (
-            f"SELECT {_ROW_COLS} FROM headlines h WHERE {_where(f, probe=True)}"
+            f"SELECT {_ROW_COLS} FROM headlines h WHERE {where}"
             f" ORDER BY {SORTS[sort]} {d}{tail}, h.id {d}{page}"
         )
     rows = _decorate(store, store.conn.execute(sql, p).fetchall())
