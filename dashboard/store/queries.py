@@ -269,14 +269,12 @@ def _series(
 # -- rollups of a subset ------------------------------------------------------------------------
 _SUBSETS_KEPT = 8
 _SUBSET_SQL = """
-WITH h AS MATERIALIZED (
-  SELECT h.id, substr(h.published_at, 1, 10) AS day FROM headlines h WHERE {where}
-),
-t AS (
+WITH h AS MATERIALIZED ({matches}),
+t AS MATERIALIZED (
   SELECT h.day, h.id, ht.theme, ht.score FROM h
   JOIN headline_themes ht ON ht.headline_id = h.id AND {theme_cond}
 ),
-c AS (
+c AS MATERIALIZED (
   SELECT h.day, h.id, hc.company FROM h JOIN headline_companies hc ON hc.headline_id = h.id
 )
 INSERT INTO temp.{table} (day, company, theme, n, score_sum)
@@ -286,6 +284,31 @@ UNION ALL SELECT day, company, '', count(*), 0 FROM c GROUP BY day, company
 UNION ALL SELECT c.day, c.company, t.theme, count(*), sum(t.score)
   FROM c JOIN t ON t.id = c.id GROUP BY c.day, c.company, t.theme
 """
+
+
+def _matches(spec: Filters) -> str:
+    """(id, day) of the headlines matching spec, for _SUBSET_SQL."""
+    if (
+        spec.companies
+        and not (spec.sources or fts_query(spec.q))
+        and (spec.themes or spec.min_score is None)
+    ):
+        # Straight from the company index: the tag rows repeat the date, so the headline
+        # rows themselves need not be read.
+        themes = (
+            f" AND EXISTS (SELECT 1 FROM headline_themes ht"
+            f" WHERE ht.headline_id = x.headline_id AND {_theme_cond(spec)})"
+            if spec.themes
+            else ""
+        )
+        return (
+            "SELECT DISTINCT x.headline_id AS id, substr(x.published_at, 1, 10) AS day"
+            " FROM headline_companies x"
+            f" WHERE x.company IN (SELECT value FROM json_each(:companies)){themes}"
+        )
+    return (
+        f"SELECT h.id, substr(h.published_at, 1, 10) AS day FROM headlines h WHERE {_where(spec)}"
+    )
 
 
 class _SubsetCache:
@@ -340,7 +363,7 @@ def _subset(store, spec: Filters) -> str:
               n INTEGER NOT NULL, score_sum REAL NOT NULL,
               PRIMARY KEY (company, theme, day)) WITHOUT ROWID"""
     )
-    sql = _SUBSET_SQL.format(where=_where(spec), theme_cond=_theme_cond(spec), table=table)
+    sql = _SUBSET_SQL.format(matches=_matches(spec), theme_cond=_theme_cond(spec), table=table)
     _rows(store, sql, _params(spec))
     cache.own_changes += conn.total_changes - before
     cache.tables[spec] = (table, token)
