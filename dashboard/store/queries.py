@@ -15,6 +15,7 @@ the f-strings below only splice fixed fragments composed here.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -35,17 +36,13 @@ SORTS = {
 PERIODS = ("day", "week", "month")
 MAX_QUERY_TERMS = 16
 MAX_OFFSET = 100_000  # deeper pages cost O(offset); nobody pages past 2,000 screens
+_LN2 = math.log(2)
 
-# Period starts and ends of a 'YYYY-MM-DD' expression; weeks start on Monday.
+# Period starts of a 'YYYY-MM-DD' expression; weeks start on Monday.
 _PERIOD_START = {
     "day": "{d}",
     "week": "date({d}, 'weekday 0', '-6 days')",
     "month": "substr({d}, 1, 7) || '-01'",
-}
-_PERIOD_END = {
-    "day": "{d}",
-    "week": "date({d}, 'weekday 0')",
-    "month": "date({d}, 'start of month', '+1 month', '-1 day')",
 }
 
 
@@ -224,11 +221,15 @@ def _series(
         f = replace(f, sources=(), q="", min_score=None, themes=(), companies=keep)
     p = _params(f, today)
     start = _PERIOD_START[period] if period else "''"
-    ref = f"min({_PERIOD_END[period]}, :end)" if period else ":end"
-    # The decay is computed on each rollup row: a join to per-day weights was planned as a
-    # nested scan (no index on a materialised CTE), far dearer than an exp() a row.
-    decay = riskmod.SQL_DECAY.format(day="r.day").replace(":end", ref.format(d="r.day"))
-    decay = decay if need_r else "0"
+    # R = sum of score x 2^(-(ref - day) / H), ref = min(period end, :end), weight 1 after
+    # :end. Factored as 2^((:end - ref) / H) x sum of score x 2^((day - :end) / H), so SQL
+    # needs no date arithmetic per period and the factor is applied once a group (below).
+    half = riskmod.HALF_LIFE_DAYS
+    early = (
+        f"r.score_sum * exp({_LN2!r} * (julianday(r.day) - julianday(:end)) / {half!r})"
+        if need_r
+        else "0"
+    )
     per = start.format(d="r.day")
     sel_themes = "AND r.theme IN (SELECT value FROM json_each(:themes))" if f.themes else ""
     sel_companies = (
@@ -257,13 +258,32 @@ def _series(
             where += " AND r.theme = ''"
     sql = f"""SELECT {key}, {per}, sum(CASE WHEN {n_cond} THEN r.n ELSE 0 END),
                 total(CASE WHEN {s_cond} THEN r.score_sum END),
-                total(CASE WHEN {s_cond} THEN r.score_sum * {decay} END)
+                total(CASE WHEN {s_cond} AND r.day <= :end THEN {early} END),
+                total(CASE WHEN {s_cond} AND r.day > :end THEN r.score_sum END)
               FROM {table} r WHERE {where} AND r.day >= :lo AND r.day < :hi
               GROUP BY {"1, 2, 3" if by == "cell" else "1, 2"}"""
+    end = date.fromisoformat(p["end"])
+    factors: dict[str, float] = {}
+
+    def factor(start_day: str) -> float:
+        if start_day not in factors:
+            ref = min(_period_end(start_day, period), end) if period else end
+            factors[start_day] = 2.0 ** ((end - ref).days / half)
+        return factors[start_day]
+
     rows = _rows(store, sql, p)
     if by == "cell":
-        return [((c, t), *rest) for c, t, *rest in rows]
-    return rows
+        return [((c, t), per_, n, s, a * factor(per_) + b) for c, t, per_, n, s, a, b in rows]
+    return [(k, per_, n, s, a * factor(per_) + b) for k, per_, n, s, a, b in rows]
+
+
+def _period_end(start_day: str, period: str) -> date:
+    d = date.fromisoformat(start_day)
+    if period == "week":
+        return d + timedelta(days=6)
+    if period == "month":
+        return (d.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return d
 
 
 # -- rollups of a subset ------------------------------------------------------------------------
