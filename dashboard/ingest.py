@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dashboard import feeds as feedlist
 from dashboard.config import DEFAULTS
@@ -13,6 +18,12 @@ from dashboard.errors import ChipwatchError, FetchError, ParseError
 from dashboard.models import FetchResult, ParsedFeed
 from dashboard.store import Store
 from dashboard.store.db import iso
+
+if TYPE_CHECKING:
+    from dashboard.tagging import Tags
+
+# Below this many files, starting worker processes costs more than it saves.
+POOL_MIN_FILES = 8
 
 Progress = Callable[[int, int, str], None]
 
@@ -101,16 +112,17 @@ class Ingestor:
             if progress:
                 progress(done, total, label)
 
-        urls = []
+        files, urls = [], []
         for src in sources:
             if src.kind == "invalid":
                 report.source_errors.append((src.location, feedlist_reason(src.location)))
                 tick(src.location)
-            elif src.kind == "file":
-                report.outcomes.append(self._ingest_file(src))
-                tick(src.location)
             else:
-                urls.append(src)
+                (files if src.kind == "file" else urls).append(src)
+        feed_ids = {src.location: self.store.ensure_feed(src.location, src.title) for src in files}
+        for src, doc in self._documents(files):
+            report.outcomes.append(self._save(src.location, feed_ids[src.location], doc))
+            tick(src.location)
         if urls:
             for outcome in self._ingest_urls(urls):
                 report.outcomes.append(outcome)
@@ -118,19 +130,40 @@ class Ingestor:
         return report
 
     # -- files -------------------------------------------------------------------------
-    def _ingest_file(self, src: feedlist.Source) -> FeedOutcome:
-        feed_id = self.store.ensure_feed(src.location, src.title)
-        path = Path(src.location)
-        try:
-            size = path.stat().st_size
-            if size > self.settings["max_bytes"]:
-                raise FetchError(f"file exceeds the {self.settings['max_bytes'] // 2**20} MiB cap")
-            body = path.read_bytes()
-        except OSError as exc:
-            return self._failed(src.location, feed_id, f"cannot read file ({exc.strerror or exc})")
-        except FetchError as exc:
-            return self._failed(src.location, feed_id, str(exc))
-        return self._store_document(src.location, feed_id, body, headers={}, http_status=None)
+    def _documents(
+        self, files: list[feedlist.Source]
+    ) -> Iterator[tuple[feedlist.Source, Document]]:
+        """Read, parse and tag each file, in worker processes when there are enough of them.
+
+        Parsing and tagging are pure and CPU-bound; the store writes in this process. With
+        workers, the two overlap on separate cores and ingest costs little beyond parsing.
+        """
+        workers = min(int(self.settings["parse_workers"]), os.cpu_count() or 1)
+        if workers < 2 or len(files) < POOL_MIN_FILES:
+            for src in files:
+                yield src, read_and_tag(src.location, self.settings, self.tagger)
+            return
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_init_worker, initargs=(self.taxonomy,)
+        ) as pool:
+            # A bounded window keeps memory flat however many files a folder holds.
+            pending: deque = deque()
+            queue = iter(files)
+            for src in queue:
+                pending.append(
+                    (src, pool.submit(_worker_read_and_tag, src.location, self.settings))
+                )
+                if len(pending) >= 4 * workers:
+                    break
+            while pending:
+                src, future = pending.popleft()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.append(
+                        (nxt, pool.submit(_worker_read_and_tag, nxt.location, self.settings))
+                    )
+                yield src, future.result()
 
     # -- URLs ----------------------------------------------------------------------------
     def _ingest_urls(self, sources: list[feedlist.Source]):
@@ -170,13 +203,11 @@ class Ingestor:
                     )
                 yield FeedOutcome(request.url, "not_modified")
             else:
-                yield self._store_document(
-                    request.url,
-                    feed_id,
-                    result.body or b"",
-                    headers=result.headers,
-                    http_status=result.status,
-                    fetched=result,
+                doc = parse_and_tag(
+                    result.body or b"", result.final_url, result.headers, self.settings, self.tagger
+                )
+                yield self._save(
+                    request.url, feed_id, doc, http_status=result.status, fetched=result
                 )
 
     # -- shared ----------------------------------------------------------------------------
@@ -192,37 +223,25 @@ class Ingestor:
         )
         return FeedOutcome(source, "failed", reason=reason)
 
-    def _store_document(
+    def _save(
         self,
         source: str,
         feed_id: int,
-        body: bytes,
+        doc: Document,
         *,
-        headers: dict,
-        http_status: int | None,
+        http_status: int | None = None,
         fetched: FetchResult | None = None,
     ) -> FeedOutcome:
-        from dashboard.parse import parse
-
-        fetched_at = datetime.now(UTC)
-        try:
-            parsed: ParsedFeed = parse(
-                body,
-                feed_url=(fetched.final_url if fetched else source),
-                headers=headers,
-                fetched_at=fetched_at,
-                settings=self.settings,
-            )
-        except ParseError as exc:
-            return self._failed(source, feed_id, str(exc), http_status=http_status)
-        tag = self.tagger.tag
-        items = [(h, tag(h.title, h.summary)) for h in parsed.headlines]
+        """Store one parsed and tagged document, with its feed's status, in one transaction."""
+        if doc.error or doc.parsed is None:
+            return self._failed(source, feed_id, doc.error or "failed", http_status=http_status)
+        parsed = doc.parsed
         with self.store.transaction():
             result = self.store.add_headlines(
                 feed_id,
-                items,
+                zip(parsed.headlines, doc.tags, strict=True),
                 tag_version=self.taxonomy.version,
-                fetched_at=iso(fetched_at),
+                fetched_at=iso(doc.fetched_at),
                 demo=parsed.demo,
             )
             self.store.record_success(
@@ -239,6 +258,56 @@ class Ingestor:
         return FeedOutcome(
             source, "ok", result.new, result.duplicates + parsed.skipped, warning=parsed.warning
         )
+
+
+@dataclass(slots=True)
+class Document:
+    """One source after parse and tag: the work that can run away from the store."""
+
+    parsed: ParsedFeed | None
+    tags: list[Tags] = field(default_factory=list)
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    error: str | None = None
+
+
+def parse_and_tag(body: bytes, feed_url: str, headers: dict, settings: dict, tagger) -> Document:
+    from dashboard.parse import parse
+
+    fetched_at = datetime.now(UTC)
+    try:
+        parsed = parse(
+            body, feed_url=feed_url, headers=headers, fetched_at=fetched_at, settings=settings
+        )
+    except ParseError as exc:
+        return Document(None, fetched_at=fetched_at, error=str(exc))
+    tag = tagger.tag
+    return Document(parsed, [tag(h.title, h.summary) for h in parsed.headlines], fetched_at)
+
+
+def read_and_tag(path: str, settings: dict, tagger) -> Document:
+    try:
+        if Path(path).stat().st_size > settings["max_bytes"]:
+            return Document(
+                None, error=f"file exceeds the {settings['max_bytes'] // 2**20} MiB cap"
+            )
+        body = Path(path).read_bytes()
+    except OSError as exc:
+        return Document(None, error=f"cannot read file ({exc.strerror or exc})")
+    return parse_and_tag(body, path, {}, settings, tagger)
+
+
+_worker_tagger = None
+
+
+def _init_worker(taxonomy) -> None:
+    global _worker_tagger
+    from dashboard.tagging import Tagger
+
+    _worker_tagger = Tagger(taxonomy)
+
+
+def _worker_read_and_tag(path: str, settings: dict) -> Document:
+    return read_and_tag(path, settings, _worker_tagger)
 
 
 def feedlist_reason(url: str) -> str:
