@@ -177,14 +177,14 @@ def test_retag_follows_a_taxonomy_change_and_purge_removes_demo(tmp_path, tagger
 
 def test_incremental_rollups_equal_a_full_rebuild(seeded_db):
     with Store(seeded_db) as store:
-        query = (
-            "SELECT day, company, theme, n, round(score_sum, 6) FROM rollup_daily ORDER BY 1, 2, 3"
-        )
+        query = "SELECT day, company, theme, n, score_sum FROM rollup_daily ORDER BY 1, 2, 3"
         incremental = store.conn.execute(query).fetchall()
         store.rebuild_rollups()
         rebuilt = store.conn.execute(query).fetchall()
     assert len(incremental) > 500
-    assert incremental == rebuilt
+    # Counts exactly; sums added in another order may differ in the last bits.
+    assert [r[:4] for r in incremental] == [r[:4] for r in rebuilt]
+    assert [r[4] for r in incremental] == pytest.approx([r[4] for r in rebuilt], abs=1e-9)
 
 
 def test_a_version_1_file_opens_and_upgrades(tmp_path, tagger):
