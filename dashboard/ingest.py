@@ -130,40 +130,20 @@ class Ingestor:
         return report
 
     # -- files -------------------------------------------------------------------------
+    def _pipeline(self, n: int) -> Pipeline:
+        workers = min(int(self.settings["parse_workers"]), os.cpu_count() or 1)
+        use_pool = workers >= 2 and n >= POOL_MIN_FILES
+        return Pipeline(self.tagger, self.taxonomy, workers if use_pool else 0)
+
     def _documents(
         self, files: list[feedlist.Source]
     ) -> Iterator[tuple[feedlist.Source, Document]]:
-        """Read, parse and tag each file, in worker processes when there are enough of them.
-
-        Parsing and tagging are pure and CPU-bound; the store writes in this process. With
-        workers, the two overlap on separate cores and ingest costs little beyond parsing.
-        """
-        workers = min(int(self.settings["parse_workers"]), os.cpu_count() or 1)
-        if workers < 2 or len(files) < POOL_MIN_FILES:
+        """Read, parse and tag each file (in worker processes when there are enough)."""
+        with self._pipeline(len(files)) as pipe:
             for src in files:
-                yield src, read_and_tag(src.location, self.settings, self.tagger)
-            return
-        context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_init_worker, initargs=(self.taxonomy,)
-        ) as pool:
-            # A bounded window keeps memory flat however many files a folder holds.
-            pending: deque = deque()
-            queue = iter(files)
-            for src in queue:
-                pending.append(
-                    (src, pool.submit(_worker_read_and_tag, src.location, self.settings))
-                )
-                if len(pending) >= 4 * workers:
-                    break
-            while pending:
-                src, future = pending.popleft()
-                nxt = next(queue, None)
-                if nxt is not None:
-                    pending.append(
-                        (nxt, pool.submit(_worker_read_and_tag, nxt.location, self.settings))
-                    )
-                yield src, future.result()
+                yield from pipe.ready(block=pipe.full)
+                pipe.submit(src, read_and_tag, src.location, self.settings)
+            yield from pipe.ready(block=True, everything=True)
 
     # -- URLs ----------------------------------------------------------------------------
     def _ingest_urls(self, sources: list[feedlist.Source]):
@@ -184,31 +164,42 @@ class Ingestor:
                 continue
             ids[src.location] = feed_id
             requests.append(FetchRequest(src.location, row.get("etag"), row.get("last_modified")))
-        for request, result in fetch_many(
-            requests, settings=self.settings, allow_private=self.allow_private
-        ):
-            feed_id = ids[request.url]
-            if isinstance(result, FetchError):
-                yield self._failed(
-                    request.url, feed_id, str(result), http_status=getattr(result, "status", None)
-                )
-            elif result.not_modified:
-                with self.store.transaction():
-                    self.store.record_success(
+        pipe = self._pipeline(len(requests))
+        with pipe:
+            for request, result in fetch_many(
+                requests, settings=self.settings, allow_private=self.allow_private
+            ):
+                feed_id = ids[request.url]
+                if isinstance(result, FetchError):
+                    yield self._failed(
+                        request.url,
                         feed_id,
-                        status="not_modified",
-                        http_status=304,
-                        etag=result.etag,
-                        last_modified=result.last_modified,
+                        str(result),
+                        http_status=getattr(result, "status", None),
                     )
-                yield FeedOutcome(request.url, "not_modified")
-            else:
-                doc = parse_and_tag(
-                    result.body or b"", result.final_url, result.headers, self.settings, self.tagger
-                )
-                yield self._save(
-                    request.url, feed_id, doc, http_status=result.status, fetched=result
-                )
+                elif result.not_modified:
+                    with self.store.transaction():
+                        self.store.record_success(
+                            feed_id,
+                            status="not_modified",
+                            http_status=304,
+                            etag=result.etag,
+                            last_modified=result.last_modified,
+                        )
+                    yield FeedOutcome(request.url, "not_modified")
+                else:
+                    pipe.submit(
+                        (request.url, feed_id, result),
+                        parse_and_tag,
+                        result.body or b"",
+                        result.final_url,
+                        result.headers,
+                        self.settings,
+                    )
+                for (url, fid, fetched), doc in pipe.ready(block=pipe.full):
+                    yield self._save(url, fid, doc, http_status=fetched.status, fetched=fetched)
+            for (url, fid, fetched), doc in pipe.ready(block=True, everything=True):
+                yield self._save(url, fid, doc, http_status=fetched.status, fetched=fetched)
 
     # -- shared ----------------------------------------------------------------------------
     def _failed(
@@ -296,6 +287,59 @@ def read_and_tag(path: str, settings: dict, tagger) -> Document:
     return parse_and_tag(body, path, {}, settings, tagger)
 
 
+class Pipeline:
+    """Parse-and-tag jobs, run in worker processes (workers >= 2) or inline (0).
+
+    Parsing and tagging are pure and CPU-bound while the store writes in this process: with
+    workers the two overlap on separate cores. Results come back in submission order, and
+    at most 4 jobs a worker wait at once, so memory stays flat however many feeds there are.
+    """
+
+    def __init__(self, tagger, taxonomy, workers: int):
+        self.tagger = tagger
+        self.window = 4 * workers
+        self.pending: deque = deque()
+        self.pool = None
+        if workers:
+            context = multiprocessing.get_context("forkserver")
+            self.pool = ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_init_worker, initargs=(taxonomy,)
+            )
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool:
+            self.pool.shutdown(cancel_futures=True)
+
+    @property
+    def full(self) -> bool:
+        return self.pool is not None and len(self.pending) >= self.window
+
+    def submit(self, key, fn, *args) -> None:
+        if self.pool is None:
+            self.pending.append((key, fn(*args, self.tagger)))
+        else:
+            self.pending.append((key, self.pool.submit(_in_worker, fn, *args)))
+
+    def ready(self, *, block: bool, everything: bool = False):
+        """Yield (key, Document) for finished jobs in order; with block, wait for the first
+        (or, with everything, for all of them)."""
+        while self.pending:
+            key, job = self.pending[0]
+            if isinstance(job, Document):
+                doc = job
+            elif block or job.done():
+                doc = job.result()
+            else:
+                return
+            self.pending.popleft()
+            yield key, doc
+            if not everything:
+                block = False
+
+
 _worker_tagger = None
 
 
@@ -306,8 +350,8 @@ def _init_worker(taxonomy) -> None:
     _worker_tagger = Tagger(taxonomy)
 
 
-def _worker_read_and_tag(path: str, settings: dict) -> Document:
-    return read_and_tag(path, settings, _worker_tagger)
+def _in_worker(fn, *args) -> Document:
+    return fn(*args, _worker_tagger)
 
 
 def feedlist_reason(url: str) -> str:
