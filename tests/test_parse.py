@@ -943,3 +943,25 @@ def test_a_story_repeated_in_one_feed_still_matches_its_copy_elsewhere():
     once = parse(rss(item, title="B"), feed_url="https://b.example/rss")
     assert len(twice.headlines) == 1 and twice.skipped == 1
     assert twice.headlines[0].id == once.headlines[0].id
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://demo.chipwatch.invalid/demo-wire/2026/01/02/story-5",
+        "http://example.com/a/b.html",
+        "http://Example.com/A",
+        "https://x.com./p",
+        "https://x.com:443/p",
+        "https://a.b/c%20d",
+        "https://x.com/p?utm_source=1&id=2",
+        "https://x.com/p#frag",
+        "https://user:pw@x.com/p",
+    ],
+)
+def test_canonical_url_fast_path_agrees_with_the_full_path(url, monkeypatch):
+    from dashboard import normalize
+
+    fast = normalize.canonical_url(url)
+    monkeypatch.setattr(normalize, "_PLAIN_URL", re.compile(r"(?!)"))  # never matches
+    assert fast == normalize.canonical_url(url)
