@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from dashboard import demo
+from dashboard.ingest import retag
 from dashboard.store import Store
 from dashboard.tagging import Tagger
 from dashboard.taxonomy import load_taxonomy
@@ -35,7 +36,7 @@ def run() -> dict:
     with Store(DB) as store:
         count = store.headline_count()
         started = time.perf_counter()
-        store.retag(tagger, taxonomy.version, everything=True)
+        retag(store, taxonomy=taxonomy, everything=True)
         figures["retag_s"] = round(time.perf_counter() - started, 1)
         figures["retag_per_s"] = round(count / figures["retag_s"])
     figures["db_mb"] = round(DB.stat().st_size / 2**20)

@@ -165,9 +165,12 @@ def cmd_purge(args) -> int:
 
 
 def cmd_retag(args) -> int:
-    tagger, taxonomy = _tagger()
+    from dashboard.ingest import retag
+    from dashboard.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
     with _store(args) as store:
-        n = store.retag(tagger, taxonomy.version, everything=args.all, progress=_progress("retag"))
+        n = retag(store, taxonomy=taxonomy, everything=args.all, progress=_progress("retag"))
     print(f"re-tagged {n} headlines with taxonomy {taxonomy.version}")
     return 0
 

@@ -6,7 +6,7 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,9 +131,7 @@ class Ingestor:
 
     # -- files -------------------------------------------------------------------------
     def _pipeline(self, n: int) -> Pipeline:
-        workers = min(int(self.settings["parse_workers"]), os.cpu_count() or 1)
-        use_pool = workers >= 2 and n >= POOL_MIN_FILES
-        return Pipeline(self.tagger, self.taxonomy, workers if use_pool else 0)
+        return Pipeline.for_jobs(n, self.tagger, self.taxonomy, self.settings)
 
     def _documents(
         self, files: list[feedlist.Source]
@@ -306,6 +304,12 @@ class Pipeline:
                 workers, mp_context=context, initializer=_init_worker, initargs=(taxonomy,)
             )
 
+    @classmethod
+    def for_jobs(cls, n: int, tagger, taxonomy, settings: dict) -> Pipeline:
+        """Workers only where they pay: two cores or more, and enough jobs."""
+        workers = min(int(settings["parse_workers"]), os.cpu_count() or 1)
+        return cls(tagger, taxonomy, workers if workers >= 2 and n >= POOL_MIN_FILES else 0)
+
     def __enter__(self) -> Pipeline:
         return self
 
@@ -318,24 +322,23 @@ class Pipeline:
         return self.pool is not None and len(self.pending) >= self.window
 
     def submit(self, key, fn, *args) -> None:
+        """Run fn(*args, tagger) here or in a worker; its result comes back from ready()."""
         if self.pool is None:
-            self.pending.append((key, fn(*args, self.tagger)))
+            done: Future = Future()
+            done.set_result(fn(*args, self.tagger))
+            self.pending.append((key, done))
         else:
             self.pending.append((key, self.pool.submit(_in_worker, fn, *args)))
 
     def ready(self, *, block: bool, everything: bool = False):
-        """Yield (key, Document) for finished jobs in order; with block, wait for the first
+        """Yield (key, result) for finished jobs in order; with block, wait for the first
         (or, with everything, for all of them)."""
         while self.pending:
             key, job = self.pending[0]
-            if isinstance(job, Document):
-                doc = job
-            elif block or job.done():
-                doc = job.result()
-            else:
+            if not (block or job.done()):
                 return
             self.pending.popleft()
-            yield key, doc
+            yield key, job.result()
             if not everything:
                 block = False
 
@@ -352,6 +355,49 @@ def _init_worker(taxonomy) -> None:
 
 def _in_worker(fn, *args) -> Document:
     return fn(*args, _worker_tagger)
+
+
+def tag_rows(rows: list[tuple], tagger) -> list[Tags]:
+    """Tags for store rows (rowid, id, title, summary, published_at)."""
+    return [tagger.tag(r[2], r[3]) for r in rows]
+
+
+def retag(
+    store: Store,
+    *,
+    taxonomy=None,
+    settings=None,
+    everything: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    batch: int = 5000,
+) -> int:
+    """Re-score stored headlines with the current taxonomy: tagging runs in worker processes
+    while this process writes, one transaction a batch (a kill loses at most a batch and a
+    re-run resumes). Returns the number of headlines re-tagged."""
+    from dashboard.tagging import Tagger
+    from dashboard.taxonomy import load_taxonomy
+
+    taxonomy = taxonomy or load_taxonomy()
+    settings = {**DEFAULTS, **(settings or {})}
+    total = store.headline_count() if everything else store.stale_count(taxonomy.version)
+    done = 0
+
+    def write(ready) -> None:
+        nonlocal done
+        for rows, tags in ready:
+            store.write_retag(rows, tags, taxonomy.version)
+            done += len(rows)
+            if progress:
+                progress(done, total)
+
+    jobs = -(-total // batch)
+    with Pipeline.for_jobs(jobs, Tagger(taxonomy), taxonomy, settings) as pipe:
+        for rows in store.retag_batches(taxonomy.version, batch=batch, everything=everything):
+            write(pipe.ready(block=pipe.full))
+            pipe.submit(rows, tag_rows, rows)
+        write(pipe.ready(block=True, everything=True))
+    store.finish_retag(taxonomy.version)
+    return done
 
 
 def feedlist_reason(url: str) -> str:

@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
-MMAP_BYTES = 2**31
+# Bounded so the dashboard's resident memory stays small however large the file grows.
+MMAP_BYTES = 256 * 2**20
+WRITE_CACHE_KIB = 128 * 1024
 
 
 def utcnow() -> str:
@@ -220,6 +222,9 @@ class Store:
             if not readonly:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
+                # Writes touch index pages all over a large file (retag, bulk loads): a
+                # bigger page cache than SQLite's 2 MB default keeps them from re-reading.
+                conn.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
                 self._migrate()
                 if self.get_meta("rollups_dirty") == "1":
                     self.rebuild_rollups()
@@ -503,6 +508,65 @@ class Store:
             "SELECT count(*) FROM headlines WHERE tag_version IS NOT ?", (version,)
         ).fetchone()[0]
 
+    def retag_batches(
+        self, version: str, *, batch: int = 5000, everything: bool = False
+    ) -> Iterator[list[tuple]]:
+        """Stored headlines to re-score, in rowid order: (rowid, id, title, summary, published_at).
+
+        Only those tagged by another taxonomy version, or every one with everything=True.
+        """
+        last_rowid = 0
+        while True:
+            rows = self.conn.execute(
+                "SELECT rowid, id, title, summary, published_at FROM headlines"
+                " WHERE rowid > :last AND (:all OR tag_version IS NOT :version)"
+                " ORDER BY rowid LIMIT :batch",
+                {"last": last_rowid, "all": int(everything), "version": version, "batch": batch},
+            ).fetchall()
+            if not rows:
+                return
+            yield rows
+            last_rowid = rows[-1][0]
+
+    def write_retag(self, rows: list[tuple], tags: list[Tags], version: str) -> None:
+        """Replace the tags of one batch from retag_batches, in one transaction.
+
+        A kill loses at most this batch; a re-run resumes with the rows still stale. The
+        rollups are marked dirty here and rebuilt by finish_retag (or the next open).
+        """
+        with self.transaction():
+            self._set_meta("rollups_dirty", "1")
+            ids = json.dumps([r[1] for r in rows])
+            self.conn.execute(
+                "DELETE FROM headline_themes WHERE headline_id IN (SELECT value FROM json_each(?))",
+                (ids,),
+            )
+            self.conn.execute(
+                "DELETE FROM headline_companies WHERE headline_id IN (SELECT value FROM json_each(?))",
+                (ids,),
+            )
+            # One statement a table for the whole batch: per-headline statements cost more
+            # in call overhead than the rows cost SQLite.
+            themes: list[tuple] = []
+            companies: list[tuple] = []
+            heads: list[tuple] = []
+            for (rowid, hid, _title, _summary, published_at), t in zip(rows, tags, strict=True):
+                themes += _theme_rows(hid, published_at, t)
+                companies += _company_rows(hid, published_at, t)
+                heads.append((*_tag_columns(t), version, rowid))
+            self._insert_tag_rows(themes, companies)
+            self.conn.executemany(
+                "UPDATE headlines SET companies = ?, themes = ?, max_score = ?, tag_version = ?"
+                " WHERE rowid = ?",
+                heads,
+            )
+
+    def finish_retag(self, version: str) -> None:
+        with self.transaction():
+            self._set_meta("taxonomy_version", version)
+        if self.get_meta("rollups_dirty") == "1":
+            self.rebuild_rollups()
+
     def retag(
         self,
         tagger: Tagger,
@@ -512,61 +576,16 @@ class Store:
         progress: Callable[[int, int], None] | None = None,
         everything: bool = False,
     ) -> int:
-        """Re-score stored headlines whose tags came from another taxonomy version.
-
-        Works in batches, each its own transaction, so a kill loses at most one batch of
-        work and a re-run resumes where it stopped. Returns the number of rows re-tagged.
-        """
-        if everything:
-            with self.transaction():
-                self.conn.execute("UPDATE headlines SET tag_version = NULL")
-        total = self.stale_count(version)
+        """Re-score stored headlines in this process (ingest.retag spreads the tagging over
+        worker processes). Returns the number of rows re-tagged."""
+        total = self.headline_count() if everything else self.stale_count(version)
         done = 0
-        last_rowid = 0
-        while True:
-            rows = self.conn.execute(
-                "SELECT rowid, id, title, summary, published_at FROM headlines"
-                " WHERE rowid > ? AND tag_version IS NOT ? ORDER BY rowid LIMIT ?",
-                (last_rowid, version, batch),
-            ).fetchall()
-            if not rows:
-                break
-            with self.transaction():
-                self._set_meta("rollups_dirty", "1")
-                ids = json.dumps([r[1] for r in rows])
-                self.conn.execute(
-                    "DELETE FROM headline_themes WHERE headline_id IN (SELECT value FROM json_each(?))",
-                    (ids,),
-                )
-                self.conn.execute(
-                    "DELETE FROM headline_companies"
-                    " WHERE headline_id IN (SELECT value FROM json_each(?))",
-                    (ids,),
-                )
-                # One statement a table for the whole batch: per-headline statements cost
-                # more in call overhead than the rows cost SQLite.
-                themes: list[tuple] = []
-                companies: list[tuple] = []
-                heads: list[tuple] = []
-                for rowid, hid, title, summary, published_at in rows:
-                    tags = tagger.tag(title, summary)
-                    themes += _theme_rows(hid, published_at, tags)
-                    companies += _company_rows(hid, published_at, tags)
-                    heads.append((*_tag_columns(tags), version, rowid))
-                self._insert_tag_rows(themes, companies)
-                self.conn.executemany(
-                    "UPDATE headlines SET companies = ?, themes = ?, max_score = ?,"
-                    " tag_version = ? WHERE rowid = ?",
-                    heads,
-                )
-            last_rowid = rows[-1][0]
+        for rows in self.retag_batches(version, batch=batch, everything=everything):
+            self.write_retag(rows, [tagger.tag(r[2], r[3]) for r in rows], version)
             done += len(rows)
             if progress:
                 progress(done, total)
-        with self.transaction():
-            self._set_meta("taxonomy_version", version)
-        if done or self.get_meta("rollups_dirty") == "1":
-            self.rebuild_rollups()
+        self.finish_retag(version)
         return done
 
     def purge_demo(self) -> int:
