@@ -163,10 +163,9 @@ def test_heatmap_cell_drill_down_lists_the_headlines_behind_it(seeded_db, monkey
         expected = queries.headlines(store, f, sort="score", limit=200)
         n = queries.count(store, f)
     assert n > 0
-    # st.dataframe keys are not exposed by AppTest: the drill table is the risk tab's only one.
-    tab = at.tabs[0]
-    assert titles_shown(tab, 0) == list(expected["title"])
-    frame = tab.dataframe[0].value
+    # st.dataframe keys are not exposed by AppTest: the drill table is the risk view's only one.
+    assert titles_shown(at, 0) == list(expected["title"])
+    frame = at.dataframe[0].value
     assert all("Nvidia" in c for c in frame["Companies"])
     assert any("Nvidia · Geopolitics" in str(m.value) for m in at.markdown)
     assert any(b.label.endswith(f"({n:,} rows)") for b in at.get("download_button"))
@@ -174,13 +173,14 @@ def test_heatmap_cell_drill_down_lists_the_headlines_behind_it(seeded_db, monkey
 
 def test_period_drill_downs_on_heatmaps_and_timeline(seeded_db, monkeypatch):
     at = open_app(seeded_db, monkeypatch, "heatmaps")
+    at.radio(key="hm_view").set_value("Theme × period").run()
     at.selectbox(key="hm_tp_k").set_value("supply_chain")
     at.selectbox(key="hm_tp_p").set_value("2026-11-16")
     at.run()
     f = Filters(themes=("supply_chain",), date_from=date(2026, 11, 16), date_to=date(2026, 11, 22))
     with Store(seeded_db, readonly=True) as store:
         expected = list(queries.headlines(store, f, sort="score", limit=200)["title"])
-    assert titles_shown(at.tabs[1], 0) == expected and expected
+    assert titles_shown(at, 0) == expected and expected
 
     at = open_app(seeded_db, monkeypatch, "timeline")
     at.selectbox(key="tl_pick").set_value("2026-11-16")

@@ -20,9 +20,10 @@ if not data.count(ctx.db, ctx.version, f):
     st.stop()
 
 label = ctx.label
-risk_tab, theme_tab, company_tab = st.tabs(
-    ["Company × theme risk", "Theme × period", "Company × period"]
-)
+VIEWS = ["Company × theme risk", "Theme × period", "Company × period"]
+# One view at a time: tabs would draw all three grids on every run, and the grids are what
+# the browser spends its time on.
+view = st.radio("View", VIEWS, horizontal=True, key="hm_view", label_visibility="collapsed")
 
 
 def _pick(chart_key: str, targets: tuple[str, ...]) -> None:
@@ -38,7 +39,7 @@ def _keep(key: str, options: list[str]) -> None:
         st.session_state[key] = options[0]
 
 
-with risk_tab:
+def risk_view() -> None:
     cells = data.risk_cells(ctx.db, ctx.version, f)
     left, right = st.columns([3, 1], gap="large")
     with right:
@@ -132,7 +133,9 @@ def period_tab(by: str, prefix: str) -> None:
     )
 
 
-with theme_tab:
+if view == VIEWS[0]:
+    risk_view()
+elif view == VIEWS[1]:
     period_tab("theme", "hm_tp")
-with company_tab:
+else:
     period_tab("company", "hm_cp")
