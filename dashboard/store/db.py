@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
 # Bounded so the dashboard's resident memory stays small however large the file grows.
-MMAP_BYTES = 256 * 2**20
+MMAP_BYTES = 128 * 2**20
 WRITE_CACHE_KIB = 128 * 1024
 
 
