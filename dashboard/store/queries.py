@@ -568,13 +568,17 @@ _ROW_COLS = (
 )
 
 
-def _evidence_text(items: list[tuple[str, str]]) -> str:
-    parts = []
-    for theme, raw in sorted(items):
-        terms = ", ".join(f"{term} ({where})" for term, where, _w in json.loads(raw or "[]"))
-        if terms:
-            parts.append(f"{theme}: {terms}")
-    return "; ".join(parts)
+def _evidence_text(items: list[tuple[str, str | None]]) -> str:
+    """'theme: term (where), term (where); theme: ...' from (theme, terms) pairs."""
+    return "; ".join(f"{theme}: {terms}" for theme, terms in sorted(items) if terms)
+
+
+# Evidence is stored as JSON [[term, where, weight], ...]; SQLite formats it, in array order,
+# much faster than decoding it row by row in Python (exports read a hundred thousand rows).
+_TERMS_SQL = (
+    "(SELECT group_concat(json_extract(e.value, '$[0]') || ' (' || json_extract(e.value, '$[1]')"
+    " || ')', ', ') FROM json_each(t.evidence) e)"
+)
 
 
 def _decorate(store, rows: list[tuple]) -> list[dict]:
@@ -583,8 +587,8 @@ def _decorate(store, rows: list[tuple]) -> list[dict]:
         return []
     tags: dict[str, list[tuple]] = {}
     for hid, theme, score, raw in store.conn.execute(
-        "SELECT headline_id, theme, score, evidence FROM headline_themes"
-        " WHERE headline_id IN (SELECT value FROM json_each(?))",
+        f"SELECT t.headline_id, t.theme, t.score, {_TERMS_SQL} FROM headline_themes t"
+        " WHERE t.headline_id IN (SELECT value FROM json_each(?))",
         (json.dumps([r[1] for r in rows]),),
     ):
         tags.setdefault(hid, []).append((theme, score, raw))
