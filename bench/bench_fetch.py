@@ -66,7 +66,10 @@ def run() -> dict:
                 with Store(Path(tmp) / f"c{concurrency}.db") as store:
                     started = time.perf_counter()
                     report = ingest(
-                        store, urls, allow_private=True, settings={"concurrency": concurrency}
+                        store,
+                        urls,
+                        allow_private=True,
+                        settings={"concurrency": concurrency, "parse_workers": 2},
                     )
                     wall = time.perf_counter() - started
                 assert report.count("ok") == FEEDS, report.summary()

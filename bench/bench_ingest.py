@@ -28,7 +28,7 @@ def run() -> dict:
         bare = time.perf_counter() - started
         with Store(Path(tmp) / "bench.db") as store:
             started = time.perf_counter()
-            report = ingest(store, [str(folder)])
+            report = ingest(store, [str(folder)], settings={"parse_workers": 2})
             full = time.perf_counter() - started
         assert report.new == entries, report.summary()
     figures = {

@@ -36,7 +36,7 @@ def run() -> dict:
     with Store(DB) as store:
         count = store.headline_count()
         started = time.perf_counter()
-        retag(store, taxonomy=taxonomy, everything=True)
+        retag(store, taxonomy=taxonomy, everything=True, settings={"parse_workers": 2})
         figures["retag_s"] = round(time.perf_counter() - started, 1)
         figures["retag_per_s"] = round(count / figures["retag_s"])
     figures["db_mb"] = round(DB.stat().st_size / 2**20)

@@ -32,6 +32,10 @@ def _progress(label: str):
     return show
 
 
+# The command's entry points are safe to start worker processes from (see config).
+CLI_SETTINGS = {"parse_workers": 2}
+
+
 def _store(args, readonly: bool = False):
     from dashboard.store import open_store
 
@@ -61,6 +65,7 @@ def cmd_ingest(args) -> int:
         report = ingest(
             store,
             sources,
+            settings=CLI_SETTINGS,
             force=args.force,
             allow_private=config.allow_private(args.allow_private),
             progress=_progress("ingest"),
@@ -170,7 +175,13 @@ def cmd_retag(args) -> int:
 
     taxonomy = load_taxonomy()
     with _store(args) as store:
-        n = retag(store, taxonomy=taxonomy, everything=args.all, progress=_progress("retag"))
+        n = retag(
+            store,
+            taxonomy=taxonomy,
+            settings=CLI_SETTINGS,
+            everything=args.all,
+            progress=_progress("retag"),
+        )
     print(f"re-tagged {n} headlines with taxonomy {taxonomy.version}")
     return 0
 

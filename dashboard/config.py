@@ -31,7 +31,9 @@ SETTINGS = (
     Setting("per_host", 2, "feeds fetched at once from one host"),
     Setting("backoff_base", 15 * 60, "seconds before retrying a feed after its first failure"),
     Setting("backoff_cap", 24 * 3600, "longest wait before retrying a failing feed"),
-    Setting("parse_workers", 2, "processes that parse and tag feed files while the store writes"),
+    # Worker processes re-import the main module: safe under the `chipwatch` command (which
+    # asks for them), not under `streamlit run` or an unguarded script, hence 0 by default.
+    Setting("parse_workers", 0, "processes that parse and tag while the store writes (0: none)"),
     Setting("title_max", 500, "characters kept of a headline title"),
     Setting("summary_max", 2000, "characters kept of a headline summary"),
 )

@@ -299,10 +299,17 @@ class Pipeline:
         self.pending: deque = deque()
         self.pool = None
         if workers:
-            context = multiprocessing.get_context("forkserver")
+            # fork, not forkserver: a forkserver and its workers outlive a SIGKILLed parent.
+            # Forked workers ask the kernel to end them with it (_init_worker), and they are
+            # started here, before the fetch thread exists, so no lock is copied mid-use.
+            context = multiprocessing.get_context("fork")
             self.pool = ProcessPoolExecutor(
-                workers, mp_context=context, initializer=_init_worker, initargs=(taxonomy,)
+                workers,
+                mp_context=context,
+                initializer=_init_worker,
+                initargs=(taxonomy, os.getpid()),
             )
+            self.pool.submit(int).result()  # launches the workers now
 
     @classmethod
     def for_jobs(cls, n: int, tagger, taxonomy, settings: dict) -> Pipeline:
@@ -346,11 +353,27 @@ class Pipeline:
 _worker_tagger = None
 
 
-def _init_worker(taxonomy) -> None:
+def _init_worker(taxonomy, parent: int) -> None:
     global _worker_tagger
     from dashboard.tagging import Tagger
 
+    _die_with(parent)
     _worker_tagger = Tagger(taxonomy)
+
+
+def _die_with(parent: int) -> None:
+    """Linux: the kernel sends SIGKILL to this worker when its parent dies (prctl
+    PR_SET_PDEATHSIG), so a killed ingest leaves no orphans behind."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _in_worker(fn, *args) -> Document:

@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -42,6 +43,23 @@ def finish(proc: subprocess.Popen) -> None:
     assert proc.returncode == 0, err.decode()
 
 
+def survivors(db, wait: float = 5.0) -> list[str]:
+    """Processes still running on db (forked workers share their parent's command line)."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if str(db).encode() in cmd:
+                found.append(pid)
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
 def kill_at_random(db, args: list[str], rng: random.Random, *, kills: int, span: float) -> int:
     """Start the command, SIGKILL it after a random delay; check integrity each time."""
     killed = 0
@@ -52,6 +70,7 @@ def kill_at_random(db, args: list[str], rng: random.Random, *, kills: int, span:
             proc.send_signal(signal.SIGKILL)
             killed += 1
         proc.wait()
+        assert not survivors(db), "a worker process outlived its killed parent"
         conn = sqlite3.connect(db)
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         conn.close()

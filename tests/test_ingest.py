@@ -115,3 +115,21 @@ def test_real_world_corpus_every_file_accounted_for(tmp_path, capsys):
             f"{total} headlines stored"
         )
     assert with_headlines > len(files) // 3
+
+
+def test_worker_processes_store_exactly_what_one_process_stores(tmp_path):
+    demo.write_feeds(tmp_path / "feeds", 1200, feeds=12, end=DEMO_END)
+    snapshots = []
+    for workers in (0, 2):
+        with Store(tmp_path / f"w{workers}.db") as store:
+            report = ingest(store, [str(tmp_path / "feeds")], settings={"parse_workers": workers})
+            assert report.new == 1200 and not report.failures
+            q = store.conn.execute
+            snapshots.append(
+                (
+                    sorted(q("SELECT id, title, companies, themes, max_score FROM headlines")),
+                    sorted(q("SELECT headline_id, theme, score, evidence FROM headline_themes")),
+                    sorted(q("SELECT day, company, theme, n FROM rollup_daily")),
+                )
+            )
+    assert snapshots[0] == snapshots[1]
