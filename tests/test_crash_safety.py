@@ -65,7 +65,7 @@ def kill_at_random(db, args: list[str], rng: random.Random, *, kills: int, span:
     killed = 0
     for _ in range(kills):
         proc = chipwatch(db, *args)
-        time.sleep(rng.uniform(0.05, span))
+        time.sleep(rng.uniform(0.05, span / 2))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             killed += 1
@@ -112,15 +112,17 @@ def test_kills_during_ingest_and_retag_lose_nothing(tmp_path, monkeypatch):
     reference = tmp_path / "reference.db"
     started = time.monotonic()
     finish(chipwatch(reference, "ingest", str(feeds)))
-    span = time.monotonic() - started  # kills land anywhere within one whole run
+    # Kills land in the first half of a whole run's time. Once everything is stored a run only
+    # finds duplicates and ends sooner, so not every later start is still running at its kill.
+    span = time.monotonic() - started
     expected = snapshot(reference)
     assert expected[1] == (HEADLINES, HEADLINES)
 
     crashed = tmp_path / "crashed.db"
-    killed = kill_at_random(crashed, ["ingest", str(feeds)], rng, kills=KILLS, span=span)
+    ingest_killed = kill_at_random(crashed, ["ingest", str(feeds)], rng, kills=KILLS, span=span)
     finish(chipwatch(crashed, "ingest", str(feeds)))
     assert same(snapshot(crashed), expected)
-    assert killed >= KILLS // 2  # most runs really were interrupted
+    assert ingest_killed >= 3  # the runs really were interrupted, several times
 
     # Retag: every kill leaves whole batches; a plain `retag` resumes and finishes the job.
     started = time.monotonic()
@@ -132,5 +134,5 @@ def test_kills_during_ingest_and_retag_lose_nothing(tmp_path, monkeypatch):
     assert same(snapshot(crashed), retagged) and same(retagged, expected)
     print(
         f"\ncrash safety: {KILLS} ingest kills and {KILLS // 2} retag kills over "
-        f"{HEADLINES} headlines; {killed} retag runs interrupted"
+        f"{HEADLINES} headlines; {ingest_killed} ingest and {killed} retag runs interrupted"
     )
