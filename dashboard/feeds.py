@@ -22,10 +22,6 @@ class Source:
     kind: str  # "url" or "file"
     title: str | None = None
 
-    @property
-    def is_url(self) -> bool:
-        return self.kind == "url"
-
 
 def url_source(url: str, title: str | None = None) -> Source:
     """Validate the scheme of a feed URL; anything but http(s) is refused."""

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from dashboard.errors import StoreError
+from dashboard.ingest import retag
 from dashboard.models import Headline
 from dashboard.store import SCHEMA_VERSION, Store
 from dashboard.tagging import Tagger
@@ -157,7 +158,7 @@ def test_retag_follows_a_taxonomy_change_and_purge_removes_demo(tmp_path, tagger
                 fetched_at="x",
             )
         assert store.stale_count(version) == 2
-        assert store.retag(tag, version, batch=1) == 2
+        assert retag(store, taxonomy=load_taxonomy(), batch=1) == 2
         assert store.stale_count(version) == 0
         assert (
             store.conn.execute("SELECT companies FROM headlines WHERE id='h1'").fetchone()[0]

@@ -23,7 +23,7 @@ from dashboard.errors import StoreError
 from dashboard.models import Headline
 
 if TYPE_CHECKING:
-    from dashboard.tagging import Tagger, Tags
+    from dashboard.tagging import Tags
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
@@ -566,27 +566,6 @@ class Store:
             self._set_meta("taxonomy_version", version)
         if self.get_meta("rollups_dirty") == "1":
             self.rebuild_rollups()
-
-    def retag(
-        self,
-        tagger: Tagger,
-        version: str,
-        *,
-        batch: int = 5000,
-        progress: Callable[[int, int], None] | None = None,
-        everything: bool = False,
-    ) -> int:
-        """Re-score stored headlines in this process (ingest.retag spreads the tagging over
-        worker processes). Returns the number of rows re-tagged."""
-        total = self.headline_count() if everything else self.stale_count(version)
-        done = 0
-        for rows in self.retag_batches(version, batch=batch, everything=everything):
-            self.write_retag(rows, [tagger.tag(r[2], r[3]) for r in rows], version)
-            done += len(rows)
-            if progress:
-                progress(done, total)
-        self.finish_retag(version)
-        return done
 
     def purge_demo(self) -> int:
         """Remove demo headlines, their tags and demo feeds. Returns headlines removed."""
