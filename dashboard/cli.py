@@ -50,6 +50,13 @@ def _tagger():
     return Tagger(taxonomy), taxonomy
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 # -- commands --------------------------------------------------------------------------------
 def cmd_ingest(args) -> int:
     from dashboard.ingest import ingest
@@ -62,10 +69,11 @@ def cmd_ingest(args) -> int:
                 for f in store.feeds()
                 if f["url"].startswith(("http://", "https://")) and not f["is_demo"]
             ]
+        settings = CLI_SETTINGS | ({"concurrency": args.concurrency} if args.concurrency else {})
         report = ingest(
             store,
             sources,
-            settings=CLI_SETTINGS,
+            settings=settings,
             force=args.force,
             allow_private=config.allow_private(args.allow_private),
             progress=_progress("ingest"),
@@ -175,14 +183,17 @@ def cmd_retag(args) -> int:
 
     taxonomy = load_taxonomy()
     with _store(args) as store:
-        n = retag(
+        result = retag(
             store,
             taxonomy=taxonomy,
             settings=CLI_SETTINGS,
             everything=args.all,
             progress=_progress("retag"),
         )
-    print(f"re-tagged {n} headlines with taxonomy {taxonomy.version}")
+    print(
+        f"re-tagged {result.checked} headlines with taxonomy {taxonomy.version}:"
+        f" {result.changed} changed"
+    )
     return 0
 
 
@@ -264,6 +275,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: data/feeds.opml and the feeds in the database)",
     )
     p.add_argument("--force", action="store_true", help="ignore the backoff of failing feeds")
+    p.add_argument(
+        "--concurrency",
+        type=_positive,
+        metavar="N",
+        help=f"feeds fetched at once (default {config.DEFAULTS['concurrency']};"
+        f" never more than {config.DEFAULTS['per_host']} from one host)",
+    )
     p.add_argument(
         "--allow-private",
         action="store_true",

@@ -10,17 +10,14 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 from dashboard import feeds as feedlist
 from dashboard.config import DEFAULTS
 from dashboard.errors import ChipwatchError, FetchError, ParseError
 from dashboard.models import FetchResult, ParsedFeed
 from dashboard.store import Store
-from dashboard.store.db import iso
-
-if TYPE_CHECKING:
-    from dashboard.tagging import Tags
+from dashboard.store.db import TagRows, iso, tag_rows
 
 # Below this many files, starting worker processes costs more than it saves.
 POOL_MIN_FILES = 8
@@ -254,7 +251,7 @@ class Document:
     """One source after parse and tag: the work that can run away from the store."""
 
     parsed: ParsedFeed | None
-    tags: list[Tags] = field(default_factory=list)
+    tags: list[TagRows] = field(default_factory=list)
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     error: str | None = None
 
@@ -270,7 +267,11 @@ def parse_and_tag(body: bytes, feed_url: str, headers: dict, settings: dict, tag
     except ParseError as exc:
         return Document(None, fetched_at=fetched_at, error=str(exc))
     tag = tagger.tag
-    return Document(parsed, [tag(h.title, h.summary) for h in parsed.headlines], fetched_at)
+    return Document(
+        parsed,
+        [tag_rows(h.id, h.published_at, tag(h.title, h.summary)) for h in parsed.headlines],
+        fetched_at,
+    )
 
 
 def read_and_tag(path: str, settings: dict, tagger) -> Document:
@@ -380,9 +381,14 @@ def _in_worker(fn, *args) -> Document:
     return fn(*args, _worker_tagger)
 
 
-def tag_rows(rows: list[tuple], tagger) -> list[Tags]:
-    """Tags for store rows (rowid, id, title, summary, published_at)."""
-    return [tagger.tag(r[2], r[3]) for r in rows]
+def retag_rows(rows: list[tuple], tagger) -> list[TagRows]:
+    """New tags, shaped for the store, of store rows (rowid, id, title, summary, published_at)."""
+    return [tag_rows(r[1], r[4], tagger.tag(r[2], r[3])) for r in rows]
+
+
+class RetagResult(NamedTuple):
+    checked: int  # headlines re-scored
+    changed: int  # of those, headlines whose tags differ from what was stored
 
 
 def retag(
@@ -393,22 +399,22 @@ def retag(
     everything: bool = False,
     progress: Callable[[int, int], None] | None = None,
     batch: int = 5000,
-) -> int:
+) -> RetagResult:
     """Re-score stored headlines with the current taxonomy: tagging runs in worker processes
     while this process writes, one transaction a batch (a kill loses at most a batch and a
-    re-run resumes). Returns the number of headlines re-tagged."""
+    re-run resumes). Only headlines whose tags changed are rewritten."""
     from dashboard.tagging import Tagger
     from dashboard.taxonomy import load_taxonomy
 
     taxonomy = taxonomy or load_taxonomy()
     settings = {**DEFAULTS, **(settings or {})}
     total = store.headline_count() if everything else store.stale_count(taxonomy.version)
-    done = 0
+    done = changed = 0
 
     def write(ready) -> None:
-        nonlocal done
+        nonlocal done, changed
         for rows, tags in ready:
-            store.write_retag(rows, tags, taxonomy.version)
+            changed += store.write_retag(rows, tags, taxonomy.version)
             done += len(rows)
             if progress:
                 progress(done, total)
@@ -417,10 +423,10 @@ def retag(
     with Pipeline.for_jobs(jobs, Tagger(taxonomy), taxonomy, settings) as pipe:
         for rows in store.retag_batches(taxonomy.version, batch=batch, everything=everything):
             write(pipe.ready(block=pipe.full))
-            pipe.submit(rows, tag_rows, rows)
+            pipe.submit(rows, retag_rows, rows)
         write(pipe.ready(block=True, everything=True))
     store.finish_retag(taxonomy.version)
-    return done
+    return RetagResult(done, changed)
 
 
 def feedlist_reason(url: str) -> str:

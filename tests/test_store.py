@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from dashboard.config import ROOT
 from dashboard.errors import StoreError
 from dashboard.ingest import retag
 from dashboard.models import Headline
@@ -158,13 +159,13 @@ def test_retag_follows_a_taxonomy_change_and_purge_removes_demo(tmp_path, tagger
                 fetched_at="x",
             )
         assert store.stale_count(version) == 2
-        assert retag(store, taxonomy=load_taxonomy(), batch=1) == 2
+        assert retag(store, taxonomy=load_taxonomy(), batch=1) == (2, 2)
         assert store.stale_count(version) == 0
         assert (
             store.conn.execute("SELECT companies FROM headlines WHERE id='h1'").fetchone()[0]
             == "Nvidia"
         )
-        assert store.get_meta("rollups_dirty") == "0"
+        assert store.get_meta("rollups_dirty") != "1"
         assert store.purge_demo() == 1
         assert store.headline_ids() == {"h2"}
         assert (
@@ -244,3 +245,37 @@ def test_repeated_ids_within_one_write_are_duplicates(tmp_path, tagger):
             "SELECT n FROM rollup_daily WHERE day = '2026-10-01' AND company = '' AND theme = ''"
         ).fetchone()[0]
         assert rollup == 2
+
+
+def test_retag_after_an_edit_rewrites_only_what_changed(seeded_db, tmp_path, monkeypatch):
+    """A threshold edit flips some headlines' carried themes: retag rewrites exactly those, the
+    rollups move by the difference (equal to a rebuild), and a second run changes nothing."""
+    from dashboard.ingest import RetagResult
+
+    text = (ROOT / "data" / "taxonomy.toml").read_text()
+    edited = tmp_path / "taxonomy.toml"
+    edited.write_text(text.replace("threshold = 0.45", "threshold = 0.6", 1))
+    monkeypatch.setenv("CHIPWATCH_TAXONOMY", str(edited))
+    taxonomy = load_taxonomy()
+    q = "SELECT headline_id, theme, score, carried, evidence FROM headline_themes ORDER BY 1, 2"
+    with Store(seeded_db) as store:
+        before = store.conn.execute(q).fetchall()
+        result = retag(store, taxonomy=taxonomy, batch=97)
+        after = store.conn.execute(q).fetchall()
+        assert isinstance(result, RetagResult)
+        assert result.checked == store.headline_count() == store.stale_count("none")
+        flipped = {b[0] for b, a in zip(before, after, strict=True) if b != a}
+        assert 0 < result.changed == len(flipped) < result.checked
+        assert all(
+            b[1] == "supply_chain" and b[3] == 1 and a[3] == 0 and 0.45 <= b[2] < 0.6
+            for b, a in zip(before, after, strict=True)
+            if b != a
+        )
+        rollups = "SELECT day, company, theme, n, score_sum FROM rollup_daily ORDER BY 1, 2, 3"
+        incremental = store.conn.execute(rollups).fetchall()
+        store.rebuild_rollups()
+        rebuilt = store.conn.execute(rollups).fetchall()
+        assert [r[:4] for r in incremental] == [r[:4] for r in rebuilt]
+        assert [r[4] for r in incremental] == pytest.approx([r[4] for r in rebuilt], abs=1e-9)
+        assert retag(store, taxonomy=taxonomy, everything=True) == (result.checked, 0)
+        assert store.conn.execute(q).fetchall() == after

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import sqlite_utils
 
@@ -388,7 +388,7 @@ class Store:
     def add_headlines(
         self,
         feed_id: int | None,
-        items: Iterable[tuple[Headline, Tags]],
+        items: Iterable[tuple[Headline, Tags | TagRows]],
         *,
         tag_version: str,
         fetched_at: str,
@@ -397,9 +397,11 @@ class Store:
     ) -> WriteResult:
         """Insert new headlines with their tags; known ids are counted as duplicates.
 
-        Call inside the feed's transaction (one is opened otherwise). The daily rollups are
-        incremented for the new rows in the same transaction. With rollups=False (bulk loads) the caller rebuilds them once at the
-        end; they are marked dirty first, so a crash in between cannot leave them stale.
+        Tags may come as a Tagger's Tags or already shaped by tag_rows. Call inside the
+        feed's transaction (one is opened otherwise). The daily rollups are incremented for
+        the new rows in the same transaction. With rollups=False (bulk loads) the caller
+        rebuilds them once at the end; they are marked dirty first, so a crash in between
+        cannot leave them stale.
         """
         new = dup = 0
         counts: dict[tuple[str, str, str], list] = {}
@@ -424,6 +426,7 @@ class Store:
                     continue
                 known.add(h.id)
                 new += 1
+                rows = tags if isinstance(tags, TagRows) else tag_rows(h.id, h.published_at, tags)
                 heads.append(
                     (
                         h.id,
@@ -436,14 +439,14 @@ class Store:
                         int(h.published_estimated),
                         fetched_at,
                         int(demo),
-                        *_tag_columns(tags),
+                        *rows.columns,
                         tag_version,
                     )
                 )
-                themes += _theme_rows(h.id, h.published_at, tags)
-                companies += _company_rows(h.id, h.published_at, tags)
+                themes += rows.themes
+                companies += rows.companies
                 if rollups:
-                    _count(counts, h.published_at[:10], tags)
+                    _add(counts, h.published_at[:10], rows.companies, rows.themes, 1)
             # One statement a table for the whole feed: per-headline statements cost more in
             # call overhead than the rows cost SQLite.
             conn.executemany(
@@ -455,16 +458,7 @@ class Store:
             )
             self._insert_tag_rows(themes, companies)
             if counts:
-                conn.executemany(
-                    """INSERT INTO rollup_daily (day, company, theme, n, score_sum)
-                       VALUES (?, ?, ?, ?, ?)
-                       ON CONFLICT (company, theme, day) DO UPDATE SET
-                         n = n + excluded.n, score_sum = score_sum + excluded.score_sum""",
-                    [
-                        (day, company, theme, n, total)
-                        for (day, company, theme), (n, total) in counts.items()
-                    ],
-                )
+                self._add_rollups(counts)
         return WriteResult(new, dup)
 
     def _insert_tag_rows(self, themes: list[tuple], companies: list[tuple]) -> None:
@@ -511,15 +505,16 @@ class Store:
     def retag_batches(
         self, version: str, *, batch: int = 5000, everything: bool = False
     ) -> Iterator[list[tuple]]:
-        """Stored headlines to re-score, in rowid order: (rowid, id, title, summary, published_at).
+        """Stored headlines to re-score, in rowid order: (rowid, id, title, summary,
+        published_at, companies, themes, max_score).
 
         Only those tagged by another taxonomy version, or every one with everything=True.
         """
         last_rowid = 0
         while True:
             rows = self.conn.execute(
-                "SELECT rowid, id, title, summary, published_at FROM headlines"
-                " WHERE rowid > :last AND (:all OR tag_version IS NOT :version)"
+                "SELECT rowid, id, title, summary, published_at, companies, themes, max_score"
+                " FROM headlines WHERE rowid > :last AND (:all OR tag_version IS NOT :version)"
                 " ORDER BY rowid LIMIT :batch",
                 {"last": last_rowid, "all": int(everything), "version": version, "batch": batch},
             ).fetchall()
@@ -528,38 +523,114 @@ class Store:
             yield rows
             last_rowid = rows[-1][0]
 
-    def write_retag(self, rows: list[tuple], tags: list[Tags], version: str) -> None:
-        """Replace the tags of one batch from retag_batches, in one transaction.
+    def write_retag(self, rows: list[tuple], shaped: list[TagRows], version: str) -> int:
+        """Store the new tags (from tag_rows) of one batch from retag_batches, in one
+        transaction.
 
-        A kill loses at most this batch; a re-run resumes with the rows still stale. The
-        rollups are marked dirty here and rebuilt by finish_retag (or the next open).
+        Only the tag rows that changed are written, and the daily rollups move by the
+        difference in the same transaction; an unchanged headline just takes the new version
+        (a typical taxonomy edit changes few headlines, and rewriting the rest dominated the
+        cost). A kill loses at most this batch; a re-run resumes with the rows still stale.
+        Returns how many headlines' tags changed.
         """
+        conn = self.conn
         with self.transaction():
-            self._set_meta("rollups_dirty", "1")
             ids = json.dumps([r[1] for r in rows])
-            self.conn.execute(
-                "DELETE FROM headline_themes WHERE headline_id IN (SELECT value FROM json_each(?))",
+            old_themes: dict[str, set] = {}
+            for row in conn.execute(
+                "SELECT headline_id, theme, score, carried, evidence, published_at"
+                " FROM headline_themes WHERE headline_id IN (SELECT value FROM json_each(?))",
                 (ids,),
-            )
-            self.conn.execute(
-                "DELETE FROM headline_companies WHERE headline_id IN (SELECT value FROM json_each(?))",
+            ):
+                old_themes.setdefault(row[0], set()).add(row)
+            old_companies: dict[str, set] = {}
+            for row in conn.execute(
+                "SELECT headline_id, company, alias, published_at"
+                " FROM headline_companies WHERE headline_id IN (SELECT value FROM json_each(?))",
                 (ids,),
-            )
-            # One statement a table for the whole batch: per-headline statements cost more
-            # in call overhead than the rows cost SQLite.
-            themes: list[tuple] = []
-            companies: list[tuple] = []
+            ):
+                old_companies.setdefault(row[0], set()).add(row)
+            changed = 0
+            upserts: dict[str, list[tuple]] = {"headline_themes": [], "headline_companies": []}
+            deletes: dict[str, list[tuple]] = {"headline_themes": [], "headline_companies": []}
             heads: list[tuple] = []
-            for (rowid, hid, _title, _summary, published_at), t in zip(rows, tags, strict=True):
-                themes += _theme_rows(hid, published_at, t)
-                companies += _company_rows(hid, published_at, t)
-                heads.append((*_tag_columns(t), version, rowid))
-            self._insert_tag_rows(themes, companies)
-            self.conn.executemany(
-                "UPDATE headlines SET companies = ?, themes = ?, max_score = ?, tag_version = ?"
-                " WHERE rowid = ?",
+            same: list[tuple] = []
+            counts: dict[tuple[str, str, str], list] = {}
+            empty: set = set()
+            for row, new in zip(rows, shaped, strict=True):
+                rowid, hid, published_at, columns = row[0], row[1], row[4], row[5:8]
+                was_themes = old_themes.get(hid, empty)
+                was_companies = old_companies.get(hid, empty)
+                new_themes, new_companies = set(new.themes), set(new.companies)
+                if new_themes == was_themes and new_companies == was_companies:
+                    same.append((version, rowid, version))
+                    continue
+                # Only the tag rows that differ are written: a weight edit moves scores but
+                # rarely companies, and each row written also moves its index entries.
+                changed += 1
+                for table, was, now in (
+                    ("headline_themes", was_themes, new_themes),
+                    ("headline_companies", was_companies, new_companies),
+                ):
+                    upserts[table] += now - was
+                    kept = {r[1] for r in now}
+                    deletes[table] += [(hid, r[1]) for r in was if r[1] not in kept]
+                if tuple(new.columns) != tuple(columns):
+                    heads.append((*new.columns, version, rowid))
+                else:
+                    same.append((version, rowid, version))
+                day = published_at[:10]
+                _add(counts, day, was_companies, was_themes, -1)
+                _add(counts, day, new.companies, new.themes, 1)
+            conn.executemany(
+                "DELETE FROM headline_themes WHERE headline_id = ? AND theme = ?",
+                deletes["headline_themes"],
+            )
+            conn.executemany(
+                "DELETE FROM headline_companies WHERE headline_id = ? AND company = ?",
+                deletes["headline_companies"],
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO headline_themes"
+                " (headline_id, theme, score, carried, evidence, published_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                upserts["headline_themes"],
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO headline_companies"
+                " (headline_id, company, alias, published_at) VALUES (?, ?, ?, ?)",
+                upserts["headline_companies"],
+            )
+            conn.executemany(
+                "UPDATE headlines SET companies = ?, themes = ?, max_score = ?,"
+                " tag_version = ? WHERE rowid = ?",
                 heads,
             )
+            conn.executemany(
+                "UPDATE headlines SET tag_version = ? WHERE rowid = ? AND tag_version IS NOT ?",
+                same,
+            )
+            self._add_rollups(counts)
+        return changed
+
+    def _add_rollups(self, counts: dict[tuple[str, str, str], list]) -> None:
+        """Add in-memory increments (negative ones too) to the daily rollups; cells that
+        fall to zero headlines are removed, so the table equals a rebuild."""
+        self.conn.executemany(
+            """INSERT INTO rollup_daily (day, company, theme, n, score_sum)
+               VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (company, theme, day) DO UPDATE SET
+                 n = n + excluded.n, score_sum = score_sum + excluded.score_sum""",
+            [
+                (day, company, theme, n, total)
+                for (day, company, theme), (n, total) in counts.items()
+                if n or total
+            ],
+        )
+        self.conn.executemany(
+            "DELETE FROM rollup_daily WHERE company = ? AND theme = ? AND day = ? AND n = 0",
+            [(company, theme, day) for (day, company, theme), (n, _) in counts.items() if n < 0],
+        )
 
     def finish_retag(self, version: str) -> None:
         with self.transaction():
@@ -590,46 +661,51 @@ class Store:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def _tag_columns(tags: Tags) -> tuple[str, str, float]:
-    """The denormalised tag columns of a headline row: companies, themes, max score."""
-    return (
-        ";".join(m.name for m in tags.companies),
-        ";".join(tags.themes),
-        max(tags.scores.values(), default=0.0),
+class TagRows(NamedTuple):
+    """One headline's tags as the store writes them, shaped where the tagging ran (a worker
+    process) so the writing process only compares and inserts plain tuples."""
+
+    columns: tuple[str, str, float]  # the headline row's companies, themes, max_score
+    themes: tuple[tuple, ...]  # headline_themes rows, every theme scoring above zero
+    companies: tuple[tuple, ...]  # headline_companies rows
+
+
+def tag_rows(headline_id: str, published_at: str, tags: Tags) -> TagRows:
+    carried = set(tags.themes)
+    return TagRows(
+        (
+            ";".join(m.name for m in tags.companies),
+            ";".join(tags.themes),
+            max(tags.scores.values(), default=0.0),
+        ),
+        tuple(
+            (
+                headline_id,
+                theme,
+                score,
+                int(theme in carried),
+                json.dumps([[e.term, e.where, e.weight] for e in tags.evidence.get(theme, ())]),
+                published_at,
+            )
+            for theme, score in tags.scores.items()
+            if score > 0
+        ),
+        tuple((headline_id, m.name, m.alias, published_at) for m in tags.companies),
     )
 
 
-def _theme_rows(headline_id: str, published_at: str, tags: Tags) -> list[tuple]:
-    carried = set(tags.themes)
-    return [
-        (
-            headline_id,
-            theme,
-            score,
-            int(theme in carried),
-            json.dumps([[e.term, e.where, e.weight] for e in tags.evidence.get(theme, ())]),
-            published_at,
-        )
-        for theme, score in tags.scores.items()
-        if score > 0
-    ]
-
-
-def _company_rows(headline_id: str, published_at: str, tags: Tags) -> list[tuple]:
-    return [(headline_id, m.name, m.alias, published_at) for m in tags.companies]
-
-
-def _count(counts: dict, day: str, tags: Tags) -> None:
-    """Add one headline to in-memory rollup increments (same shape as _ROLLUP_SQL's rows)."""
-    scores = tags.scores
-    keys = [("", "", 0.0)] + [("", t, scores[t]) for t in tags.themes]
-    for m in tags.companies:
-        keys.append((m.name, "", 0.0))
-        keys += [(m.name, t, scores[t]) for t in tags.themes]
+def _add(counts: dict, day: str, companies: Iterable[tuple], themes: Iterable[tuple], sign: int):
+    """Add (sign=1) or take away (-1) one headline's rollup cells, the rows _ROLLUP_SQL would
+    give it, to in-memory increments; companies and themes are its tag table rows."""
+    carried = [(r[1], r[2]) for r in themes if r[3]]
+    keys = [("", "", 0.0)] + [("", t, s) for t, s in carried]
+    for row in companies:
+        keys.append((row[1], "", 0.0))
+        keys += [(row[1], t, s) for t, s in carried]
     for company, theme, score in keys:
         cell = counts.setdefault((day, company, theme), [0, 0.0])
-        cell[0] += 1
-        cell[1] += score
+        cell[0] += sign
+        cell[1] += sign * score
 
 
 def open_store(path: str | Path | None = None, *, readonly: bool = False) -> Store:
