@@ -17,7 +17,7 @@ from dashboard.config import DEFAULTS
 from dashboard.errors import ChipwatchError, FetchError, ParseError
 from dashboard.models import FetchResult, ParsedFeed
 from dashboard.store import Store
-from dashboard.store.db import TagRows, iso, tag_rows
+from dashboard.store.db import RetagBatch, RetagPlan, TagRows, iso, plan_retag, tag_rows
 
 # Below this many files, starting worker processes costs more than it saves.
 POOL_MIN_FILES = 8
@@ -381,9 +381,10 @@ def _in_worker(fn, *args) -> Document:
     return fn(*args, _worker_tagger)
 
 
-def retag_rows(rows: list[tuple], tagger) -> list[TagRows]:
-    """New tags, shaped for the store, of store rows (rowid, id, title, summary, published_at)."""
-    return [tag_rows(r[1], r[4], tagger.tag(r[2], r[3])) for r in rows]
+def retag_plan(work: RetagBatch, version: str, tagger) -> RetagPlan:
+    """Tag one batch of stored headlines and work out the writes that differ."""
+    shaped = [tag_rows(r[1], r[4], tagger.tag(r[2], r[3])) for r in work.rows]
+    return plan_retag(work, shaped, version)
 
 
 class RetagResult(NamedTuple):
@@ -413,17 +414,18 @@ def retag(
 
     def write(ready) -> None:
         nonlocal done, changed
-        for rows, tags in ready:
-            changed += store.write_retag(rows, tags, taxonomy.version)
-            done += len(rows)
+        for checked, plan in ready:
+            store.write_retag(plan)
+            changed += plan.changed
+            done += checked
             if progress:
                 progress(done, total)
 
     jobs = -(-total // batch)
     with Pipeline.for_jobs(jobs, Tagger(taxonomy), taxonomy, settings) as pipe:
-        for rows in store.retag_batches(taxonomy.version, batch=batch, everything=everything):
+        for work in store.retag_batches(taxonomy.version, batch=batch, everything=everything):
             write(pipe.ready(block=pipe.full))
-            pipe.submit(rows, retag_rows, rows)
+            pipe.submit(len(work.rows), retag_plan, work, taxonomy.version)
         write(pipe.ready(block=True, everything=True))
     store.finish_retag(taxonomy.version)
     return RetagResult(done, changed)

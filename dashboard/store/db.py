@@ -504,9 +504,8 @@ class Store:
 
     def retag_batches(
         self, version: str, *, batch: int = 5000, everything: bool = False
-    ) -> Iterator[list[tuple]]:
-        """Stored headlines to re-score, in rowid order: (rowid, id, title, summary,
-        published_at, companies, themes, max_score).
+    ) -> Iterator[RetagBatch]:
+        """Stored headlines to re-score, in rowid order, with their stored tag rows.
 
         Only those tagged by another taxonomy version, or every one with everything=True.
         """
@@ -520,98 +519,60 @@ class Store:
             ).fetchall()
             if not rows:
                 return
-            yield rows
-            last_rowid = rows[-1][0]
-
-    def write_retag(self, rows: list[tuple], shaped: list[TagRows], version: str) -> int:
-        """Store the new tags (from tag_rows) of one batch from retag_batches, in one
-        transaction.
-
-        Only the tag rows that changed are written, and the daily rollups move by the
-        difference in the same transaction; an unchanged headline just takes the new version
-        (a typical taxonomy edit changes few headlines, and rewriting the rest dominated the
-        cost). A kill loses at most this batch; a re-run resumes with the rows still stale.
-        Returns how many headlines' tags changed.
-        """
-        conn = self.conn
-        with self.transaction():
             ids = json.dumps([r[1] for r in rows])
-            old_themes: dict[str, set] = {}
-            for row in conn.execute(
+            themes: dict[str, list[tuple]] = {}
+            for row in self.conn.execute(
                 "SELECT headline_id, theme, score, carried, evidence, published_at"
                 " FROM headline_themes WHERE headline_id IN (SELECT value FROM json_each(?))",
                 (ids,),
             ):
-                old_themes.setdefault(row[0], set()).add(row)
-            old_companies: dict[str, set] = {}
-            for row in conn.execute(
+                themes.setdefault(row[0], []).append(row)
+            companies: dict[str, list[tuple]] = {}
+            for row in self.conn.execute(
                 "SELECT headline_id, company, alias, published_at"
                 " FROM headline_companies WHERE headline_id IN (SELECT value FROM json_each(?))",
                 (ids,),
             ):
-                old_companies.setdefault(row[0], set()).add(row)
-            changed = 0
-            upserts: dict[str, list[tuple]] = {"headline_themes": [], "headline_companies": []}
-            deletes: dict[str, list[tuple]] = {"headline_themes": [], "headline_companies": []}
-            heads: list[tuple] = []
-            same: list[tuple] = []
-            counts: dict[tuple[str, str, str], list] = {}
-            empty: set = set()
-            for row, new in zip(rows, shaped, strict=True):
-                rowid, hid, published_at, columns = row[0], row[1], row[4], row[5:8]
-                was_themes = old_themes.get(hid, empty)
-                was_companies = old_companies.get(hid, empty)
-                new_themes, new_companies = set(new.themes), set(new.companies)
-                if new_themes == was_themes and new_companies == was_companies:
-                    same.append((version, rowid, version))
-                    continue
-                # Only the tag rows that differ are written: a weight edit moves scores but
-                # rarely companies, and each row written also moves its index entries.
-                changed += 1
-                for table, was, now in (
-                    ("headline_themes", was_themes, new_themes),
-                    ("headline_companies", was_companies, new_companies),
-                ):
-                    upserts[table] += now - was
-                    kept = {r[1] for r in now}
-                    deletes[table] += [(hid, r[1]) for r in was if r[1] not in kept]
-                if tuple(new.columns) != tuple(columns):
-                    heads.append((*new.columns, version, rowid))
-                else:
-                    same.append((version, rowid, version))
-                day = published_at[:10]
-                _add(counts, day, was_companies, was_themes, -1)
-                _add(counts, day, new.companies, new.themes, 1)
+                companies.setdefault(row[0], []).append(row)
+            yield RetagBatch(rows, themes, companies)
+            last_rowid = rows[-1][0]
+
+    def write_retag(self, plan: RetagPlan) -> None:
+        """Apply one batch's plan_retag result in one transaction: the tag rows that changed,
+        the headline rows whose tag columns changed, the new version on every row of the
+        batch, and the rollups moved by the difference. A kill loses at most this batch; a
+        re-run resumes with the rows still stale."""
+        conn = self.conn
+        with self.transaction():
             conn.executemany(
                 "DELETE FROM headline_themes WHERE headline_id = ? AND theme = ?",
-                deletes["headline_themes"],
+                plan.deletes["headline_themes"],
             )
             conn.executemany(
                 "DELETE FROM headline_companies WHERE headline_id = ? AND company = ?",
-                deletes["headline_companies"],
+                plan.deletes["headline_companies"],
             )
             conn.executemany(
                 "INSERT OR REPLACE INTO headline_themes"
                 " (headline_id, theme, score, carried, evidence, published_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                upserts["headline_themes"],
+                plan.upserts["headline_themes"],
             )
             conn.executemany(
                 "INSERT OR REPLACE INTO headline_companies"
                 " (headline_id, company, alias, published_at) VALUES (?, ?, ?, ?)",
-                upserts["headline_companies"],
+                plan.upserts["headline_companies"],
             )
             conn.executemany(
                 "UPDATE headlines SET companies = ?, themes = ?, max_score = ?,"
                 " tag_version = ? WHERE rowid = ?",
-                heads,
+                plan.heads,
             )
             conn.executemany(
                 "UPDATE headlines SET tag_version = ? WHERE rowid = ? AND tag_version IS NOT ?",
-                same,
+                [(plan.version, rowid, plan.version) for rowid in plan.versioned],
             )
-            self._add_rollups(counts)
-        return changed
+            self._add_rollups(plan.counts)
 
     def _add_rollups(self, counts: dict[tuple[str, str, str], list]) -> None:
         """Add in-memory increments (negative ones too) to the daily rollups; cells that
@@ -692,6 +653,64 @@ def tag_rows(headline_id: str, published_at: str, tags: Tags) -> TagRows:
         ),
         tuple((headline_id, m.name, m.alias, published_at) for m in tags.companies),
     )
+
+
+class RetagBatch(NamedTuple):
+    """Headlines to re-score (rowid, id, title, summary, published_at, companies, themes,
+    max_score) with their stored tag rows by headline id."""
+
+    rows: list[tuple]
+    themes: dict[str, list[tuple]]
+    companies: dict[str, list[tuple]]
+
+
+class RetagPlan(NamedTuple):
+    """The writes that bring one RetagBatch to its new tags (see plan_retag)."""
+
+    version: str
+    changed: int  # headlines whose tags differ from the stored ones
+    deletes: dict[str, list[tuple]]  # table -> (headline_id, key) rows to remove
+    upserts: dict[str, list[tuple]]  # table -> rows to insert or replace
+    heads: list[tuple]  # (companies, themes, max_score, version, rowid) for changed columns
+    versioned: list[int]  # rowids that only take the new version
+    counts: dict[tuple[str, str, str], list]  # rollup increments, negative ones included
+
+
+def plan_retag(batch: RetagBatch, shaped: list[TagRows], version: str) -> RetagPlan:
+    """Compare a batch's new tags (from tag_rows) with its stored ones. Pure, so it runs in
+    the worker that tagged the batch: the writing process gets only the difference. A
+    typical taxonomy edit changes few headlines, and a weight edit moves scores but rarely
+    companies; every row written also moves its index entries, so only changed rows are."""
+    deletes: dict[str, list[tuple]] = {"headline_themes": [], "headline_companies": []}
+    upserts: dict[str, list[tuple]] = {"headline_themes": [], "headline_companies": []}
+    heads: list[tuple] = []
+    versioned: list[int] = []
+    counts: dict[tuple[str, str, str], list] = {}
+    changed = 0
+    for row, new in zip(batch.rows, shaped, strict=True):
+        rowid, hid, published_at, columns = row[0], row[1], row[4], row[5:8]
+        was_themes = set(batch.themes.get(hid, ()))
+        was_companies = set(batch.companies.get(hid, ()))
+        new_themes, new_companies = set(new.themes), set(new.companies)
+        if new_themes == was_themes and new_companies == was_companies:
+            versioned.append(rowid)
+            continue
+        changed += 1
+        for table, was, now in (
+            ("headline_themes", was_themes, new_themes),
+            ("headline_companies", was_companies, new_companies),
+        ):
+            upserts[table] += now - was
+            kept = {r[1] for r in now}
+            deletes[table] += [(hid, r[1]) for r in was if r[1] not in kept]
+        if tuple(new.columns) != tuple(columns):
+            heads.append((*new.columns, version, rowid))
+        else:
+            versioned.append(rowid)
+        day = published_at[:10]
+        _add(counts, day, was_companies, was_themes, -1)
+        _add(counts, day, new.companies, new.themes, 1)
+    return RetagPlan(version, changed, deletes, upserts, heads, versioned, counts)
 
 
 def _add(counts: dict, day: str, companies: Iterable[tuple], themes: Iterable[tuple], sign: int):
