@@ -52,23 +52,24 @@ def _write(store, filters: Filters, text: IO[str], themes: Sequence[str] | None)
     writer = csv.writer(text, lineterminator="\r\n")
     text.write("\ufeff")
     writer.writerow(columns(themes))
-    n = 0
-    for row in queries.iter_headlines(store, filters):
-        scores = row["scores"]
-        writer.writerow(
-            [
-                row["published_at"],
-                safe_cell(row["source"]),
-                safe_cell(row["title"]),
-                safe_cell(row["url"]),
-                safe_cell(row["companies"]),
-                *(f"{scores.get(t, 0.0):.3f}" for t in themes),
-                f"{headline_risk(scores.values()):.1f}",
-                safe_cell(row["evidence"]),
-            ]
-        )
-        n += 1
-    return n
+    n = len(themes)
+    written = 0
+
+    def cells():
+        nonlocal written
+        for row in queries.export_rows(store, filters, themes):
+            written += 1
+            # published_at, source, title, url, companies, scores..., top score, evidence
+            yield (
+                row[0],
+                *map(safe_cell, row[1:5]),
+                *[f"{s:.3f}" for s in row[5 : 5 + n]],
+                f"{headline_risk(row[5 + n : 6 + n]):.1f}",
+                safe_cell(row[6 + n]),
+            )
+
+    writer.writerows(cells())
+    return written
 
 
 def write_csv(

@@ -8,6 +8,7 @@ companies or themes), so both paths must agree with the definition, not with eac
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import sqlite3
@@ -460,3 +461,14 @@ def test_score_sort_order(store, f, descending):
         Q.headlines(store, f, sort="score", descending=descending, limit=9, offset=9)["id"]
     )
     assert paged == expected[9:18]
+
+
+def test_evidence_terms_read_back_exactly_whatever_the_characters():
+    from dashboard.store.queries import _terms
+
+    stored = json.dumps(
+        [["Huawei’s", "title", 0.3], ['say "ban"', "summary", 0.2], ["a\\b", "title", 1]]
+    )
+    assert _terms(stored) == 'Huawei’s (title), say "ban" (summary), a\\b (title)'
+    assert _terms('[["fab","title",0.4]]') == "fab (title)"  # another JSON layout
+    assert _terms("[]") == ""
