@@ -28,7 +28,7 @@ def machine() -> dict:
         pass
     return {
         # A fixed pure-Python loop: this machine is shared, and figures from two runs compare
-        # only as far as this one does (1.15 s when the figures in the README were taken).
+        # only as far as this one does (the README gives it for its figures).
         "python_loop_s": _loop_seconds(),
         "cpus": os.cpu_count(),
         "memory": mem,
