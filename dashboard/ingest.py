@@ -116,7 +116,10 @@ class Ingestor:
                 tick(src.location)
             else:
                 (files if src.kind == "file" else urls).append(src)
-        feed_ids = {src.location: self.store.ensure_feed(src.location, src.title) for src in files}
+        with self.store.transaction():  # one commit for the whole list, not one a feed
+            feed_ids = {
+                src.location: self.store.ensure_feed(src.location, src.title) for src in files
+            }
         for src, doc in self._documents(files):
             report.outcomes.append(self._save(src.location, feed_ids[src.location], doc))
             tick(src.location)
@@ -146,9 +149,16 @@ class Ingestor:
 
         now = iso(datetime.now(UTC))
         requests, ids = [], {}
+        with self.store.transaction():  # one commit for the whole list, not one a feed
+            known = {
+                src.location: (
+                    self.store.ensure_feed(src.location, src.title),
+                    self.store.feed(src.location) or {},
+                )
+                for src in sources
+            }
         for src in sources:
-            feed_id = self.store.ensure_feed(src.location, src.title)
-            row = self.store.feed(src.location) or {}
+            feed_id, row = known[src.location]
             waiting = row.get("next_attempt_at")
             if waiting and waiting > now and not self.force:
                 yield FeedOutcome(

@@ -115,3 +115,29 @@ def test_db_option_before_or_after_the_command(tmp_path):
     run("demo", "--headlines", "7", "--load", db=tmp_path / "after.db")
     with Store(tmp_path / "before.db") as a, Store(tmp_path / "after.db") as b:
         assert (a.headline_count(), b.headline_count()) == (5, 7)
+
+
+def test_ingest_concurrency_caps_fetches_and_refuses_nonsense(tmp_path):
+    from tests.httpserver import FeedServer, InFlight
+
+    rss = (
+        "<rss version='2.0'><channel><title>T</title><item><title>Item {i}</title>"
+        "<link>https://example.com/{i}</link></item></channel></rss>"
+    )
+    shared = InFlight()
+    servers = [FeedServer(f"127.0.0.{h}", shared=shared).start() for h in (1, 2)]
+    try:
+        urls = [
+            s.route(f"/f{i}.xml", body=rss.format(i=f"{h}-{i}").encode(), delay=0.1)
+            for h, s in enumerate(servers)
+            for i in range(4)
+        ]
+        db = tmp_path / "c.db"
+        done = run("ingest", "--concurrency", "1", "--allow-private", *urls, db=db)
+    finally:
+        for s in servers:
+            s.stop()
+    assert "feeds: 8 ok" in done.stdout and "headlines: 8 new" in done.stdout
+    assert shared.peak == 1  # the default would have fetched 4 at once here
+    bad = run("ingest", "--concurrency", "0", db=tmp_path / "c.db", check=False)
+    assert bad.returncode == 2 and "must be 1 or more" in bad.stderr
