@@ -25,7 +25,7 @@ install-dev: $(VENV)/.installed-dev
 ## make run: install, load the bundled synthetic demo if the database is empty, serve the dashboard
 run: install
 	$(BIN)/chipwatch --db $(DB) demo --bundled --if-empty
-	CHIPWATCH_DB=$(DB) $(BIN)/streamlit run dashboard/app.py --server.port $(PORT)
+	CHIPWATCH_DB=$(DB) $(BIN)/python -m dashboard.serve --server.port $(PORT)
 
 ## make test: install dev deps and Debian's chromium when missing, run the whole suite
 chromium:

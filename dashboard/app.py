@@ -1,4 +1,4 @@
-"""Chipwatch's Streamlit entry point: `streamlit run dashboard/app.py`.
+"""Chipwatch's Streamlit entry point (`python -m dashboard.serve`, or `streamlit run` it).
 
 Builds the context every page shares (database, taxonomy, filters from the URL), draws the
 sidebar and the navigation, then runs the page the URL names.

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from dashboard import config
 from dashboard.errors import ChipwatchError
@@ -248,9 +247,8 @@ def cmd_export(args) -> int:
 
 def cmd_serve(args) -> int:
     env = dict(os.environ, CHIPWATCH_DB=str(config.db_path(args.db)))
-    app = Path(__file__).with_name("app.py")
     return subprocess.call(
-        [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port)],
+        [sys.executable, "-m", "dashboard.serve", "--server.port", str(args.port)],
         env=env,
         cwd=config.ROOT,
     )

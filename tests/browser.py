@@ -40,9 +40,10 @@ class ServerDied(RuntimeError):
 
 
 @contextmanager
-def streamlit_server(db: Path, log_dir: Path):
-    """Run `streamlit run dashboard/app.py` on a free port against db; yield its base URL."""
-    port = free_port()
+def streamlit_server(db: Path, log_dir: Path, port: int | None = None):
+    """Run the dashboard (`python -m dashboard.serve`, as `make run` does) on a free port
+    against db; yield its base URL."""
+    port = port or free_port()
     env = {**os.environ, "CHIPWATCH_DB": str(db), "PYTHONUNBUFFERED": "1"}
     log_dir.mkdir(parents=True, exist_ok=True)
     out = (log_dir / "streamlit.out").open("wb")
@@ -52,9 +53,7 @@ def streamlit_server(db: Path, log_dir: Path):
         [
             sys.executable,
             "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "dashboard" / "app.py"),
+            "dashboard.serve",
             "--server.port",
             str(port),
             "--server.address",
