@@ -36,7 +36,8 @@ def _peak_rss_mb(port: int) -> float:
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            if b"streamlit" in b" ".join(cmd) and str(port).encode() in cmd:
+            line = b" ".join(cmd)
+            if (b"streamlit" in line or b"dashboard.serve" in line) and str(port).encode() in cmd:
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                     if line.startswith("VmHWM:"):
                         return int(line.split()[1]) / 1024

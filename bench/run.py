@@ -54,12 +54,16 @@ def main() -> int:
         started = time.perf_counter()
         results[name] = importlib.import_module(name).run()
         print(f"   ({time.perf_counter() - started:.0f} s)", flush=True)
+        _save(results, partial=bool(only))  # after each bench: a later failure keeps these
+    print(f"\nwrote {HERE / 'results.json'}")
+    return 0
+
+
+def _save(results: dict, *, partial: bool) -> None:
     out = HERE / "results.json"
-    if only and out.exists():  # a partial run updates, it does not erase the others
+    if partial and out.exists():  # a partial run updates, it does not erase the others
         results = {**json.loads(out.read_text()), **results}
     out.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    print(f"\nwrote {out}")
-    return 0
 
 
 def table(rows: list[dict]) -> None:
