@@ -1,7 +1,7 @@
 """Pages in a real browser at 10,000 and 1,000,000 headlines: the time for each page to settle,
 cold (first visit after the server starts) and warm (the same URL again), and the peak RSS of the
-Streamlit process after visiting every page; the median of 3 rounds. Targets at 1M: warm <= 2 s, cold <= 5 s, no page
-over 2.5x its time at 10k, peak RSS <= 600 MB.
+Streamlit process after visiting every page; the median of 3 rounds. Targets at 1M: warm <= 2 s,
+cold <= 5 s, no page over 2.5x its time at 10k, peak RSS <= 600 MB.
 
 The 1M database is the one bench_load builds ($CHIPWATCH_BENCH_DB)."""
 
