@@ -464,7 +464,7 @@ def test_score_sort_order(store, f, descending):
 
 
 def test_evidence_terms_read_back_exactly_whatever_the_characters():
-    from dashboard.store.queries import _terms
+    from dashboard.store.rows import _terms
 
     stored = json.dumps(
         [["Huawei’s", "title", 0.3], ['say "ban"', "summary", 0.2], ["a\\b", "title", 1]]

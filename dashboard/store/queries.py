@@ -5,7 +5,8 @@ source, no text, no minimum score, and no "any of several" on the dimension bein
 which would count a headline twice); otherwise from the base tables through their covering
 indexes. Rows are never loaded wholesale into pandas for an aggregate: SQL groups by
 (key, period) and pandas only sees those groups. Values always travel as bound parameters;
-the f-strings below only splice fixed fragments composed here.
+the f-strings below only splice fixed fragments composed here. Headline rows (pages, exports)
+live in store/rows.py and the filter's SQL in store/sql.py; both are read through this module.
 """
 
 # The SQL f-strings here splice only fixed fragments written in this module; every value is a
@@ -14,28 +15,49 @@ the f-strings below only splice fixed fragments composed here.
 
 from __future__ import annotations
 
-import json
 import math
-import re
 import sqlite3
-from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 
 from dashboard import risk as riskmod
 from dashboard.filters import Filters
+from dashboard.store.rows import MAX_OFFSET, SORTS, export_rows, headlines, iter_headlines
+from dashboard.store.sql import (
+    MAX_QUERY_TERMS,
+    _params,
+    _skip_scan,
+    _theme_cond,
+    _where,
+    fts_query,
+    theme_ids,
+)
 
-SORTS = {
-    "published_at": "h.published_at",
-    "source": "h.source",
-    "title": "h.title",
-    "score": "h.max_score",
-}
+# The pages read everything through this module, headline rows (store/rows.py) included.
+__all__ = [
+    "MAX_OFFSET",
+    "MAX_QUERY_TERMS",
+    "PERIODS",
+    "SORTS",
+    "company_risk",
+    "count",
+    "data_version",
+    "export_rows",
+    "facets",
+    "fts_query",
+    "headlines",
+    "iter_headlines",
+    "kpis",
+    "period_matrix",
+    "risk_cells",
+    "stale_tags",
+    "theme_ids",
+    "timeline",
+]
+
 PERIODS = ("day", "week", "month")
-MAX_QUERY_TERMS = 16
-MAX_OFFSET = 100_000  # deeper pages cost O(offset); nobody pages past 2,000 screens
 _LN2 = math.log(2)
 
 # Period starts of a 'YYYY-MM-DD' expression; weeks start on Monday.
@@ -44,122 +66,6 @@ _PERIOD_START = {
     "week": "date({d}, 'weekday 0', '-6 days')",
     "month": "substr({d}, 1, 7) || '-01'",
 }
-
-
-# -- text search -----------------------------------------------------------------------------
-_QUERY_TOKEN = re.compile(r'"([^"]*)"?|([^\W_]+)(\*?)')
-_WORD = re.compile(r"[^\W_]+")
-
-
-def fts_query(text: str) -> str:
-    """Turn what the user typed into a safe FTS5 query ('' means no text filter).
-
-    Words are quoted one by one and ANDed; a "quoted phrase" stays a phrase; a trailing * on
-    a word makes it a prefix. Everything else (operators, brackets, colons) is dropped, so
-    no input can raise an FTS5 syntax error or smuggle in a column filter.
-    """
-    parts: list[str] = []
-    for m in _QUERY_TOKEN.finditer(text or ""):
-        phrase, word, star = m.groups()
-        if phrase is not None:
-            words = _WORD.findall(phrase)
-            if words:
-                parts.append('"' + " ".join(words) + '"')
-        elif word:
-            parts.append(f'"{word}"' + ("*" if star else ""))
-        if len(parts) >= MAX_QUERY_TERMS:
-            break
-    return " AND ".join(parts)
-
-
-# -- filter -> SQL ----------------------------------------------------------------------------
-def _bounds(f: Filters) -> tuple[str, str]:
-    lo = f.date_from.isoformat() if f.date_from else ""
-    hi = (f.date_to + timedelta(days=1)).isoformat() if f.date_to else "9999"
-    return lo, hi
-
-
-def _params(f: Filters, today: date | None = None) -> dict:
-    lo, hi = _bounds(f)
-    end = f.date_to or today or datetime.now(UTC).date()
-    return {
-        "lo": lo,
-        "hi": hi,
-        "end": end.isoformat(),
-        "companies": json.dumps(list(f.companies)),
-        "themes": json.dumps(list(f.themes)),
-        "sources": json.dumps(list(f.sources)),
-        "q": fts_query(f.q),
-        "min": f.min_score,
-        "c1": f.companies[0] if f.companies else "",
-        "t1": f.themes[0] if f.themes else "",
-    }
-
-
-def _theme_cond(f: Filters, alias: str = "ht") -> str:
-    """Conditions on a headline_themes row for a theme to count under f."""
-    cond = f"{alias}.carried = 1"
-    if len(f.themes) == 1:
-        cond += f" AND {alias}.theme = :t1"  # a point look-up in (headline_id, theme)
-    elif f.themes:
-        cond += f" AND {alias}.theme IN (SELECT value FROM json_each(:themes))"
-    if f.min_score is not None:
-        cond += f" AND {alias}.score >= :min"
-    return cond
-
-
-def _where(f: Filters, *, probe: bool = False, source_index: bool = True) -> str:
-    """WHERE clause over `headlines h` for f.
-
-    probe=False builds sets (IN subqueries), best when every match is visited (aggregates);
-    probe=True checks each row (EXISTS), best when walking an index in order for one page.
-    """
-    # With text, the FTS match drives and the dates are checked per row (the unary + keeps
-    # SQLite from walking the date index over every headline instead).
-    col = "+h.published_at" if fts_query(f.q) and not probe else "h.published_at"
-    conds = ["1"]
-    # Necessary conditions that the score index holds come first: rows they reject are never
-    # read from the table (SQLite checks the terms in this order).
-    if probe and len(f.companies) == 1:
-        # Read from the row's own ';'-joined names; the exact look-up below confirms.
-        conds.append("instr(';' || h.companies || ';', ';' || :c1 || ';')")
-    if probe and len(f.themes) == 1:
-        conds.append("instr(';' || h.themes || ';', ';' || :t1 || ';')")
-    if probe and f.min_score is not None:
-        conds.append("h.max_score >= :min")  # no theme scores more than the maximum
-    if f.date_from:
-        conds.append(f"{col} >= :lo")
-    if f.date_to:
-        conds.append(f"{col} < :hi")
-    if f.sources:
-        plus = "" if source_index else "+"  # the unary + hides the column from the planner
-        conds.append(f"{plus}h.source IN (SELECT value FROM json_each(:sources))")
-    if fts_query(f.q):
-        conds.append("h.rowid IN (SELECT rowid FROM headlines_fts WHERE headlines_fts MATCH :q)")
-    company = "company IN (SELECT value FROM json_each(:companies))"
-    if f.companies and probe:
-        conds.append(
-            f"EXISTS (SELECT 1 FROM headline_companies hc WHERE hc.headline_id = h.id"
-            f" AND hc.{company})"
-        )
-    elif f.companies:
-        conds.append(
-            f"h.id IN (SELECT headline_id FROM headline_companies WHERE {company}"
-            " AND published_at >= :lo AND published_at < :hi)"
-        )
-    if f.themes and probe:
-        conds.append(
-            "EXISTS (SELECT 1 FROM headline_themes ht WHERE ht.headline_id = h.id"
-            f" AND {_theme_cond(f)})"
-        )
-    elif f.themes:
-        conds.append(
-            f"h.id IN (SELECT ht.headline_id FROM headline_themes ht WHERE {_theme_cond(f)}"
-            " AND ht.published_at >= :lo AND ht.published_at < :hi)"
-        )
-    elif f.min_score is not None:
-        conds.append("h.max_score >= :min")
-    return " AND ".join(conds)
 
 
 def _rollup_ok(f: Filters, by: str | None) -> bool:
@@ -402,21 +308,6 @@ def data_version(store) -> str:
     return "|".join("" if v is None else str(v) for v in row)
 
 
-def _skip_scan(store, table: str, column: str) -> list[str]:
-    # Distinct leading index values in O(values x log n) instead of a scan of every row.
-    sql = f"""WITH RECURSIVE v(x) AS (
-                SELECT (SELECT min({column}) FROM {table})
-                UNION ALL SELECT (SELECT min({column}) FROM {table} WHERE {column} > v.x)
-                FROM v WHERE v.x IS NOT NULL)
-              SELECT x FROM v WHERE x IS NOT NULL"""
-    return [r[0] for r in store.conn.execute(sql)]
-
-
-def theme_ids(store) -> list[str]:
-    """Themes present in stored tags, sorted (callers add the taxonomy's own ids)."""
-    return _skip_scan(store, "headline_themes", "theme")
-
-
 def facets(store) -> dict:
     conn = store.conn
     companies = [
@@ -560,223 +451,6 @@ def period_matrix(
     )
     df["period"] = pd.to_datetime(df["period"]).dt.date
     return df.sort_values(["key", "period"], ignore_index=True)
-
-
-# -- rows -----------------------------------------------------------------------------------
-_ROW_COLS = (
-    "h.rowid, h.id, h.published_at, h.source, h.title, h.url, h.companies, h.themes, h.is_demo"
-)
-
-
-# Evidence is stored as JSON [[term, where, weight], ...] written by json.dumps; reading the
-# pairs with one regular expression is several times faster than decoding every row (exports
-# read a hundred thousand rows). A term holding an escape is decoded properly.
-_EVIDENCE = re.compile(r'\["((?:[^"\\]|\\.)*)", "(\w+)", ')
-
-
-def _terms(evidence: str) -> str:
-    """'term (where), term (where)' from a stored evidence JSON array, in its order."""
-    pairs = _EVIDENCE.findall(evidence)
-    if not pairs and evidence != "[]":  # not json.dumps' layout: decode it the slow way
-        pairs = [(e[0], e[1]) for e in json.loads(evidence)]
-    return ", ".join(f"{_unescape(term)} ({where})" for term, where in pairs)
-
-
-def _unescape(raw: str) -> str:
-    return json.loads('"' + raw + '"') if "\\" in raw else raw
-
-
-def _evidence_text(items: list[tuple[str, str]]) -> str:
-    """'theme: term (where), term (where); theme: ...' from (theme, evidence JSON) pairs."""
-    return "; ".join(
-        f"{theme}: {terms}" for theme, terms in sorted((t, _terms(e)) for t, e in items) if terms
-    )
-
-
-def _tag_rows(store, ids: list[str]) -> dict[str, list[tuple]]:
-    """headline id -> [(theme, score, evidence JSON)] for the given headlines."""
-    tags: dict[str, list[tuple]] = {}
-    for hid, theme, score, evidence in store.conn.execute(
-        "SELECT headline_id, theme, score, evidence FROM headline_themes"
-        " WHERE headline_id IN (SELECT value FROM json_each(?))",
-        (json.dumps(ids),),
-    ):
-        tags.setdefault(hid, []).append((theme, score, evidence))
-    return tags
-
-
-def _decorate(store, rows: list[tuple]) -> list[dict]:
-    """Rows of _ROW_COLS -> dicts with scores {theme: score} and readable evidence."""
-    if not rows:
-        return []
-    tags = _tag_rows(store, [r[1] for r in rows])
-    out = []
-    for _rowid, hid, published, source, title, url, companies, themes, demo in rows:
-        mine = tags.get(hid, [])
-        out.append(
-            {
-                "id": hid,
-                "published_at": published,
-                "source": source,
-                "title": title,
-                "url": url or "",
-                "companies": "; ".join(filter(None, companies.split(";"))),
-                "themes": "; ".join(filter(None, themes.split(";"))),
-                "scores": {t: s for t, s, _e in mine},
-                "evidence": _evidence_text([(t, e) for t, _s, e in mine]),
-                "is_demo": bool(demo),
-            }
-        )
-    return out
-
-
-def _deferred_page(table: str, key: str, cond: str, d: str) -> str:
-    """One page of a tag table's (key, published_at) index walk; headline rows joined after."""
-    return (
-        f"WITH page AS (SELECT x.headline_id AS hid, x.published_at AS p FROM {table} x"
-        f" WHERE {key} AND x.published_at >= :lo AND x.published_at < :hi AND {cond}"
-        f" ORDER BY x.published_at {d}, x.headline_id {d} LIMIT :limit OFFSET :offset)"
-        f" SELECT {_ROW_COLS} FROM page CROSS JOIN headlines h ON h.id = page.hid"
-        f" ORDER BY page.p {d}, page.hid {d}"
-    )
-
-
-def headlines(
-    store,
-    f: Filters,
-    *,
-    sort: str = "published_at",
-    descending: bool = True,
-    limit: int = 50,
-    offset: int = 0,
-    theme_columns: Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """One page of matching headlines: id, published_at, source, title, url, companies, themes,
-    <theme>_score for each theme (theme_columns, default theme_ids(store)), evidence, is_demo.
-
-    sort is one of SORTS; offset is capped at MAX_OFFSET.
-    """
-    if sort not in SORTS:
-        raise ValueError(f"sort must be one of {sorted(SORTS)}, not {sort!r}")
-    direction = "DESC" if descending else "ASC"
-    p = _params(f) | {"limit": max(0, int(limit)), "offset": min(max(0, int(offset)), MAX_OFFSET)}
-    page = " LIMIT :limit OFFSET :offset"
-    d = direction
-    # Only dates, companies and themes: the walk can stay on the tag indexes, and the
-    # headline rows are read for the page alone, not for every row the offset skips.
-    tags_only = not (f.sources or fts_query(f.q) or (f.min_score is not None and not f.themes))
-    if sort == "published_at" and len(f.companies) == 1 and tags_only:
-        # Walk the company's own date index: a page deep into one company costs its offset,
-        # not a scan of everyone else's headlines.
-        cond = (
-            "EXISTS (SELECT 1 FROM headline_themes ht WHERE ht.headline_id = x.headline_id"
-            f" AND {_theme_cond(f)})"
-            if f.themes
-            else "1"
-        )
-        sql = _deferred_page("headline_companies", "x.company = :c1", cond, d)
-    elif sort == "published_at" and len(f.themes) == 1 and tags_only:
-        cond = (
-            "EXISTS (SELECT 1 FROM headline_companies hc WHERE hc.headline_id = x.headline_id"
-            " AND hc.company IN (SELECT value FROM json_each(:companies)))"
-            if f.companies
-            else "1"
-        )
-        sql = _deferred_page("headline_themes", f"x.theme = :t1 AND {_theme_cond(f, 'x')}", cond, d)
-    elif sort == "published_at" and len(f.companies) == 1:
-        rest = _where(replace(f, companies=()), probe=True)
-        sql = (
-            f"SELECT {_ROW_COLS} FROM headline_companies x CROSS JOIN headlines h"
-            " ON h.id = x.headline_id WHERE x.company = :c1 AND x.published_at >= :lo"
-            f" AND x.published_at < :hi AND {rest}"
-            f" ORDER BY x.published_at {d}, x.headline_id {d}{page}"
-        )
-    elif sort == "published_at" and len(f.themes) == 1:
-        rest = _where(replace(f, themes=()), probe=True)
-        sql = (
-            f"SELECT {_ROW_COLS} FROM headline_themes x CROSS JOIN headlines h"
-            f" ON h.id = x.headline_id WHERE x.theme = :t1 AND {_theme_cond(f, 'x')}"
-            f" AND x.published_at >= :lo AND x.published_at < :hi AND {rest}"
-            f" ORDER BY x.published_at {d}, x.headline_id {d}{page}"
-        )
-    else:
-        tail = "" if sort == "published_at" else f", h.published_at {d}"
-        # By score, walk the score index; the source index would mean sorting a whole source.
-        where = _where(f, probe=True, source_index=sort != "score")
-        sql = (
-            f"SELECT {_ROW_COLS} FROM headlines h WHERE {where}"
-            f" ORDER BY {SORTS[sort]} {d}{tail}, h.id {d}{page}"
-        )
-    rows = _decorate(store, store.conn.execute(sql, p).fetchall())
-    themes = list(theme_columns) if theme_columns is not None else theme_ids(store)
-    cols = [
-        "id",
-        "published_at",
-        "source",
-        "title",
-        "url",
-        "companies",
-        "themes",
-        *(f"{t}_score" for t in themes),
-        "evidence",
-        "is_demo",
-    ]
-    data = [{**r, **{f"{t}_score": r["scores"].get(t, 0.0) for t in themes}} for r in rows]
-    return pd.DataFrame(data, columns=cols)
-
-
-def _keyset(store, f: Filters, cols: str, batch: int) -> Iterator[list[tuple]]:
-    """Every matching headline row (cols, then rowid and published_at), newest first, in
-    keyset batches: memory stays flat and each batch is an index range, however deep."""
-    p = _params(f) | {"batch": batch}
-    sql = (
-        f"SELECT {cols}, h.rowid, h.published_at FROM headlines h WHERE {_where(f, probe=True)}"
-        " AND (:last_p IS NULL OR h.published_at < :last_p"
-        " OR (h.published_at = :last_p AND h.rowid < :last_r))"
-        " ORDER BY h.published_at DESC, h.rowid DESC LIMIT :batch"
-    )
-    last_p = last_r = None
-    while True:
-        rows = store.conn.execute(sql, p | {"last_p": last_p, "last_r": last_r}).fetchall()
-        yield rows
-        if len(rows) < batch:
-            return
-        last_r, last_p = rows[-1][-2], rows[-1][-1]
-
-
-def iter_headlines(store, f: Filters, *, batch: int = 5000) -> Iterator[dict]:
-    """Every matching headline, newest first, as dicts (see _decorate)."""
-    for rows in _keyset(store, f, _ROW_COLS, batch):
-        yield from _decorate(store, [r[:-2] for r in rows])
-
-
-def export_rows(store, f: Filters, themes: Sequence[str], *, batch: int = 5000) -> Iterator[tuple]:
-    """Every matching headline, newest first, as plain tuples for a CSV writer: published_at,
-    source, title, url, companies ('; '-joined), one score per theme in `themes` order (0.0
-    when absent), the highest theme score, evidence text. No dicts: exports read 100k rows."""
-    cols = "h.id, h.published_at, h.source, h.title, coalesce(h.url, ''), h.companies, h.max_score"
-    absent = (0.0,) * len(themes)
-    for rows in _keyset(store, f, cols, batch):
-        # A headline without any theme score has no tag rows to look up.
-        tags = _tag_rows(store, [r[0] for r in rows if r[6]])
-        for hid, published, source, title, url, companies, top, *_ in rows:
-            mine = tags.get(hid)
-            if mine is None:  # most headlines speak to no theme at all
-                scores, evidence = absent, ""
-            else:
-                by_theme = {t: sc for t, sc, _e in mine}
-                scores = tuple(by_theme.get(t, 0.0) for t in themes)
-                evidence = _evidence_text([(t, e) for t, _s, e in mine])
-            yield (
-                published,
-                source,
-                title,
-                url,
-                companies.replace(";", "; "),
-                *scores,
-                top,
-                evidence,
-            )
 
 
 def stale_tags(store, version: str) -> int:

@@ -6,6 +6,7 @@ import math
 
 import streamlit as st
 
+from dashboard.store.queries import MAX_OFFSET
 from dashboard.ui import data, shell, widgets
 
 SORTS = {
@@ -15,7 +16,6 @@ SORTS = {
     "source": ("Source A–Z", "source", False),
     "title": ("Title A–Z", "title", False),
 }
-MAX_OFFSET = 100_000
 
 ctx = shell.context()
 f = ctx.filters
