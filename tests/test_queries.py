@@ -117,6 +117,7 @@ FILTERS = [
     Filters(date_from=date(2026, 3, 10)),
     Filters(companies=("Nvidia",)),
     Filters(companies=("Nvidia", "TSMC")),
+    Filters(companies=("Nvidia", "TSMC", "Huawei"), date_from=date(2026, 2, 1)),
     Filters(themes=("geopolitics",)),
     Filters(themes=("geopolitics", "supply_chain")),
     Filters(companies=("AMD",), themes=("supply_chain",)),

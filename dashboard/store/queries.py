@@ -212,6 +212,35 @@ UNION ALL SELECT c.day, c.company, t.theme, count(*), sum(t.score)
 """
 
 
+# "Any of these companies" and nothing else: the rollups hold each company's own counts, so the
+# union is their sum less the headlines counted more than once (one named by m of the companies
+# is counted m - 1 times too often); only those few headlines are read. Only the company ''
+# rows are built: they are all such a filter reads here (its company rows, keys restricted to
+# the chosen companies, come straight from the rollups, see _rollup_ok).
+_UNION_SQL = """
+WITH k AS (SELECT value AS company FROM json_each(:companies)),
+o AS MATERIALIZED (
+  SELECT headline_id AS id, substr(min(published_at), 1, 10) AS day, count(*) - 1 AS extra
+  FROM headline_companies WHERE company IN (SELECT company FROM k)
+  GROUP BY headline_id HAVING count(*) > 1
+)
+INSERT INTO temp.{table} (day, company, theme, n, score_sum)
+SELECT day, '', theme, sum(n), sum(s) FROM (
+  SELECT r.day, r.theme, r.n, r.score_sum AS s FROM rollup_daily r
+    WHERE r.company IN (SELECT company FROM k)
+  UNION ALL SELECT o.day, '', -o.extra, 0 FROM o
+  UNION ALL SELECT o.day, ht.theme, -o.extra, -o.extra * ht.score FROM o
+    JOIN headline_themes ht ON ht.headline_id = o.id AND ht.carried = 1
+) GROUP BY day, theme HAVING sum(n) > 0
+"""
+
+
+def _companies_only(spec: Filters) -> bool:
+    return len(spec.companies) > 1 and not (
+        spec.themes or spec.sources or fts_query(spec.q) or spec.min_score is not None
+    )
+
+
 def _matches(spec: Filters) -> str:
     """(id, day) of the headlines matching spec, for _SUBSET_SQL."""
     if (
@@ -289,7 +318,10 @@ def _subset(store, spec: Filters) -> str:
               n INTEGER NOT NULL, score_sum REAL NOT NULL,
               PRIMARY KEY (company, theme, day)) WITHOUT ROWID"""
     )
-    sql = _SUBSET_SQL.format(matches=_matches(spec), theme_cond=_theme_cond(spec), table=table)
+    if _companies_only(spec):
+        sql = _UNION_SQL.format(table=table)
+    else:
+        sql = _SUBSET_SQL.format(matches=_matches(spec), theme_cond=_theme_cond(spec), table=table)
     _rows(store, sql, _params(spec))
     cache.own_changes += conn.total_changes - before
     cache.tables[spec] = (table, token)
