@@ -421,11 +421,12 @@ def retag(
     settings = {**DEFAULTS, **(settings or {})}
     total = store.headline_count() if everything else store.stale_count(taxonomy.version)
     done = changed = 0
+    token = store.begin_retag()
 
     def write(ready) -> None:
         nonlocal done, changed
         for checked, plan in ready:
-            store.write_retag(plan)
+            store.write_retag(plan, token)
             changed += plan.changed
             done += checked
             if progress:

@@ -279,3 +279,33 @@ def test_retag_after_an_edit_rewrites_only_what_changed(seeded_db, tmp_path, mon
         assert [r[4] for r in incremental] == pytest.approx([r[4] for r in rebuilt], abs=1e-9)
         assert retag(store, taxonomy=taxonomy, everything=True) == (result.checked, 0)
         assert store.conn.execute(q).fetchall() == after
+
+
+def test_a_later_retag_takes_over_and_the_earlier_one_stops(seeded_db, tmp_path, monkeypatch):
+    """Two retags must not both apply their differences (the rollups would move twice): the
+    later claim wins, the earlier run's next write fails with a clear error, nothing moves."""
+    from dashboard.store.db import plan_retag, tag_rows
+
+    text = (ROOT / "data" / "taxonomy.toml").read_text()
+    edited = tmp_path / "taxonomy.toml"
+    edited.write_text(text.replace("threshold = 0.45", "threshold = 0.6", 1))
+    taxonomy = load_taxonomy(edited)
+    tagger = Tagger(taxonomy)
+    rollups = "SELECT day, company, theme, n FROM rollup_daily ORDER BY 1, 2, 3"
+    with Store(seeded_db) as first, Store(seeded_db) as second:
+        mine = first.begin_retag()
+        work = next(first.retag_batches(taxonomy.version, everything=True))
+        shaped = [tag_rows(r[1], r[4], tagger.tag(r[2], r[3])) for r in work.rows]
+        plan = plan_retag(work, shaped, taxonomy.version)
+        assert plan.changed > 0
+        second.begin_retag()
+        before = first.conn.execute(rollups).fetchall()
+        with pytest.raises(StoreError, match="another retag started"):
+            first.write_retag(plan, mine)
+        assert first.conn.execute(rollups).fetchall() == before
+        assert first.stale_count(taxonomy.version) == first.headline_count()
+        # The run that took over finishes the job, and the rollups equal a rebuild.
+        assert retag(second, taxonomy=taxonomy).checked == second.headline_count()
+        incremental = second.conn.execute(rollups).fetchall()
+        second.rebuild_rollups()
+        assert second.conn.execute(rollups).fetchall() == incremental

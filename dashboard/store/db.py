@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -541,13 +542,27 @@ class Store:
             yield RetagBatch(rows, themes, companies)
             last_rowid = rows[-1][0]
 
-    def write_retag(self, plan: RetagPlan) -> None:
+    def begin_retag(self) -> str:
+        """Claim retagging for this run; returns the token write_retag checks. A retag
+        started later takes the claim over, and this one's next write stops with an error:
+        two runs must not both apply their differences to the same rows. A killed run's
+        claim is simply taken over by the next."""
+        token = uuid.uuid4().hex
+        with self.transaction():
+            self._set_meta("retag_token", token)
+        return token
+
+    def write_retag(self, plan: RetagPlan, token: str) -> None:
         """Apply one batch's plan_retag result in one transaction: the tag rows that changed,
         the headline rows whose tag columns changed, the new version on every row of the
         batch, and the rollups moved by the difference. A kill loses at most this batch; a
         re-run resumes with the rows still stale."""
         conn = self.conn
         with self.transaction():
+            if self.get_meta("retag_token") != token:
+                raise StoreError(
+                    "another retag started while this one ran and carries on with the job"
+                )
             conn.executemany(
                 "DELETE FROM headline_themes WHERE headline_id = ? AND theme = ?",
                 plan.deletes["headline_themes"],
