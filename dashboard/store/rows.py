@@ -45,7 +45,9 @@ def _terms(evidence: str) -> str:
     pairs = _EVIDENCE.findall(evidence)
     if not pairs and evidence != "[]":  # not json.dumps' layout: decode it the slow way
         pairs = [(e[0], e[1]) for e in json.loads(evidence)]
-    return ", ".join(f"{_unescape(term)} ({where})" for term, where in pairs)
+    elif "\\" not in evidence:  # no escaped character anywhere: the common case
+        return ", ".join([f"{term} ({where})" for term, where in pairs])
+    return ", ".join([f"{_unescape(term)} ({where})" for term, where in pairs])
 
 
 def _unescape(raw: str) -> str:
@@ -54,6 +56,10 @@ def _unescape(raw: str) -> str:
 
 def _evidence_text(items: list[tuple[str, str]]) -> str:
     """'theme: term (where), term (where); theme: ...' from (theme, evidence JSON) pairs."""
+    if len(items) == 1:
+        theme, evidence = items[0]
+        terms = _terms(evidence)
+        return f"{theme}: {terms}" if terms else ""
     return "; ".join(
         f"{theme}: {terms}" for theme, terms in sorted((t, _terms(e)) for t, e in items) if terms
     )
@@ -231,7 +237,7 @@ def export_rows(store, f: Filters, themes: Sequence[str], *, batch: int = 5000) 
                 scores, evidence = absent, ""
             else:
                 by_theme = {t: sc for t, sc, _e in mine}
-                scores = tuple(by_theme.get(t, 0.0) for t in themes)
+                scores = [by_theme.get(t, 0.0) for t in themes]
                 evidence = _evidence_text([(t, e) for t, _s, e in mine])
             yield (
                 published,
