@@ -1,4 +1,5 @@
-"""Helpers for the real-browser tests: serve the app with `streamlit run`, drive Debian's chromium.
+"""Helpers for the real-browser tests: serve the app (`python -m dashboard.serve`) and drive
+Debian's chromium.
 
 The server is waited for the way Streamlit's own e2e tests do it: poll /_stcore/health every
 0.1 s up to a deadline, and show the server's stderr if it died on the way.
