@@ -275,8 +275,10 @@ def test_headlines_pages_and_export_iterator(store, f):
     for offset in range(0, len(expected) + 7, 7):
         paged += list(Q.headlines(store, f, limit=7, offset=offset)["id"])
     assert paged == expected
-    streamed = [r["id"] for r in Q.iter_headlines(store, f, batch=6)]
-    assert sorted(streamed) == sorted(expected) and len(streamed) == len(set(streamed))
+    # The CSV export's iterator: every match once, in small keyset batches (urls are unique).
+    streamed = [r[3] for r in Q.export_rows(store, f, THEMES, batch=6)]
+    urls = {h.id: h.url for h, _t in ITEMS}
+    assert streamed == [urls[i] for i in expected] and len(streamed) == len(set(streamed))
 
 
 def test_headline_columns_scores_and_evidence(store):
@@ -344,7 +346,7 @@ def test_empty_store(empty_db):
         assert Q.count(s, Filters(q="export")) == 0
         assert Q.risk_cells(s, Filters()).empty and Q.company_risk(s, Filters()).empty
         assert Q.timeline(s, Filters()).empty and Q.period_matrix(s, Filters()).empty
-        assert Q.headlines(s, Filters()).empty and list(Q.iter_headlines(s, Filters())) == []
+        assert Q.headlines(s, Filters()).empty and list(Q.export_rows(s, Filters(), [])) == []
 
 
 # -- text search --------------------------------------------------------------------------------
@@ -406,7 +408,7 @@ def test_seeded_db_paths_agree(seeded_db):
             Filters(companies=(company,), themes=(theme,)),
         ]:
             forced = replace(f, sources=tuple(fac["sources"]))  # same rows, base-table path
-            assert Q.count(s, f) == Q.count(s, forced) == len(list(Q.iter_headlines(s, f)))
+            assert Q.count(s, f) == Q.count(s, forced) == len(list(Q.export_rows(s, f, [])))
             assert Q.kpis(s, f)["theme_counts"] == Q.kpis(s, forced)["theme_counts"]
             a = Q.risk_cells(s, f, today=date(2026, 11, 20))
             b = Q.risk_cells(s, forced, today=date(2026, 11, 20))

@@ -24,7 +24,7 @@ import pandas as pd
 
 from dashboard import risk as riskmod
 from dashboard.filters import Filters
-from dashboard.store.rows import MAX_OFFSET, SORTS, export_rows, headlines, iter_headlines
+from dashboard.store.rows import MAX_OFFSET, SORTS, export_rows, headlines
 from dashboard.store.sql import (
     MAX_QUERY_TERMS,
     _params,
@@ -48,7 +48,6 @@ __all__ = [
     "facets",
     "fts_query",
     "headlines",
-    "iter_headlines",
     "kpis",
     "period_matrix",
     "risk_cells",

@@ -216,12 +216,6 @@ def _keyset(store, f: Filters, cols: str, batch: int) -> Iterator[list[tuple]]:
         last_r, last_p = rows[-1][-2], rows[-1][-1]
 
 
-def iter_headlines(store, f: Filters, *, batch: int = 5000) -> Iterator[dict]:
-    """Every matching headline, newest first, as dicts (see _decorate)."""
-    for rows in _keyset(store, f, _ROW_COLS, batch):
-        yield from _decorate(store, [r[:-2] for r in rows])
-
-
 def export_rows(
     store, f: Filters, themes: Sequence[str], *, batch: int = 20_000
 ) -> Iterator[tuple]:
