@@ -22,6 +22,7 @@ import sqlite_utils
 
 from dashboard.errors import StoreError
 from dashboard.models import Headline
+from dashboard.store.sql import stored_tags
 
 if TYPE_CHECKING:
     from dashboard.tagging import Tags
@@ -524,22 +525,18 @@ class Store:
             ).fetchall()
             if not rows:
                 return
-            ids = json.dumps([r[1] for r in rows])
-            themes: dict[str, list[tuple]] = {}
-            for row in self.conn.execute(
-                "SELECT headline_id, theme, score, carried, evidence, published_at"
-                " FROM headline_themes WHERE headline_id IN (SELECT value FROM json_each(?))",
-                (ids,),
-            ):
-                themes.setdefault(row[0], []).append(row)
-            companies: dict[str, list[tuple]] = {}
-            for row in self.conn.execute(
-                "SELECT headline_id, company, alias, published_at"
-                " FROM headline_companies WHERE headline_id IN (SELECT value FROM json_each(?))",
-                (ids,),
-            ):
-                companies.setdefault(row[0], []).append(row)
-            yield RetagBatch(rows, themes, companies)
+            ids = [r[1] for r in rows]
+            # Shaped as tag_rows builds them, so plan_retag compares like with like.
+            yield RetagBatch(
+                rows,
+                stored_tags(
+                    self.conn,
+                    "headline_themes",
+                    "theme, score, carried, evidence, published_at",
+                    ids,
+                ),
+                stored_tags(self.conn, "headline_companies", "company, alias, published_at", ids),
+            )
             last_rowid = rows[-1][0]
 
     def begin_retag(self) -> str:

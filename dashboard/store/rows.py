@@ -18,7 +18,7 @@ from dataclasses import replace
 import pandas as pd
 
 from dashboard.filters import Filters
-from dashboard.store.sql import _params, _theme_cond, _where, fts_query, theme_ids
+from dashboard.store.sql import _params, _theme_cond, _where, fts_query, stored_tags, theme_ids
 
 SORTS = {
     "published_at": "h.published_at",
@@ -66,15 +66,8 @@ def _evidence_text(items: list[tuple[str, str]]) -> str:
 
 
 def _tag_rows(store, ids: list[str]) -> dict[str, list[tuple]]:
-    """headline id -> [(theme, score, evidence JSON)] for the given headlines."""
-    tags: dict[str, list[tuple]] = {}
-    for hid, theme, score, evidence in store.conn.execute(
-        "SELECT headline_id, theme, score, evidence FROM headline_themes"
-        " WHERE headline_id IN (SELECT value FROM json_each(?))",
-        (json.dumps(ids),),
-    ):
-        tags.setdefault(hid, []).append((theme, score, evidence))
-    return tags
+    """headline id -> [(headline_id, theme, score, evidence JSON)] for the given headlines."""
+    return stored_tags(store.conn, "headline_themes", "theme, score, evidence", ids)
 
 
 def _decorate(store, rows: list[tuple]) -> list[dict]:
@@ -94,8 +87,8 @@ def _decorate(store, rows: list[tuple]) -> list[dict]:
                 "url": url or "",
                 "companies": "; ".join(filter(None, companies.split(";"))),
                 "themes": "; ".join(filter(None, themes.split(";"))),
-                "scores": {t: s for t, s, _e in mine},
-                "evidence": _evidence_text([(t, e) for t, _s, e in mine]),
+                "scores": {t: s for _h, t, s, _e in mine},
+                "evidence": _evidence_text([(t, e) for _h, t, _s, e in mine]),
                 "is_demo": bool(demo),
             }
         )
@@ -233,9 +226,9 @@ def export_rows(
             if mine is None:  # most headlines speak to no theme at all
                 scores, evidence = absent, ""
             else:
-                by_theme = {t: sc for t, sc, _e in mine}
+                by_theme = {t: sc for _h, t, sc, _e in mine}
                 scores = [by_theme.get(t, 0.0) for t in themes]
-                evidence = _evidence_text([(t, e) for t, _s, e in mine])
+                evidence = _evidence_text([(t, e) for _h, t, _s, e in mine])
             yield (
                 published,
                 source,

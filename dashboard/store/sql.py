@@ -147,3 +147,16 @@ def _skip_scan(store, table: str, column: str) -> list[str]:
 def theme_ids(store) -> list[str]:
     """Themes present in stored tags, sorted (callers add the taxonomy's own ids)."""
     return _skip_scan(store, "headline_themes", "theme")
+
+
+def stored_tags(conn, table: str, columns: str, ids: list[str]) -> dict[str, list[tuple]]:
+    """The rows of a tag table (headline_themes or headline_companies) for these headlines,
+    grouped by headline id: (headline_id, *columns), in one look-up by primary key each."""
+    found: dict[str, list[tuple]] = {}
+    for row in conn.execute(
+        f"SELECT headline_id, {columns} FROM {table}"
+        " WHERE headline_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(ids),),
+    ):
+        found.setdefault(row[0], []).append(row)
+    return found
