@@ -26,7 +26,6 @@ from dashboard import risk as riskmod
 from dashboard.filters import Filters
 from dashboard.store.rows import MAX_OFFSET, SORTS, export_rows, headlines
 from dashboard.store.sql import (
-    MAX_QUERY_TERMS,
     _params,
     _skip_scan,
     _theme_cond,
@@ -38,7 +37,6 @@ from dashboard.store.sql import (
 # The pages read everything through this module, headline rows (store/rows.py) included.
 __all__ = [
     "MAX_OFFSET",
-    "MAX_QUERY_TERMS",
     "PERIODS",
     "SORTS",
     "company_risk",
