@@ -109,13 +109,16 @@ def streamlit_server(db: Path, log_dir: Path, port: int | None = None):
 
 
 def wait_for_app(page, timeout_ms: int = 60_000) -> None:
-    """Wait until the app has rendered: the page title is drawn, no script run is in
-    progress, no element is still a loading skeleton, and every chart has drawn its SVG."""
+    """Wait until the app has rendered: the page title is drawn, the script run has finished
+    (the state Streamlit writes on its root element), no element is still a loading skeleton, and every chart has drawn its SVG."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
     page.wait_for_selector("[data-testid='stMain'] h1", timeout=timeout_ms)
     page.wait_for_function(
         """() => {
             const q = (s) => document.querySelectorAll(s);
+            // The app's own run state: "initial" before the first run, then "running".
+            const app = document.querySelector("[data-testid='stApp']");
+            if (app.getAttribute("data-test-script-state") !== "notRunning") return false;
             if (q("[data-testid='stStatusWidget'] [data-testid='stStatusWidgetRunningIcon']").length
                 || q("[data-testid='stSkeleton']").length) return false;
             return [...q("[data-testid='stPlotlyChart']")].every(
