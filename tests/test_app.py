@@ -82,6 +82,36 @@ def test_a_filter_that_matches_nothing_says_what_to_do(seeded_db, monkeypatch):
         assert not at.get("plotly_chart"), page
 
 
+def test_overview_tables_show_the_query_layers_figures(seeded_db, monkeypatch):
+    f = Filters(date_from=date(2026, 9, 1), date_to=date(2026, 11, 20))
+    at = open_app(seeded_db, monkeypatch, **{"from": "2026-09-01", "to": "2026-11-20"})
+    assert not at.get("plotly_chart"), "the Overview draws tables, not plotly charts"
+    with Store(seeded_db, readonly=True) as store:
+        risk = queries.company_risk(store, f)
+        cells = queries.risk_cells(store, f)
+        kpis = queries.kpis(store, f)
+    companies = at.dataframe[0].value
+    top = risk.head(12)
+    assert list(companies["Company"]) == list(top["company"])
+    assert list(companies["Risk"]) == pytest.approx(list(top["risk"]))
+    assert list(companies["Headlines"]) == list(top["n"])
+    labels = {"hardware_autonomy": "Hardware autonomy", "geopolitics": "Geopolitics"}
+    shown = companies.set_index("Company")
+    expected = cells[cells["company"].isin(top["company"])]
+    assert len(expected) > len(top)  # most of them carry more than one theme
+    for c, t, r in zip(expected["company"], expected["theme"], expected["risk"], strict=True):
+        assert shown.loc[c, labels.get(t, "Supply chain")] == pytest.approx(r), (c, t)
+    # Risk, Headlines and Trend are always filled; a theme cell only where the pair exists.
+    assert shown.notna().sum().sum() == len(expected) + 3 * len(top)
+    # Sparklines: headlines naming the company, period by period, add up to its count.
+    assert [sum(t) for t in companies["Trend"]] == list(top["n"])
+    themes = at.dataframe[1].value
+    assert list(themes["Headlines"]) == [
+        kpis["theme_counts"].get(t, 0) for t in ("hardware_autonomy", "geopolitics", "supply_chain")
+    ]
+    assert [sum(t) for t in themes["Trend"]] == list(themes["Headlines"])
+
+
 def test_query_parameters_round_trip_and_drive_what_is_shown(seeded_db, monkeypatch):
     at = open_app(
         seeded_db,

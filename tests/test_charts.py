@@ -166,26 +166,89 @@ def test_timeline_empty_has_a_message_not_bare_axes():
     assert not fig.data and fig.layout.annotations
 
 
-# -- company bars and deltas ---------------------------------------------------------------
-def test_company_bars_keep_the_riskiest_and_colour_them_by_leading_theme():
-    df = pd.DataFrame(
+# -- overview tables and deltas ------------------------------------------------------------
+def test_risk_colours_follow_the_scale_and_darken_with_risk():
+    assert charts.risk_color(0) == "#F4F1EA"
+    assert charts.risk_color(35) == "#F2C57C"
+    assert charts.risk_color(100) == charts.risk_color(250) == "#8E1F1A"
+    # Brightness (sum of R, G, B) falls as risk rises: high risk stands out.
+    brightness = [
+        sum(int(charts.risk_color(r)[i : i + 2], 16) for i in (1, 3, 5)) for r in range(0, 101, 5)
+    ]
+    assert brightness == sorted(brightness, reverse=True) and len(set(brightness)) > 15
+    assert "color: #FFFFFF" in charts.risk_css(80.0) and "#1F2A36" in charts.risk_css(20)
+    assert charts.risk_css(float("nan")) == "" == charts.risk_css(None)
+
+
+def company_rows():
+    risk = pd.DataFrame(
         {
-            "company": list("ABCD"),
-            "n": [4, 3, 2, 1],
-            "risk": [10.0, 90.0, 50.0, 5.0],
-            "top_theme": ["geopolitics", "supply_chain", None, "energy"],
+            "company": ["B", "A", "C"],
+            "n": [7, 5, 1],
+            "risk": [90.0, 40.0, 5.0],
+            "top_theme": ["supply_chain", "geopolitics", None],
         }
     )
-    colours = charts.theme_colors(["geopolitics", "supply_chain", "energy"])
-    fig = charts.company_risk_bars(df, colors=colours, labels=LABELS, top=3)
-    (bar,) = fig.data
-    assert list(bar.y) == ["A", "C", "B"]  # drawn bottom-up: the riskiest ends on top
-    assert list(bar.marker.color) == [
-        colours["geopolitics"],
-        charts.OTHER_COLOR,
-        colours["supply_chain"],
+    risk_cells = cells(
+        [
+            ("A", "geopolitics", 5, 0.6, 40.0),
+            ("B", "geopolitics", 2, 0.5, 30.0),
+            ("B", "supply_chain", 6, 0.7, 85.0),
+        ]
+    )
+    trend = pd.DataFrame(
+        {
+            "period": [date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16), date(2026, 11, 9)],
+            "key": ["A", "A", "B", "C"],
+            "n": [2, 3, 7, 1],
+        }
+    )
+    return risk, risk_cells, trend
+
+
+def test_company_table_keeps_the_riskiest_in_order_with_their_theme_risk_and_trend():
+    risk, risk_cells, trend = company_rows()
+    table = tables.company_table(
+        risk, risk_cells, trend, ["geopolitics", "supply_chain"], LABELS, top=2
+    )
+    assert list(table.columns) == [
+        "Company",
+        "Risk",
+        "Geopolitics",
+        "Supply chain",
+        "Headlines",
+        "Trend",
     ]
-    assert fig.layout.xaxis.title.text == "Risk (0-100)"
+    assert list(table["Company"]) == ["B", "A"]
+    assert list(table["Risk"]) == [90.0, 40.0]
+    assert list(table["Geopolitics"]) == [30.0, 40.0]
+    assert table["Supply chain"].iloc[0] == 85.0 and pd.isna(table["Supply chain"].iloc[1])
+    assert list(table["Headlines"]) == [7, 5]
+    # Every row spans every period of the window, zero where the company had no headline.
+    assert list(table["Trend"]) == [[0, 0, 7], [2, 3, 0]]
+
+
+def test_theme_table_counts_shares_and_trend_in_taxonomy_order():
+    trend = pd.DataFrame(
+        {
+            "period": [date(2026, 10, 1), date(2026, 11, 1), date(2026, 11, 1)],
+            "key": ["geopolitics", "geopolitics", "energy"],
+            "n": [4, 6, 2],
+        }
+    )
+    table = tables.theme_table(
+        trend,
+        {"geopolitics": 10, "energy": 2},
+        40,
+        ["energy", "geopolitics", "supply_chain"],
+        LABELS,
+    )
+    assert list(table["Theme"]) == ["Energy & power", "Geopolitics", "Supply chain"]
+    assert list(table["Headlines"]) == [2, 10, 0]
+    assert list(table["Share"]) == [5.0, 25.0, 0.0]
+    assert list(table["Trend"]) == [[0, 2], [4, 6], [0, 0]]
+    empty = tables.theme_table(trend.iloc[:0], {}, 0, ["energy"], LABELS)
+    assert list(empty["Share"]) == [0.0] and list(empty["Trend"]) == [[]]
 
 
 def test_pct_change():

@@ -37,6 +37,31 @@ VOLUME_SCALE = [[0.0, "#F1F5F9"], [0.5, "#7FA7CF"], [1.0, "#1D3F66"]]
 FONT = dict(family="Source Sans Pro, Segoe UI, sans-serif", size=13, color="#1F2A36")
 
 
+def risk_color(risk: float) -> str:
+    """The RISK_SCALE colour of a risk from 0 to 100, as '#RRGGBB' (linear between stops)."""
+    x = min(max(float(risk) / 100.0, 0.0), 1.0)
+    for (x0, c0), (x1, c1) in zip(RISK_SCALE, RISK_SCALE[1:], strict=False):
+        if x <= x1:
+            t = (x - x0) / (x1 - x0)
+            a = (int(c0[i : i + 2], 16) for i in (1, 3, 5))
+            b = (int(c1[i : i + 2], 16) for i in (1, 3, 5))
+            return "#" + "".join(f"{round(p + (q - p) * t):02X}" for p, q in zip(a, b, strict=True))
+    return RISK_SCALE[-1][1]
+
+
+def risk_css(risk: object) -> str:
+    """CSS for a table cell holding a risk (0-100): its colour, with light text on dark
+    cells; nothing for an empty (NaN) cell."""
+    try:
+        value = float(risk)
+    except (TypeError, ValueError):
+        return ""
+    if value != value:
+        return ""
+    ink = "#FFFFFF" if value >= 60 else "#1F2A36"
+    return f"background-color: {risk_color(value)}; color: {ink}"
+
+
 def theme_colors(theme_ids: Iterable[str]) -> dict[str, str]:
     """One colour per theme id, stable across pages for a given taxonomy."""
     ids = list(dict.fromkeys(theme_ids))
@@ -262,45 +287,6 @@ def timeline(
         fig, title, height=380, x_title=f"{period_name.capitalize()} starting", y_title=y_title
     )
     fig.update_yaxes(rangemode="tozero", showgrid=True, gridcolor="#E6EAEE")
-    return fig
-
-
-def company_risk_bars(
-    data: pd.DataFrame,
-    *,
-    colors: Mapping[str, str] | None = None,
-    labels: Mapping[str, str] | None = None,
-    top: int = 10,
-    title: str = "Companies with the highest risk",
-) -> go.Figure:
-    """Horizontal bars of company risk, coloured by each company's leading theme."""
-    if data is None or data.empty:
-        return empty_figure("No company is named in this window.", title=title)
-    df = data.sort_values("risk", ascending=False).head(top).iloc[::-1]
-    palette = colors or {}
-    bar_colors = [palette.get(t, OTHER_COLOR) for t in df["top_theme"].fillna("")]
-    theme_names = [_label(labels, t) if t else "none" for t in df["top_theme"].fillna("")]
-    fig = go.Figure(
-        go.Bar(
-            x=df["risk"],
-            y=df["company"],
-            orientation="h",
-            marker_color=bar_colors,
-            text=[f"{r:.0f}" for r in df["risk"]],
-            textposition="outside",
-            customdata=list(zip(df["n"], theme_names, strict=True)),
-            hovertemplate=(
-                "<b>%{y}</b><br>Risk %{x:.0f} / 100<br>%{customdata[0]} headlines"
-                "<br>Leading theme: %{customdata[1]}<extra></extra>"
-            ),
-            name="",
-        )
-    )
-    fig = _layout(
-        fig, title, height=max(220, 28 * len(df) + 90), x_title="Risk (0-100)", y_title=""
-    )
-    fig.update_xaxes(range=[0, 105], showgrid=True, gridcolor="#E6EAEE")
-    fig.update_layout(showlegend=False)
     return fig
 
 

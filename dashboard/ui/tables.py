@@ -113,3 +113,59 @@ def explainer(doc: str) -> list[tuple[str, str]]:
         else:
             blocks.append(("text", " ".join(x.strip() for x in lines)))
     return blocks
+
+
+def company_table(
+    risk: pd.DataFrame,
+    cells: pd.DataFrame,
+    trend: pd.DataFrame,
+    themes: Sequence[str],
+    labels: Mapping[str, str] | None = None,
+    *,
+    top: int = 12,
+) -> pd.DataFrame:
+    """The riskiest companies, one row each: overall risk, risk per theme (NaN where the
+    company carries no headline of that theme), headline count, and headlines per period.
+
+    risk: queries.company_risk rows (riskiest first); cells: queries.risk_cells rows;
+    trend: queries.timeline(by="company") rows, whose periods span the window."""
+    labels = labels or {}
+    head = risk.head(top)
+    out = pd.DataFrame({"Company": head["company"].astype(str), "Risk": head["risk"]})
+    by_cell = cells.set_index(["company", "theme"])["risk"].to_dict()
+    for t in themes:
+        out[labels.get(t, t)] = [by_cell.get((c, t), float("nan")) for c in head["company"]]
+    out["Headlines"] = head["n"].astype("int64")
+    out["Trend"] = _series_lists(trend, out["Company"])
+    return out.reset_index(drop=True)
+
+
+def theme_table(
+    trend: pd.DataFrame,
+    counts: Mapping[str, int],
+    total: int,
+    themes: Sequence[str],
+    labels: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """One row per theme: headlines carrying it, their share of all headlines (percent),
+    and headlines per period. trend: queries.timeline(by="theme") rows."""
+    labels = labels or {}
+    n = [int(counts.get(t, 0)) for t in themes]
+    return pd.DataFrame(
+        {
+            "Theme": [labels.get(t, t) for t in themes],
+            "Headlines": n,
+            "Share": [x / total * 100 if total else 0.0 for x in n],
+            "Trend": _series_lists(trend, themes),
+        }
+    )
+
+
+def _series_lists(trend: pd.DataFrame, keys: Sequence[str]) -> list[list[int]]:
+    # Every key gets a value for every period of the window, zero where it had no headline,
+    # so the sparklines of one table share their x axis.
+    if trend is None or trend.empty:
+        return [[] for _ in keys]
+    wide = trend.pivot_table(index="key", columns="period", values="n", aggfunc="sum")
+    wide = wide.reindex(index=list(keys), columns=sorted(trend["period"].unique()))
+    return [[int(v) for v in row] for row in wide.fillna(0).to_numpy()]

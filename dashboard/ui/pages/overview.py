@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.ui import charts, data, shell, widgets
+from dashboard.ui import charts, data, shell, tables, widgets
 
 TOP_COMPANIES = 12
 
@@ -55,43 +55,73 @@ if not risk.empty:
         help="The company with the highest overall risk score.",
     )
 
-left, right = st.columns([3, 2], gap="large")
-with left:
-    cells = data.risk_cells(ctx.db, ctx.version, f)
-    # The riskiest companies only: the Heatmaps page has the full grid.
-    cells = cells[cells["company"].isin(risk["company"].head(TOP_COMPANIES))]
-    fig = charts.risk_grid(
-        cells,
-        theme_labels=ctx.theme_labels,
-        themes=ctx.theme_ids,
-        title=f"Risk by company and theme: the {TOP_COMPANIES} riskiest",
-    )
-    st.plotly_chart(fig, width="stretch", key="ov_grid", config={"displayModeBar": False})
-    st.page_link(
-        "ui/pages/heatmaps.py",
-        label="Open the heatmaps to list a cell's headlines",
-        icon=":material/arrow_forward:",
-        query_params=f.to_params(),
-    )
-with right:
-    st.plotly_chart(
-        charts.company_risk_bars(risk, colors=ctx.colors, labels=ctx.theme_labels),
-        width="stretch",
-        key="ov_bars",
-        config={"displayModeBar": False},
-    )
-    with st.expander("How is risk computed?"):
-        widgets.risk_explainer()
-
+# Tables, not charts: the Overview is read every morning, and plotly's first chart costs
+# the browser about two seconds. The Timeline and Heatmaps pages draw the full charts.
 span = (f.date_to or ctx.anchor) - (f.date_from or ctx.facets["first_day"] or ctx.anchor)
 period = "day" if span.days <= 45 else "week" if span.days <= 400 else "month"
-tl = data.timeline(ctx.db, ctx.version, f, "theme", period)
-st.plotly_chart(
-    charts.timeline(tl, colors=ctx.colors, labels=ctx.theme_labels, period_name=period),
-    width="stretch",
-    key="ov_timeline",
-    config={"displayModeBar": False},
+st.subheader(f"The {TOP_COMPANIES} riskiest companies")
+st.caption(
+    f"Risk from 0 to 100, overall and per theme (darker is higher; blank: no headline of "
+    f"that theme). Trend: headlines naming the company per {period}."
 )
+if risk.empty:
+    st.caption("No company is named in this window.")
+else:
+    companies = tables.company_table(
+        risk,
+        data.risk_cells(ctx.db, ctx.version, f),
+        data.timeline(ctx.db, ctx.version, f, "company", period, top=len(risk)),
+        ctx.theme_ids,
+        ctx.theme_labels,
+        top=TOP_COMPANIES,
+    )
+    theme_cols = [ctx.label(t) for t in ctx.theme_ids]
+    st.dataframe(
+        companies.style.map(charts.risk_css, subset=theme_cols).format(
+            "{:.0f}", subset=theme_cols, na_rep=""
+        ),
+        column_config={
+            "Risk": st.column_config.ProgressColumn(
+                "Risk", min_value=0, max_value=100, format="%.0f", width="small"
+            ),
+            "Headlines": st.column_config.NumberColumn("Headlines", format="%d", width="small"),
+            "Trend": st.column_config.LineChartColumn(f"Per {period}", y_min=0, width="medium"),
+        },
+        hide_index=True,
+        width="stretch",
+        height=35 * (len(companies) + 1) + 3,  # every row, no inner scrollbar
+        key="ov_companies",
+    )
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.subheader("Themes")
+    st.dataframe(
+        tables.theme_table(
+            data.timeline(ctx.db, ctx.version, f, "theme", period),
+            k["theme_counts"],
+            k["headlines"],
+            ctx.theme_ids,
+            ctx.theme_labels,
+        ),
+        column_config={
+            "Headlines": st.column_config.NumberColumn("Headlines", format="%d", width="small"),
+            "Share": st.column_config.NumberColumn(
+                "Share", format="%.0f%%", width="small", help="Of all headlines in the window."
+            ),
+            "Trend": st.column_config.BarChartColumn(f"Per {period}", y_min=0, width="large"),
+        },
+        hide_index=True,
+        width="stretch",
+        key="ov_themes",
+    )
+with right:
+    for page, label in (
+        ("ui/pages/heatmaps.py", "Heatmaps: list the headlines behind a cell"),
+        ("ui/pages/timeline.py", "Timeline: every theme or company over time"),
+    ):
+        st.page_link(page, label=label, icon=":material/arrow_forward:", query_params=f.to_params())
+    with st.expander("How is risk computed?"):
+        widgets.risk_explainer()
 
 st.subheader("Latest high-scoring headlines")
 strong = shell.strong(f)
