@@ -466,12 +466,22 @@ def test_score_sort_order(store, f, descending):
     assert paged == expected[9:18]
 
 
-def test_evidence_terms_read_back_exactly_whatever_the_characters():
-    from dashboard.store.rows import _terms
+def test_evidence_text_keeps_every_character_and_orders_themes():
+    from dashboard.store.db import _derived
 
-    stored = json.dumps(
-        [["Huawei’s", "title", 0.3], ['say "ban"', "summary", 0.2], ["a\\b", "title", 1]]
+    scores, text = _derived(
+        [
+            ("supply_chain", 0.5, [("fab", "title")]),
+            (
+                "geopolitics",
+                0.25,
+                [("Huawei’s", "title"), ('say "ban"', "summary"), ("a\\b", "title")],
+            ),
+            ("energy", 0.1, []),  # scored, but no words to show
+        ]
     )
-    assert _terms(stored) == 'Huawei’s (title), say "ban" (summary), a\\b (title)'
-    assert _terms('[["fab","title",0.4]]') == "fab (title)"  # another JSON layout
-    assert _terms("[]") == ""
+    assert json.loads(scores) == {"supply_chain": 0.5, "geopolitics": 0.25, "energy": 0.1}
+    assert text == (
+        'geopolitics: Huawei’s (title), say "ban" (summary), a\\b (title); supply_chain: fab (title)'
+    )
+    assert _derived([]) == ("{}", "")

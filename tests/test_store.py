@@ -206,15 +206,38 @@ def test_a_version_1_file_opens_and_upgrades(tmp_path, tagger):
     with Store(path) as store, store.transaction():
         feed = store.ensure_feed("https://example.com/feed")
     with Store(path, readonly=True) as ro:
-        assert ro.schema_version == SCHEMA_VERSION == 2
+        assert ro.schema_version == SCHEMA_VERSION == 3
         indexes = {tuple(i.columns) for i in ro.db["headlines"].indexes}
     assert ("max_score", "published_at", "companies", "themes") in indexes
     with Store(path) as store:  # opening again is harmless
-        assert store.schema_version == 2
+        assert store.schema_version == 3
         with store.transaction():
             h = make(1, "TSMC expands CoWoS packaging capacity")
             store.add_headlines(feed, [(h, tag.tag(h.title))], tag_version=version, fetched_at="x")
         assert store.headline_count() == 1 and store.integrity_ok()
+
+
+def test_a_version_2_file_gains_each_headlines_scores_and_evidence(seeded_db):
+    from dashboard.filters import Filters
+    from dashboard.store import queries
+
+    themes = ["geopolitics", "hardware_autonomy", "supply_chain", "energy"]
+    with Store(seeded_db, readonly=True) as ro:
+        expected = list(queries.export_rows(ro, Filters(), themes))
+        page = queries.headlines(ro, Filters(), sort="score", limit=100)
+    assert sum(1 for r in expected if r[-1]) > 300  # most seeded headlines carry evidence
+    # The same file as version 2 wrote it: no per-headline scores or evidence.
+    with sqlite3.connect(seeded_db) as conn:
+        conn.execute("ALTER TABLE headlines DROP COLUMN theme_scores")
+        conn.execute("ALTER TABLE headlines DROP COLUMN evidence_text")
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    Store(seeded_db).close()  # a writer's open migrates
+    with Store(seeded_db, readonly=True) as ro:
+        assert ro.schema_version == SCHEMA_VERSION
+        assert list(queries.export_rows(ro, Filters(), themes)) == expected
+        again = queries.headlines(ro, Filters(), sort="score", limit=100)
+        assert again.equals(page)
+        assert ro.integrity_ok()
 
 
 def test_a_readonly_open_of_an_old_file_does_not_migrate(tmp_path):

@@ -8,6 +8,7 @@ not at all, whatever kills the process.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 import uuid
@@ -27,7 +28,7 @@ from dashboard.store.sql import stored_tags
 if TYPE_CHECKING:
     from dashboard.tagging import Tags
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 30_000
 # Bounded so the dashboard's resident memory stays small however large the file grows.
 MMAP_BYTES = 128 * 2**20
@@ -168,7 +169,32 @@ def _migrate_2(db: sqlite_utils.Database) -> None:
     db["rollup_daily"].create_index(["theme", "day"], if_not_exists=True)
 
 
-MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_migrate_1, _migrate_2)
+def _migrate_3(db: sqlite_utils.Database) -> None:
+    # Each headline carries its theme scores and readable evidence, so a page or a CSV
+    # extract reads one row per headline instead of looking up its tag rows: a 100,000-row
+    # extract took 0.7 s for that look-up and 0.6 s for formatting the evidence.
+    db.execute("ALTER TABLE headlines ADD COLUMN theme_scores TEXT NOT NULL DEFAULT '{}'")
+    db.execute("ALTER TABLE headlines ADD COLUMN evidence_text TEXT NOT NULL DEFAULT ''")
+    rows = db.execute(
+        "SELECT headline_id, theme, score, evidence FROM headline_themes"
+        " ORDER BY headline_id, theme"
+    )
+    update = "UPDATE headlines SET theme_scores = ?, evidence_text = ? WHERE id = ?"
+    batch: list[tuple] = []
+    for hid, group in itertools.groupby(rows, key=lambda r: r[0]):
+        tags = [(t, s, [(e[0], e[1]) for e in json.loads(ev)]) for _h, t, s, ev in group]
+        batch.append((*_derived(tags), hid))
+        if len(batch) == 10_000:
+            db.conn.executemany(update, batch)
+            batch = []
+    db.conn.executemany(update, batch)
+
+
+MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
+    _migrate_1,
+    _migrate_2,
+    _migrate_3,
+)
 
 _ROLLUP_SQL = """
 WITH h AS (
@@ -458,8 +484,8 @@ class Store:
             conn.executemany(
                 """INSERT INTO headlines (id, feed_id, source, title, summary, url,
                      published_at, published_estimated, fetched_at, is_demo,
-                     companies, themes, max_score, tag_version)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                     companies, themes, max_score, theme_scores, evidence_text, tag_version)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 heads,
             )
             self._insert_tag_rows(themes, companies)
@@ -518,8 +544,8 @@ class Store:
         last_rowid = 0
         while True:
             rows = self.conn.execute(
-                "SELECT rowid, id, title, summary, published_at, companies, themes, max_score"
-                " FROM headlines WHERE rowid > :last AND (:all OR tag_version IS NOT :version)"
+                "SELECT rowid, id, title, summary, published_at, companies, themes, max_score,"
+                " theme_scores, evidence_text FROM headlines WHERE rowid > :last AND (:all OR tag_version IS NOT :version)"
                 " ORDER BY rowid LIMIT :batch",
                 {"last": last_rowid, "all": int(everything), "version": version, "batch": batch},
             ).fetchall()
@@ -581,7 +607,7 @@ class Store:
             )
             conn.executemany(
                 "UPDATE headlines SET companies = ?, themes = ?, max_score = ?,"
-                " tag_version = ? WHERE rowid = ?",
+                " theme_scores = ?, evidence_text = ?, tag_version = ? WHERE rowid = ?",
                 plan.heads,
             )
             conn.executemany(
@@ -642,18 +668,22 @@ class TagRows(NamedTuple):
     """One headline's tags as the store writes them, shaped where the tagging ran (a worker
     process) so the writing process only compares and inserts plain tuples."""
 
-    columns: tuple[str, str, float]  # the headline row's companies, themes, max_score
+    # The headline row's tag columns: companies, themes, max_score, theme_scores (JSON
+    # object), evidence_text (see _derived).
+    columns: tuple[str, str, float, str, str]
     themes: tuple[tuple, ...]  # headline_themes rows, every theme scoring above zero
     companies: tuple[tuple, ...]  # headline_companies rows
 
 
 def tag_rows(headline_id: str, published_at: str, tags: Tags) -> TagRows:
     carried = set(tags.themes)
+    scored = [(t, s, tags.evidence.get(t, ())) for t, s in tags.scores.items() if s > 0]
     return TagRows(
         (
             ";".join(m.name for m in tags.companies),
             ";".join(tags.themes),
             max(tags.scores.values(), default=0.0),
+            *_derived([(t, s, [(e.term, e.where) for e in ev]) for t, s, ev in scored]),
         ),
         tuple(
             (
@@ -661,19 +691,31 @@ def tag_rows(headline_id: str, published_at: str, tags: Tags) -> TagRows:
                 theme,
                 score,
                 int(theme in carried),
-                json.dumps([[e.term, e.where, e.weight] for e in tags.evidence.get(theme, ())]),
+                json.dumps([[e.term, e.where, e.weight] for e in evidence]),
                 published_at,
             )
-            for theme, score in tags.scores.items()
-            if score > 0
+            for theme, score, evidence in scored
         ),
         tuple((headline_id, m.name, m.alias, published_at) for m in tags.companies),
     )
 
 
+def _derived(tags: list[tuple[str, float, list[tuple[str, str]]]]) -> tuple[str, str]:
+    """A headline's theme_scores and evidence_text columns from its tag rows, given as
+    (theme, score, [(term, where), ...]): '{"theme": score, ...}' and
+    'theme: term (where), term (where); theme: ...' (themes in alphabetical order)."""
+    tags = sorted(tags)
+    evidence = "; ".join(
+        f"{theme}: " + ", ".join(f"{term} ({where})" for term, where in terms)
+        for theme, _score, terms in tags
+        if terms
+    )
+    return json.dumps({theme: score for theme, score, _ in tags}), evidence
+
+
 class RetagBatch(NamedTuple):
-    """Headlines to re-score (rowid, id, title, summary, published_at, companies, themes,
-    max_score) with their stored tag rows by headline id."""
+    """Headlines to re-score (rowid, id, title, summary, published_at, then the tag columns
+    of TagRows.columns) with their stored tag rows by headline id."""
 
     rows: list[tuple]
     themes: dict[str, list[tuple]]
@@ -687,7 +729,7 @@ class RetagPlan(NamedTuple):
     changed: int  # headlines whose tags differ from the stored ones
     deletes: dict[str, list[tuple]]  # table -> (headline_id, key) rows to remove
     upserts: dict[str, list[tuple]]  # table -> rows to insert or replace
-    heads: list[tuple]  # (companies, themes, max_score, version, rowid) for changed columns
+    heads: list[tuple]  # (*TagRows.columns, version, rowid) for changed columns
     versioned: list[int]  # rowids that only take the new version
     counts: dict[tuple[str, str, str], list]  # rollup increments, negative ones included
 
@@ -704,7 +746,7 @@ def plan_retag(batch: RetagBatch, shaped: list[TagRows], version: str) -> RetagP
     counts: dict[tuple[str, str, str], list] = {}
     changed = 0
     for row, new in zip(batch.rows, shaped, strict=True):
-        rowid, hid, published_at, columns = row[0], row[1], row[4], row[5:8]
+        rowid, hid, published_at, columns = row[0], row[1], row[4], row[5:10]
         was_themes = set(batch.themes.get(hid, ()))
         was_companies = set(batch.companies.get(hid, ()))
         new_themes, new_companies = set(new.themes), set(new.companies)

@@ -11,14 +11,13 @@ exports read keyset batches, so memory stays flat however many rows match.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 import pandas as pd
 
 from dashboard.filters import Filters
-from dashboard.store.sql import _params, _theme_cond, _where, fts_query, stored_tags, theme_ids
+from dashboard.store.sql import _params, _theme_cond, _where, fts_query, theme_ids
 
 SORTS = {
     "published_at": "h.published_at",
@@ -30,69 +29,28 @@ MAX_OFFSET = 100_000  # deeper pages cost O(offset); nobody pages past 2,000 scr
 
 
 _ROW_COLS = (
-    "h.rowid, h.id, h.published_at, h.source, h.title, h.url, h.companies, h.themes, h.is_demo"
+    "h.rowid, h.id, h.published_at, h.source, h.title, h.url, h.companies, h.themes,"
+    " h.is_demo, h.theme_scores, h.evidence_text"
 )
 
 
-# Evidence is stored as JSON [[term, where, weight], ...] written by json.dumps; reading the
-# pairs with one regular expression is several times faster than decoding every row (exports
-# read a hundred thousand rows). A term holding an escape is decoded properly.
-_EVIDENCE = re.compile(r'\["((?:[^"\\]|\\.)*)", "(\w+)", ')
-
-
-def _terms(evidence: str) -> str:
-    """'term (where), term (where)' from a stored evidence JSON array, in its order."""
-    pairs = _EVIDENCE.findall(evidence)
-    if not pairs and evidence != "[]":  # not json.dumps' layout: decode it the slow way
-        pairs = [(e[0], e[1]) for e in json.loads(evidence)]
-    elif "\\" not in evidence:  # no escaped character anywhere: the common case
-        return ", ".join([f"{term} ({where})" for term, where in pairs])
-    return ", ".join([f"{_unescape(term)} ({where})" for term, where in pairs])
-
-
-def _unescape(raw: str) -> str:
-    return json.loads('"' + raw + '"') if "\\" in raw else raw
-
-
-def _evidence_text(items: list[tuple[str, str]]) -> str:
-    """'theme: term (where), term (where); theme: ...' from (theme, evidence JSON) pairs."""
-    if len(items) == 1:
-        theme, evidence = items[0]
-        terms = _terms(evidence)
-        return f"{theme}: {terms}" if terms else ""
-    return "; ".join(
-        f"{theme}: {terms}" for theme, terms in sorted((t, _terms(e)) for t, e in items) if terms
-    )
-
-
-def _tag_rows(store, ids: list[str]) -> dict[str, list[tuple]]:
-    """headline id -> [(headline_id, theme, score, evidence JSON)] for the given headlines."""
-    return stored_tags(store.conn, "headline_themes", "theme, score, evidence", ids)
-
-
-def _decorate(store, rows: list[tuple]) -> list[dict]:
+def _decorate(rows: list[tuple]) -> list[dict]:
     """Rows of _ROW_COLS -> dicts with scores {theme: score} and readable evidence."""
-    if not rows:
-        return []
-    tags = _tag_rows(store, [r[1] for r in rows])
-    out = []
-    for _rowid, hid, published, source, title, url, companies, themes, demo in rows:
-        mine = tags.get(hid, [])
-        out.append(
-            {
-                "id": hid,
-                "published_at": published,
-                "source": source,
-                "title": title,
-                "url": url or "",
-                "companies": "; ".join(filter(None, companies.split(";"))),
-                "themes": "; ".join(filter(None, themes.split(";"))),
-                "scores": {t: s for _h, t, s, _e in mine},
-                "evidence": _evidence_text([(t, e) for _h, t, _s, e in mine]),
-                "is_demo": bool(demo),
-            }
-        )
-    return out
+    return [
+        {
+            "id": hid,
+            "published_at": published,
+            "source": source,
+            "title": title,
+            "url": url or "",
+            "companies": "; ".join(filter(None, companies.split(";"))),
+            "themes": "; ".join(filter(None, themes.split(";"))),
+            "scores": json.loads(scores),
+            "evidence": evidence,
+            "is_demo": bool(demo),
+        }
+        for _r, hid, published, source, title, url, companies, themes, demo, scores, evidence in rows
+    ]
 
 
 def _deferred_page(table: str, key: str, cond: str, d: str) -> str:
@@ -172,7 +130,7 @@ def headlines(
             f"SELECT {_ROW_COLS} FROM headlines h WHERE {where}"
             f" ORDER BY {SORTS[sort]} {d}{tail}, h.id {d}{page}"
         )
-    rows = _decorate(store, store.conn.execute(sql, p).fetchall())
+    rows = _decorate(store.conn.execute(sql, p).fetchall())
     themes = list(theme_columns) if theme_columns is not None else theme_ids(store)
     cols = [
         "id",
@@ -190,10 +148,12 @@ def headlines(
     return pd.DataFrame(data, columns=cols)
 
 
-def _keyset(store, f: Filters, cols: str, batch: int) -> Iterator[list[tuple]]:
+def _keyset(
+    store, f: Filters, cols: str, batch: int, params: dict | None = None
+) -> Iterator[list[tuple]]:
     """Every matching headline row (cols, then rowid and published_at), newest first, in
     keyset batches: memory stays flat and each batch is an index range, however deep."""
-    p = _params(f) | {"batch": batch}
+    p = _params(f) | {"batch": batch} | (params or {})
     sql = (
         f"SELECT {cols}, h.rowid, h.published_at FROM headlines h WHERE {_where(f, probe=True)}"
         " AND (:last_p IS NULL OR h.published_at < :last_p"
@@ -216,26 +176,15 @@ def export_rows(
     source, title, url, companies ('; '-joined), one score per theme in `themes` order (0.0
     when absent), the highest theme score, evidence text. No dicts: exports read 100k rows.
     Batches of 20,000 (about 15 MB) read a 100k extract 9 % faster than batches of 5,000."""
-    cols = "h.id, h.published_at, h.source, h.title, coalesce(h.url, ''), h.companies, h.max_score"
-    absent = (0.0,) * len(themes)
-    for rows in _keyset(store, f, cols, batch):
-        # A headline without any theme score has no tag rows to look up.
-        tags = _tag_rows(store, [r[0] for r in rows if r[6]])
-        for hid, published, source, title, url, companies, top, *_ in rows:
-            mine = tags.get(hid)
-            if mine is None:  # most headlines speak to no theme at all
-                scores, evidence = absent, ""
-            else:
-                by_theme = {t: sc for _h, t, sc, _e in mine}
-                scores = [by_theme.get(t, 0.0) for t in themes]
-                evidence = _evidence_text([(t, e) for _h, t, _s, e in mine])
-            yield (
-                published,
-                source,
-                title,
-                url,
-                companies.replace(";", "; "),
-                *scores,
-                top,
-                evidence,
-            )
+    # Scores come out of the headline's JSON column in SQLite; the theme ids are bound.
+    scores = "".join(
+        f", coalesce(json_extract(h.theme_scores, :path{i}), 0.0)" for i in range(len(themes))
+    )
+    paths = {f"path{i}": "$." + json.dumps(t) for i, t in enumerate(themes)}
+    cols = (
+        "h.published_at, h.source, h.title, coalesce(h.url, ''), replace(h.companies, ';', '; ')"
+        f"{scores}, h.max_score, h.evidence_text"
+    )
+    for rows in _keyset(store, f, cols, batch, paths):
+        for row in rows:
+            yield row[:-2]  # without the keyset's rowid and published_at
