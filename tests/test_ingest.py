@@ -127,8 +127,13 @@ def test_worker_processes_store_exactly_what_one_process_stores(tmp_path):
             q = store.conn.execute
             snapshots.append(
                 (
-                    sorted(q("SELECT id, title, companies, themes, max_score FROM headlines")),
-                    sorted(q("SELECT headline_id, theme, score, evidence FROM headline_themes")),
+                    sorted(
+                        q(
+                            "SELECT id, title, companies, themes, max_score, theme_scores,"
+                            " evidence_text FROM headlines"
+                        )
+                    ),
+                    sorted(q("SELECT headline_id, theme, score, carried FROM headline_themes")),
                     sorted(q("SELECT day, company, theme, n FROM rollup_daily")),
                 )
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import UTC, datetime
 
@@ -217,26 +218,56 @@ def test_a_version_1_file_opens_and_upgrades(tmp_path, tagger):
         assert store.headline_count() == 1 and store.integrity_ok()
 
 
-def test_a_version_2_file_gains_each_headlines_scores_and_evidence(seeded_db):
+def test_a_version_2_file_gains_each_headlines_scores_and_evidence(seeded_db, tmp_path, tagger):
+    """A file as version 2 wrote it (evidence JSON on the tag rows, none on the headline)
+    migrates to the rows a fresh write gives: the same pages and the same CSV rows."""
+    import json
+
+    import sqlite_utils
+
     from dashboard.filters import Filters
     from dashboard.store import queries
+    from dashboard.store.db import MIGRATIONS
 
+    tag, version = tagger
     themes = ["geopolitics", "hardware_autonomy", "supply_chain", "energy"]
     with Store(seeded_db, readonly=True) as ro:
         expected = list(queries.export_rows(ro, Filters(), themes))
         page = queries.headlines(ro, Filters(), sort="score", limit=100)
+        heads = ro.conn.execute(
+            "SELECT id, feed_id, source, title, summary, url, published_at, fetched_at,"
+            " is_demo, companies, themes, max_score FROM headlines"
+        ).fetchall()
     assert sum(1 for r in expected if r[-1]) > 300  # most seeded headlines carry evidence
-    # The same file as version 2 wrote it: no per-headline scores or evidence.
-    with sqlite3.connect(seeded_db) as conn:
-        conn.execute("ALTER TABLE headlines DROP COLUMN theme_scores")
-        conn.execute("ALTER TABLE headlines DROP COLUMN evidence_text")
-        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
-    Store(seeded_db).close()  # a writer's open migrates
-    with Store(seeded_db, readonly=True) as ro:
+    old = tmp_path / "v2.db"
+    db = sqlite_utils.Database(old)
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    MIGRATIONS[0](db)
+    MIGRATIONS[1](db)
+    db.execute("INSERT INTO meta VALUES ('schema_version', '2')")
+    for hid, feed, source, title, summary, url, published, fetched, demo, *cols in heads:
+        db.execute(
+            "INSERT INTO headlines (id, feed_id, source, title, summary, url, published_at,"
+            " fetched_at, is_demo, companies, themes, max_score, tag_version)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (hid, feed, source, title, summary, url, published, fetched, demo, *cols, version),
+        )
+        tags = tag.tag(title, summary)
+        for theme, score in tags.scores.items():
+            if score > 0:
+                evidence = [[e.term, e.where, e.weight] for e in tags.evidence.get(theme, ())]
+                db.execute(
+                    "INSERT INTO headline_themes VALUES (?, ?, ?, ?, ?, ?)",
+                    (hid, theme, score, int(theme in tags.themes), json.dumps(evidence), published),
+                )
+    db.conn.commit()
+    db.close()
+    Store(old).close()  # a writer's open migrates
+    with Store(old, readonly=True) as ro:
         assert ro.schema_version == SCHEMA_VERSION
+        assert "evidence" not in ro.db["headline_themes"].columns_dict
         assert list(queries.export_rows(ro, Filters(), themes)) == expected
-        again = queries.headlines(ro, Filters(), sort="score", limit=100)
-        assert again.equals(page)
+        assert queries.headlines(ro, Filters(), sort="score", limit=100).equals(page)
         assert ro.integrity_ok()
 
 
@@ -280,7 +311,7 @@ def test_retag_after_an_edit_rewrites_only_what_changed(seeded_db, tmp_path, mon
     edited.write_text(text.replace("threshold = 0.45", "threshold = 0.6", 1))
     monkeypatch.setenv("CHIPWATCH_TAXONOMY", str(edited))
     taxonomy = load_taxonomy()
-    q = "SELECT headline_id, theme, score, carried, evidence FROM headline_themes ORDER BY 1, 2"
+    q = "SELECT headline_id, theme, score, carried FROM headline_themes ORDER BY 1, 2"
     with Store(seeded_db) as store:
         before = store.conn.execute(q).fetchall()
         result = retag(store, taxonomy=taxonomy, batch=97)
@@ -302,6 +333,28 @@ def test_retag_after_an_edit_rewrites_only_what_changed(seeded_db, tmp_path, mon
         assert [r[4] for r in incremental] == pytest.approx([r[4] for r in rebuilt], abs=1e-9)
         assert retag(store, taxonomy=taxonomy, everything=True) == (result.checked, 0)
         assert store.conn.execute(q).fetchall() == after
+        assert_rows_match_fresh_tags(store, taxonomy)
+        # A weight edit moves scores: the rows' scores and evidence follow.
+        edited.write_text(
+            re.sub(r'^("[^"\n]+"\s*=\s*)([01]?\.\d+)', r"\g<1>0.35", text, flags=re.M)
+        )
+        heavy = load_taxonomy()
+        assert retag(store, taxonomy=heavy).changed > result.changed
+        assert_rows_match_fresh_tags(store, heavy)
+
+
+def assert_rows_match_fresh_tags(store, taxonomy):
+    """Every headline row's tag columns are what tagging it afresh gives."""
+    from dashboard.store.db import tag_rows
+
+    tagger = Tagger(taxonomy)
+    rows = store.conn.execute(
+        "SELECT id, title, summary, published_at, companies, themes, max_score,"
+        " theme_scores, evidence_text FROM headlines"
+    ).fetchall()
+    assert rows
+    for hid, title, summary, published, *columns in rows:
+        assert tuple(columns) == tag_rows(hid, published, tagger.tag(title, summary)).columns
 
 
 def test_a_later_retag_takes_over_and_the_earlier_one_stops(seeded_db, tmp_path, monkeypatch):

@@ -172,7 +172,8 @@ def _migrate_2(db: sqlite_utils.Database) -> None:
 def _migrate_3(db: sqlite_utils.Database) -> None:
     # Each headline carries its theme scores and readable evidence, so a page or a CSV
     # extract reads one row per headline instead of looking up its tag rows: a 100,000-row
-    # extract took 0.7 s for that look-up and 0.6 s for formatting the evidence.
+    # extract took 0.7 s for that look-up and 0.6 s for formatting the evidence. The tag
+    # rows keep what the filters need (theme, score, carried).
     db.execute("ALTER TABLE headlines ADD COLUMN theme_scores TEXT NOT NULL DEFAULT '{}'")
     db.execute("ALTER TABLE headlines ADD COLUMN evidence_text TEXT NOT NULL DEFAULT ''")
     rows = db.execute(
@@ -188,6 +189,8 @@ def _migrate_3(db: sqlite_utils.Database) -> None:
             db.conn.executemany(update, batch)
             batch = []
     db.conn.executemany(update, batch)
+    # The readable text replaces the tag rows' evidence JSON, which nothing reads any more.
+    db.execute("ALTER TABLE headline_themes DROP COLUMN evidence")
 
 
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
@@ -496,9 +499,8 @@ class Store:
     def _insert_tag_rows(self, themes: list[tuple], companies: list[tuple]) -> None:
         if themes:
             self.conn.executemany(
-                "INSERT INTO headline_themes"
-                " (headline_id, theme, score, carried, evidence, published_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO headline_themes (headline_id, theme, score, carried, published_at)"
+                " VALUES (?, ?, ?, ?, ?)",
                 themes,
             )
         if companies:
@@ -558,7 +560,7 @@ class Store:
                 stored_tags(
                     self.conn,
                     "headline_themes",
-                    "theme, score, carried, evidence, published_at",
+                    "theme, score, carried, published_at",
                     ids,
                 ),
                 stored_tags(self.conn, "headline_companies", "company, alias, published_at", ids),
@@ -596,8 +598,7 @@ class Store:
             )
             conn.executemany(
                 "INSERT OR REPLACE INTO headline_themes"
-                " (headline_id, theme, score, carried, evidence, published_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                " (headline_id, theme, score, carried, published_at) VALUES (?, ?, ?, ?, ?)",
                 plan.upserts["headline_themes"],
             )
             conn.executemany(
@@ -686,15 +687,8 @@ def tag_rows(headline_id: str, published_at: str, tags: Tags) -> TagRows:
             *_derived([(t, s, [(e.term, e.where) for e in ev]) for t, s, ev in scored]),
         ),
         tuple(
-            (
-                headline_id,
-                theme,
-                score,
-                int(theme in carried),
-                json.dumps([[e.term, e.where, e.weight] for e in evidence]),
-                published_at,
-            )
-            for theme, score, evidence in scored
+            (headline_id, theme, score, int(theme in carried), published_at)
+            for theme, score, _evidence in scored
         ),
         tuple((headline_id, m.name, m.alias, published_at) for m in tags.companies),
     )
