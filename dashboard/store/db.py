@@ -554,15 +554,10 @@ class Store:
             if not rows:
                 return
             ids = [r[1] for r in rows]
-            # Shaped as tag_rows builds them, so plan_retag compares like with like.
+            # The theme rows follow from the row's own columns (see plan_retag); the company
+            # rows hold the alias that matched, which only they record.
             yield RetagBatch(
                 rows,
-                stored_tags(
-                    self.conn,
-                    "headline_themes",
-                    "theme, score, carried, published_at",
-                    ids,
-                ),
                 stored_tags(self.conn, "headline_companies", "company, alias, published_at", ids),
             )
             last_rowid = rows[-1][0]
@@ -709,11 +704,17 @@ def _derived(tags: list[tuple[str, float, list[tuple[str, str]]]]) -> tuple[str,
 
 class RetagBatch(NamedTuple):
     """Headlines to re-score (rowid, id, title, summary, published_at, then the tag columns
-    of TagRows.columns) with their stored tag rows by headline id."""
+    of TagRows.columns) with their stored headline_companies rows by headline id."""
 
     rows: list[tuple]
-    themes: dict[str, list[tuple]]
     companies: dict[str, list[tuple]]
+
+
+def _stored_themes(row: tuple) -> set[tuple]:
+    """A RetagBatch row's headline_themes rows, rebuilt from its tag columns: the store writes
+    both from the same TagRows, and theme_scores holds every theme scoring above zero."""
+    hid, published_at, carried, scores = row[1], row[4], row[6].split(";"), json.loads(row[8])
+    return {(hid, t, s, int(t in carried), published_at) for t, s in scores.items()}
 
 
 class RetagPlan(NamedTuple):
@@ -741,7 +742,7 @@ def plan_retag(batch: RetagBatch, shaped: list[TagRows], version: str) -> RetagP
     changed = 0
     for row, new in zip(batch.rows, shaped, strict=True):
         rowid, hid, published_at, columns = row[0], row[1], row[4], row[5:10]
-        was_themes = set(batch.themes.get(hid, ()))
+        was_themes = _stored_themes(row)
         was_companies = set(batch.companies.get(hid, ()))
         new_themes, new_companies = set(new.themes), set(new.companies)
         if new_themes == was_themes and new_companies == was_companies:
