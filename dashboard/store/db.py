@@ -547,7 +547,8 @@ class Store:
         while True:
             rows = self.conn.execute(
                 "SELECT rowid, id, title, summary, published_at, companies, themes, max_score,"
-                " theme_scores, evidence_text FROM headlines WHERE rowid > :last AND (:all OR tag_version IS NOT :version)"
+                " theme_scores, evidence_text FROM headlines"
+                " WHERE rowid > :last AND (:all OR tag_version IS NOT :version)"
                 " ORDER BY rowid LIMIT :batch",
                 {"last": last_rowid, "all": int(everything), "version": version, "batch": batch},
             ).fetchall()

