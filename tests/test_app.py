@@ -183,6 +183,13 @@ def test_unknown_company_and_bad_date_in_a_link_warn_and_do_not_crash(seeded_db,
     assert "Unknown company 'Acme Chips' ignored" in "\n".join(warnings(at))
 
 
+def test_heatmaps_explain_the_risk_formula_next_to_the_grid(seeded_db, monkeypatch):
+    at = open_app(seeded_db, monkeypatch, "heatmaps")
+    formulas = [t.value for t in at.text]
+    assert any("risk = 100 x (1 - e^(-R / 10))" in t for t in formulas), formulas
+    assert "half of its weight" in texts(at)
+
+
 def test_heatmap_cell_drill_down_lists_the_headlines_behind_it(seeded_db, monkeypatch):
     at = open_app(seeded_db, monkeypatch, "heatmaps")
     at.selectbox(key="hm_c").set_value("Nvidia")

@@ -149,6 +149,8 @@ def risk_explainer() -> None:
 
     for kind, block in tables.explainer(risk.__doc__ or ""):
         if kind == "code":
-            st.code(block, language=None)
+            # Plain monospaced text: st.code would load and run a syntax highlighter, which
+            # cost the Heatmaps page 0.2-0.4 s on every visit for two lines of formula.
+            st.text(block)
         else:
             st.caption(escape_md(block))
