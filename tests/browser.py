@@ -110,7 +110,8 @@ def streamlit_server(db: Path, log_dir: Path, port: int | None = None):
 
 def wait_for_app(page, timeout_ms: int = 60_000) -> None:
     """Wait until the app has rendered: the page title is drawn, the script run has finished
-    (the state Streamlit writes on its root element), no element is still a loading skeleton, and every chart has drawn its SVG."""
+    (the state Streamlit writes on its root element), no element is still a loading skeleton,
+    and every chart has drawn its SVG."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
     page.wait_for_selector("[data-testid='stMain'] h1", timeout=timeout_ms)
     page.wait_for_function(
