@@ -156,22 +156,23 @@ def headlines(
 def _keyset(
     store, f: Filters, cols: str, batch: int, params: dict | None = None
 ) -> Iterator[list[tuple]]:
-    """Every matching headline row (cols, then rowid and published_at), newest first, in
-    keyset batches: memory stays flat and each batch is an index range, however deep."""
+    """Every matching headline row (cols, then id and published_at), newest first as the
+    tables order them, in keyset batches: memory stays flat and each batch is an index range
+    of (published_at, id), however deep."""
     p = _params(f) | {"batch": batch} | (params or {})
     sql = (
-        f"SELECT {cols}, h.rowid, h.published_at FROM headlines h WHERE {_where(f, probe=True)}"
+        f"SELECT {cols}, h.id, h.published_at FROM headlines h WHERE {_where(f, probe=True)}"
         " AND (:last_p IS NULL OR h.published_at < :last_p"
-        " OR (h.published_at = :last_p AND h.rowid < :last_r))"
-        " ORDER BY h.published_at DESC, h.rowid DESC LIMIT :batch"
+        " OR (h.published_at = :last_p AND h.id < :last_i))"
+        " ORDER BY h.published_at DESC, h.id DESC LIMIT :batch"
     )
-    last_p = last_r = None
+    last_p = last_i = None
     while True:
-        rows = store.conn.execute(sql, p | {"last_p": last_p, "last_r": last_r}).fetchall()
+        rows = store.conn.execute(sql, p | {"last_p": last_p, "last_i": last_i}).fetchall()
         yield rows
         if len(rows) < batch:
             return
-        last_r, last_p = rows[-1][-2], rows[-1][-1]
+        last_i, last_p = rows[-1][-2], rows[-1][-1]
 
 
 def export_rows(
@@ -192,4 +193,4 @@ def export_rows(
     )
     for rows in _keyset(store, f, cols, batch, paths):
         for row in rows:
-            yield row[:-2]  # without the keyset's rowid and published_at
+            yield row[:-2]  # without the keyset's id and published_at
