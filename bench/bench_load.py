@@ -15,10 +15,10 @@ from pathlib import Path
 
 from dashboard import demo
 from dashboard.config import DEFAULT_TAXONOMY
-from dashboard.ingest import retag
 from dashboard.store import Store
-from dashboard.tagging import Tagger
-from dashboard.taxonomy import load_taxonomy
+from dashboard.tagging.retag import retag
+from dashboard.tagging.tagger import Tagger
+from dashboard.tagging.taxonomy import load_taxonomy
 
 N = int(os.environ.get("BENCH_HEADLINES", 1_000_000))
 DB = Path(os.environ.get("CHIPWATCH_BENCH_DB", "/tmp/chipwatch-bench-1m.db"))

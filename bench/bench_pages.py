@@ -15,8 +15,8 @@ from pathlib import Path
 
 from dashboard import demo
 from dashboard.store import Store
-from dashboard.tagging import Tagger
-from dashboard.taxonomy import load_taxonomy
+from dashboard.tagging.tagger import Tagger
+from dashboard.tagging.taxonomy import load_taxonomy
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_for_app
 
 ROUNDS = 3

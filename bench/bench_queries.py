@@ -33,8 +33,8 @@ BASELINE_REPS = 3
 
 def build(path: Path, n: int) -> None:
     from dashboard import demo
-    from dashboard.tagging import Tagger
-    from dashboard.taxonomy import load_taxonomy
+    from dashboard.tagging.tagger import Tagger
+    from dashboard.tagging.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy()
     tmp = path.with_name(path.name + ".building")

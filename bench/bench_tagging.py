@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from dashboard.config import DEFAULT_TAXONOMY
-from dashboard.tagging import Tagger
-from dashboard.taxonomy import load_taxonomy
+from dashboard.tagging.tagger import Tagger
+from dashboard.tagging.taxonomy import load_taxonomy
 
 LABELS = Path(__file__).resolve().parent.parent / "tests" / "data" / "labels.csv"
 SECONDS = 3.0

@@ -35,7 +35,7 @@ PAGES = [
 
 @st.cache_resource(show_spinner=False)
 def _taxonomy(path: str, mtime: float):
-    from dashboard.taxonomy import load_taxonomy
+    from dashboard.tagging.taxonomy import load_taxonomy
 
     return load_taxonomy(path)
 

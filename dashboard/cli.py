@@ -42,8 +42,8 @@ def _store(args, readonly: bool = False):
 
 
 def _tagger():
-    from dashboard.tagging import Tagger
-    from dashboard.taxonomy import load_taxonomy
+    from dashboard.tagging.tagger import Tagger
+    from dashboard.tagging.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy()
     return Tagger(taxonomy), taxonomy
@@ -82,7 +82,7 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_feeds(args) -> int:
-    from dashboard import feeds as feedlist
+    from dashboard.ingest import sources as feedlist
 
     with _store(args) as store:
         if args.action == "add":
@@ -177,8 +177,8 @@ def cmd_purge(args) -> int:
 
 
 def cmd_retag(args) -> int:
-    from dashboard.ingest import retag
-    from dashboard.taxonomy import load_taxonomy
+    from dashboard.tagging.retag import retag
+    from dashboard.tagging.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy()
     with _store(args) as store:
@@ -197,8 +197,8 @@ def cmd_retag(args) -> int:
 
 
 def cmd_tag(args) -> int:
-    from dashboard import evaluate
-    from dashboard.tagging import format_tags
+    from dashboard.tagging import evaluate
+    from dashboard.tagging.tagger import format_tags
 
     tagger, taxonomy = _tagger()
     if args.csv:
@@ -214,7 +214,7 @@ def cmd_tag(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from dashboard import evaluate
+    from dashboard.tagging import evaluate
 
     tagger, _ = _tagger()
     report = evaluate.evaluate(args.labels, tagger)

@@ -14,8 +14,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from dashboard.ingest.parse import DEMO_GENERATOR, dedup_key
 from dashboard.models import Headline
-from dashboard.parse import DEMO_GENERATOR, dedup_key
 
 DEMO_SITE = "https://demo.chipwatch.invalid"
 OUTLETS = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,3 +46,23 @@ class FetchResult:
     @property
     def not_modified(self) -> bool:
         return self.status == 304
+
+
+class RetagBatch(NamedTuple):
+    """Headlines to re-score (rowid, id, title, summary, published_at, then the tag columns
+    of TagRows.columns) with their stored headline_companies rows by headline id."""
+
+    rows: list[tuple]
+    companies: dict[str, list[tuple]]
+
+
+class RetagPlan(NamedTuple):
+    """The writes that bring one RetagBatch to its new tags (see plan_retag)."""
+
+    version: str
+    changed: int  # headlines whose tags differ from the stored ones
+    deletes: dict[str, list[tuple]]  # table -> (headline_id, key) rows to remove
+    upserts: dict[str, list[tuple]]  # table -> rows to insert or replace
+    heads: list[tuple]  # (*TagRows.columns, version, rowid) for changed columns
+    versioned: list[int]  # rowids that only take the new version
+    counts: dict[tuple[str, str, str], list]  # rollup increments, negative ones included

@@ -21,8 +21,8 @@ def preload() -> None:
 
     import dashboard.export
     import dashboard.store.queries
-    import dashboard.tagging
-    import dashboard.taxonomy  # noqa: F401
+    import dashboard.tagging.tagger
+    import dashboard.tagging.taxonomy  # noqa: F401
 
 
 def main(args: list[str]) -> int:

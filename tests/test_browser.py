@@ -123,7 +123,7 @@ def test_filters_travel_with_the_page_links(server, page):
 
 
 def test_headlines_csv_holds_only_the_filtered_rows(server, page):
-    from dashboard.taxonomy import load_taxonomy
+    from dashboard.tagging.taxonomy import load_taxonomy
 
     page.goto(f"{server}/headlines?company=Nvidia&theme=geopolitics")
     wait_for_app(page)
@@ -173,7 +173,7 @@ def test_clicking_a_heatmap_cell_lists_its_headlines(server, page, app_db):
     wait_for_app(page)
     heading = label.first.inner_text()
     assert heading.startswith(f"{company} · ")
-    from dashboard.taxonomy import load_taxonomy
+    from dashboard.tagging.taxonomy import load_taxonomy
 
     theme_label = load_taxonomy().theme(theme).label
     assert theme_label in heading

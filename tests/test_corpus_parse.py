@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from dashboard.errors import ParseError
+from dashboard.ingest.parse import parse
 from dashboard.models import ParsedFeed
-from dashboard.parse import parse
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "feeds"
 FETCHED = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)

@@ -10,9 +10,9 @@ import pytest
 
 from dashboard.config import DEFAULT_TAXONOMY
 from dashboard.errors import ChipwatchError
-from dashboard.evaluate import LabelsError, evaluate, tag_csv
-from dashboard.tagging import Tagger
-from dashboard.taxonomy import load_taxonomy
+from dashboard.tagging.evaluate import LabelsError, evaluate, tag_csv
+from dashboard.tagging.tagger import Tagger
+from dashboard.tagging.taxonomy import load_taxonomy
 
 LABELS = Path(__file__).parent / "data" / "labels.csv"
 THEMES = ("hardware_autonomy", "geopolitics", "supply_chain")

@@ -12,7 +12,7 @@ from dashboard import export
 from dashboard.filters import Filters
 from dashboard.models import Headline
 from dashboard.store import Store
-from dashboard.tagging import CompanyMatch, Evidence, Tags
+from dashboard.tagging.tagger import CompanyMatch, Evidence, Tags
 
 
 def item(i: int, title: str, day: str, *, companies=(), scores=None, source="Wire", summary=""):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard import feeds
 from dashboard.config import DEFAULT_OPML
 from dashboard.errors import SourceError
+from dashboard.ingest import sources as feeds
 
 
 def test_bundled_opml_lists_at_least_twenty_real_http_feeds():

@@ -11,10 +11,10 @@ import tracemalloc
 
 import pytest
 
-from dashboard import netguard as fetch  # the rebinding tests patch the guard's _kind
 from dashboard.errors import FetchError
-from dashboard.fetch import FetchRequest, fetch_one
-from dashboard.netguard import _GuardedBackend
+from dashboard.ingest import netguard as fetch  # the rebinding tests patch the guard's _kind
+from dashboard.ingest.fetch import FetchRequest, fetch_one
+from dashboard.ingest.netguard import _GuardedBackend
 from tests.httpserver import FeedServer
 
 MiB = 1024 * 1024

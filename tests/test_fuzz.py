@@ -10,8 +10,8 @@ import pytest
 
 from dashboard.errors import ParseError
 from dashboard.ingest import ingest
+from dashboard.ingest.parse import parse
 from dashboard.models import ParsedFeed
-from dashboard.parse import parse
 from dashboard.store import Store
 from tests.conftest import CORPUS, DATA
 

@@ -1,4 +1,4 @@
-"""File-driven tests for dashboard.parse: one fixture file a case, whole-output assertions."""
+"""File-driven tests for dashboard.ingest.parse: one fixture file a case, whole-output assertions."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from dashboard.errors import ParseError
+from dashboard.ingest.parse import DEMO_GENERATOR, canonical_url, dedup_key, parse
 from dashboard.models import ParsedFeed
-from dashboard.parse import DEMO_GENERATOR, canonical_url, dedup_key, parse
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 FETCHED = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -960,7 +960,7 @@ def test_a_story_repeated_in_one_feed_still_matches_its_copy_elsewhere():
     ],
 )
 def test_canonical_url_fast_path_agrees_with_the_full_path(url, monkeypatch):
-    from dashboard import normalize
+    from dashboard.ingest import normalize
 
     fast = normalize.canonical_url(url)
     monkeypatch.setattr(normalize, "_PLAIN_URL", re.compile(r"(?!)"))  # never matches

@@ -22,7 +22,7 @@ from dashboard.filters import Filters
 from dashboard.models import Headline
 from dashboard.store import Store
 from dashboard.store import queries as Q
-from dashboard.tagging import CompanyMatch, Evidence, Tags
+from dashboard.tagging.tagger import CompanyMatch, Evidence, Tags
 
 THEMES = ("geopolitics", "hardware_autonomy", "supply_chain")
 COMPANIES = ("Nvidia", "AMD", "TSMC", "Huawei", "SK Hynix")
@@ -467,7 +467,7 @@ def test_score_sort_order(store, f, descending):
 
 
 def test_evidence_text_keeps_every_character_and_orders_themes():
-    from dashboard.store.db import _derived
+    from dashboard.store.shape import derived_columns as _derived
 
     scores, text = _derived(
         [

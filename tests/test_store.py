@@ -10,11 +10,11 @@ import pytest
 
 from dashboard.config import ROOT
 from dashboard.errors import StoreError
-from dashboard.ingest import retag
 from dashboard.models import Headline
 from dashboard.store import SCHEMA_VERSION, Store
-from dashboard.tagging import Tagger
-from dashboard.taxonomy import load_taxonomy
+from dashboard.tagging.retag import retag
+from dashboard.tagging.tagger import Tagger
+from dashboard.tagging.taxonomy import load_taxonomy
 
 
 def make(i: int, title: str, day: str = "2026-10-01") -> Headline:
@@ -193,7 +193,7 @@ def test_incremental_rollups_equal_a_full_rebuild(seeded_db):
 def test_a_version_1_file_opens_and_upgrades(tmp_path, tagger):
     import sqlite_utils
 
-    from dashboard.store.db import MIGRATIONS
+    from dashboard.store.schema import MIGRATIONS
 
     tag, version = tagger
     path = tmp_path / "v1.db"
@@ -227,7 +227,7 @@ def test_a_version_2_file_gains_each_headlines_scores_and_evidence(seeded_db, tm
 
     from dashboard.filters import Filters
     from dashboard.store import queries
-    from dashboard.store.db import MIGRATIONS
+    from dashboard.store.schema import MIGRATIONS
 
     tag, version = tagger
     themes = ["geopolitics", "hardware_autonomy", "supply_chain", "energy"]
@@ -304,7 +304,7 @@ def test_repeated_ids_within_one_write_are_duplicates(tmp_path, tagger):
 def test_retag_after_an_edit_rewrites_only_what_changed(seeded_db, tmp_path, monkeypatch):
     """A threshold edit flips some headlines' carried themes: retag rewrites exactly those, the
     rollups move by the difference (equal to a rebuild), and a second run changes nothing."""
-    from dashboard.ingest import RetagResult
+    from dashboard.tagging.retag import RetagResult
 
     text = (ROOT / "data" / "taxonomy.toml").read_text()
     edited = tmp_path / "taxonomy.toml"
@@ -345,7 +345,7 @@ def test_retag_after_an_edit_rewrites_only_what_changed(seeded_db, tmp_path, mon
 
 def assert_rows_match_fresh_tags(store, taxonomy):
     """Every headline row's tag columns are what tagging it afresh gives."""
-    from dashboard.store.db import tag_rows
+    from dashboard.store.shape import tag_rows
 
     tagger = Tagger(taxonomy)
     rows = store.conn.execute(
@@ -360,7 +360,8 @@ def assert_rows_match_fresh_tags(store, taxonomy):
 def test_a_later_retag_takes_over_and_the_earlier_one_stops(seeded_db, tmp_path, monkeypatch):
     """Two retags must not both apply their differences (the rollups would move twice): the
     later claim wins, the earlier run's next write fails with a clear error, nothing moves."""
-    from dashboard.store.db import plan_retag, tag_rows
+    from dashboard.store.shape import tag_rows
+    from dashboard.tagging.retag import plan_retag
 
     text = (ROOT / "data" / "taxonomy.toml").read_text()
     edited = tmp_path / "taxonomy.toml"

@@ -8,8 +8,8 @@ import pytest
 
 from dashboard.config import DEFAULT_TAXONOMY
 from dashboard.errors import TaxonomyError
-from dashboard.tagging import Evidence, Tagger, format_tags
-from dashboard.taxonomy import load_taxonomy
+from dashboard.tagging.tagger import Evidence, Tagger, format_tags
+from dashboard.tagging.taxonomy import load_taxonomy
 
 
 @pytest.fixture(scope="module")

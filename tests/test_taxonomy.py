@@ -9,9 +9,9 @@ import pytest
 
 from dashboard.config import DEFAULT_TAXONOMY
 from dashboard.errors import ChipwatchError, TaxonomyError
-from dashboard.evaluate import evaluate, tag_csv
-from dashboard.tagging import Tagger
-from dashboard.taxonomy import load_taxonomy
+from dashboard.tagging.evaluate import evaluate, tag_csv
+from dashboard.tagging.tagger import Tagger
+from dashboard.tagging.taxonomy import load_taxonomy
 
 WATCHLIST = [
     "DeepSeek",

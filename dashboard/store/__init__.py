@@ -1,5 +1,7 @@
-"""Everything that speaks SQL: the schema and writes (db) and the dashboard's reads (queries)."""
+"""Everything that speaks SQL: the schema (schema), writes (writes) and the dashboard's reads
+(queries, rows, sql)."""
 
-from dashboard.store.db import SCHEMA_VERSION, Store, WriteResult, open_store
+from dashboard.store.schema import SCHEMA_VERSION
+from dashboard.store.writes import Store, WriteResult, open_store
 
 __all__ = ["SCHEMA_VERSION", "Store", "WriteResult", "open_store"]

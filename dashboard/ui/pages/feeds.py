@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import config
 from dashboard.errors import ChipwatchError
-from dashboard.feeds import read_opml, url_source
+from dashboard.ingest.sources import read_opml, url_source
 from dashboard.store import Store
 from dashboard.ui import data, shell
 

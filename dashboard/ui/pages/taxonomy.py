@@ -37,7 +37,7 @@ with a:
     )
     summary = st.text_area("Summary (optional)", key="tx_summary", max_chars=2000, height=90)
 if title or summary:
-    from dashboard.tagging import Tagger
+    from dashboard.tagging.tagger import Tagger
 
     tags = Tagger(tax).tag(title, summary)
     with b:

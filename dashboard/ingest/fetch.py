@@ -2,7 +2,7 @@
 
 Every feed gets a connect timeout and a total deadline, a body cap enforced while streaming
 (after decompression too), redirects followed one hop at a time so each hop is checked, and
-the address guard of dashboard.netguard, which keeps feeds away from loopback, private and
+the address guard of dashboard.ingest.netguard, which keeps feeds away from loopback, private and
 link-local hosts unless the user allows them. fetch_many() runs the fetches concurrently on an
 asyncio loop in a background thread and hands each outcome back as soon as it is ready.
 """
@@ -24,10 +24,16 @@ import httpx
 
 from dashboard.config import DEFAULTS, USER_AGENT
 from dashboard.errors import FetchError
+from dashboard.ingest.netguard import (
+    aresolve_checked,
+    check_url,
+    guarded_transport,
+    one_line,
+    split_url,
+)
 from dashboard.models import FetchResult
-from dashboard.netguard import aresolve_checked, check_url, guarded_transport, one_line, split_url
 
-# check_url moved to dashboard.netguard; callers still import it from here.
+# check_url moved to dashboard.ingest.netguard; callers still import it from here.
 __all__ = ["ACCEPT", "REDIRECTS", "FetchRequest", "check_url", "fetch_many", "fetch_one"]
 
 ACCEPT = (

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dashboard.errors import ChipwatchError
-from dashboard.tagging import Tagger, Tags
+from dashboard.tagging.tagger import Tagger, Tags
 
 
 class LabelsError(ChipwatchError):

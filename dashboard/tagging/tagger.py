@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboard.taxonomy import (
+from dashboard.tagging.taxonomy import (
     TOKEN_RE,
     Taxonomy,
     fold,

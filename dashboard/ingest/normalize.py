@@ -1,6 +1,6 @@
 """Normalized values for a Headline: plain text, canonical URLs, stable keys and UTC dates.
 
-No I/O: dashboard.parse decides which of a document's values go through these helpers.
+No I/O: dashboard.ingest.parse decides which of a document's values go through these helpers.
 
 Decisions worth knowing:
 - Nothing returned by plain_text() is ever markup again: the pages must escape it.

@@ -6,7 +6,7 @@ Decisions worth knowing:
 - Text marked as HTML (feedparser's ``*_detail.type`` or JSON ``content_html``) has its tags
   stripped and <script>/<style> contents dropped; text marked plain keeps its characters, so an
   Atom ``type="text"`` title "<b>bold</b>" stays literal. The cleaning itself, canonical URLs,
-  dedup keys and dates live in dashboard.normalize.
+  dedup keys and dates live in dashboard.ingest.normalize.
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ import feedparser
 
 from dashboard.config import DEFAULTS
 from dashboard.errors import ParseError
-from dashboard.models import Headline, ParsedFeed
-from dashboard.normalize import (
+from dashboard.ingest.normalize import (
     as_utc,
     canonical_url,
     cap,
@@ -38,8 +37,9 @@ from dashboard.normalize import (
     plain_text,
     with_fragment,
 )
+from dashboard.models import Headline, ParsedFeed
 
-# canonical_url and dedup_key moved to dashboard.normalize; callers still import them from here.
+# canonical_url and dedup_key moved to dashboard.ingest.normalize; callers still import them from here.
 __all__ = ["DEMO_GENERATOR", "UNTITLED_MAX", "canonical_url", "dedup_key", "parse"]
 
 DEMO_GENERATOR = "Chipwatch synthetic demo"

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
 
-from dashboard import feeds as feedlist
 from dashboard.config import DEFAULTS
 from dashboard.errors import ChipwatchError, FetchError, ParseError
+from dashboard.ingest import sources as feedlist
+from dashboard.ingest.workers import WorkerPool
 from dashboard.models import FetchResult, ParsedFeed
 from dashboard.store import Store
-from dashboard.store.db import RetagBatch, RetagPlan, TagRows, iso, plan_retag, tag_rows
-
-# Below this many files, starting worker processes costs more than it saves.
-POOL_MIN_FILES = 8
+from dashboard.store.schema import iso
+from dashboard.store.shape import TagRows, tag_rows
 
 Progress = Callable[[int, int, str], None]
 
@@ -87,8 +81,8 @@ class Ingestor:
         allow_private: bool = False,
         force: bool = False,
     ):
-        from dashboard.tagging import Tagger
-        from dashboard.taxonomy import load_taxonomy
+        from dashboard.tagging.tagger import Tagger
+        from dashboard.tagging.taxonomy import load_taxonomy
 
         self.store = store
         self.taxonomy = taxonomy or load_taxonomy()
@@ -130,8 +124,8 @@ class Ingestor:
         return report
 
     # -- files -------------------------------------------------------------------------
-    def _pipeline(self, n: int) -> Pipeline:
-        return Pipeline.for_jobs(n, self.tagger, self.taxonomy, self.settings)
+    def _pipeline(self, n: int) -> WorkerPool:
+        return WorkerPool.for_jobs(n, self.tagger, self.taxonomy, self.settings)
 
     def _documents(
         self, files: list[feedlist.Source]
@@ -145,7 +139,7 @@ class Ingestor:
 
     # -- URLs ----------------------------------------------------------------------------
     def _ingest_urls(self, sources: list[feedlist.Source]):
-        from dashboard.fetch import FetchRequest, fetch_many
+        from dashboard.ingest.fetch import FetchRequest, fetch_many
 
         now = iso(datetime.now(UTC))
         requests, ids = [], {}
@@ -267,7 +261,7 @@ class Document:
 
 
 def parse_and_tag(body: bytes, feed_url: str, headers: dict, settings: dict, tagger) -> Document:
-    from dashboard.parse import parse
+    from dashboard.ingest.parse import parse
 
     fetched_at = datetime.now(UTC)
     try:
@@ -294,152 +288,6 @@ def read_and_tag(path: str, settings: dict, tagger) -> Document:
     except OSError as exc:
         return Document(None, error=f"cannot read file ({exc.strerror or exc})")
     return parse_and_tag(body, path, {}, settings, tagger)
-
-
-class Pipeline:
-    """Parse-and-tag jobs, run in worker processes (workers >= 2) or inline (0).
-
-    Parsing and tagging are pure and CPU-bound while the store writes in this process: with
-    workers the two overlap on separate cores. Results come back in submission order, and
-    at most 4 jobs a worker wait at once, so memory stays flat however many feeds there are.
-    """
-
-    def __init__(self, tagger, taxonomy, workers: int):
-        self.tagger = tagger
-        self.window = 4 * workers
-        self.pending: deque = deque()
-        self.pool = None
-        if workers:
-            # fork, not forkserver: a forkserver and its workers outlive a SIGKILLed parent.
-            # Forked workers ask the kernel to end them with it (_init_worker), and they are
-            # started here, before the fetch thread exists, so no lock is copied mid-use.
-            context = multiprocessing.get_context("fork")
-            self.pool = ProcessPoolExecutor(
-                workers,
-                mp_context=context,
-                initializer=_init_worker,
-                initargs=(taxonomy, os.getpid()),
-            )
-            self.pool.submit(int).result()  # launches the workers now
-
-    @classmethod
-    def for_jobs(cls, n: int, tagger, taxonomy, settings: dict) -> Pipeline:
-        """Workers only where they pay: two cores or more, and enough jobs."""
-        workers = min(int(settings["parse_workers"]), os.cpu_count() or 1)
-        return cls(tagger, taxonomy, workers if workers >= 2 and n >= POOL_MIN_FILES else 0)
-
-    def __enter__(self) -> Pipeline:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.pool:
-            self.pool.shutdown(cancel_futures=True)
-
-    @property
-    def full(self) -> bool:
-        return self.pool is not None and len(self.pending) >= self.window
-
-    def submit(self, key, fn, *args) -> None:
-        """Run fn(*args, tagger) here or in a worker; its result comes back from ready()."""
-        if self.pool is None:
-            done: Future = Future()
-            done.set_result(fn(*args, self.tagger))
-            self.pending.append((key, done))
-        else:
-            self.pending.append((key, self.pool.submit(_in_worker, fn, *args)))
-
-    def ready(self, *, block: bool, everything: bool = False):
-        """Yield (key, result) for finished jobs in order; with block, wait for the first
-        (or, with everything, for all of them)."""
-        while self.pending:
-            key, job = self.pending[0]
-            if not (block or job.done()):
-                return
-            self.pending.popleft()
-            yield key, job.result()
-            if not everything:
-                block = False
-
-
-_worker_tagger = None
-
-
-def _init_worker(taxonomy, parent: int) -> None:
-    global _worker_tagger
-    from dashboard.tagging import Tagger
-
-    _die_with(parent)
-    _worker_tagger = Tagger(taxonomy)
-
-
-def _die_with(parent: int) -> None:
-    """Linux: the kernel sends SIGKILL to this worker when its parent dies (prctl
-    PR_SET_PDEATHSIG), so a killed ingest leaves no orphans behind."""
-    try:
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-
-
-def _in_worker(fn, *args) -> Document:
-    return fn(*args, _worker_tagger)
-
-
-def retag_plan(work: RetagBatch, version: str, tagger) -> RetagPlan:
-    """Tag one batch of stored headlines and work out the writes that differ."""
-    shaped = [tag_rows(r[1], r[4], tagger.tag(r[2], r[3])) for r in work.rows]
-    return plan_retag(work, shaped, version)
-
-
-class RetagResult(NamedTuple):
-    checked: int  # headlines re-scored
-    changed: int  # of those, headlines whose tags differ from what was stored
-
-
-def retag(
-    store: Store,
-    *,
-    taxonomy=None,
-    settings=None,
-    everything: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-    batch: int = 5000,
-) -> RetagResult:
-    """Re-score stored headlines with the current taxonomy: tagging runs in worker processes
-    while this process writes, one transaction a batch (a kill loses at most a batch and a
-    re-run resumes). Only headlines whose tags changed are rewritten."""
-    from dashboard.tagging import Tagger
-    from dashboard.taxonomy import load_taxonomy
-
-    taxonomy = taxonomy or load_taxonomy()
-    settings = {**DEFAULTS, **(settings or {})}
-    total = store.headline_count() if everything else store.stale_count(taxonomy.version)
-    done = changed = 0
-    token = store.begin_retag()
-
-    def write(ready) -> None:
-        nonlocal done, changed
-        for checked, plan in ready:
-            store.write_retag(plan, token)
-            changed += plan.changed
-            done += checked
-            if progress:
-                progress(done, total)
-
-    jobs = -(-total // batch)
-    with Pipeline.for_jobs(jobs, Tagger(taxonomy), taxonomy, settings) as pipe:
-        for work in store.retag_batches(taxonomy.version, batch=batch, everything=everything):
-            write(pipe.ready(block=pipe.full))
-            pipe.submit(len(work.rows), retag_plan, work, taxonomy.version)
-        write(pipe.ready(block=True, everything=True))
-    store.finish_retag(taxonomy.version)
-    return RetagResult(done, changed)
 
 
 def feedlist_reason(url: str) -> str:
