@@ -15,7 +15,6 @@ live in store/rows.py and the filter's SQL in store/sql.py; both are read throug
 
 from __future__ import annotations
 
-import math
 import sqlite3
 from dataclasses import replace
 from datetime import date, timedelta
@@ -55,7 +54,6 @@ __all__ = [
 ]
 
 PERIODS = ("day", "week", "month")
-_LN2 = math.log(2)
 
 # Period starts of a 'YYYY-MM-DD' expression; weeks start on Monday.
 _PERIOD_START = {
@@ -124,15 +122,10 @@ def _series(
         f = replace(f, sources=(), q="", min_score=None, themes=(), companies=keep)
     p = _params(f, today)
     start = _PERIOD_START[period] if period else "''"
-    # R = sum of score x 2^(-(ref - day) / H), ref = min(period end, :end), weight 1 after
-    # :end. Factored as 2^((:end - ref) / H) x sum of score x 2^((day - :end) / H), so SQL
-    # needs no date arithmetic per period and the factor is applied once a group (below).
-    half = riskmod.HALF_LIFE_DAYS
-    early = (
-        f"r.score_sum * exp({_LN2!r} * (julianday(r.day) - julianday(:end)) / {half!r})"
-        if need_r
-        else "0"
-    )
+    # R = sum of score x decay(ref - day), ref = min(period end, :end): summed in SQL as seen
+    # from :end (risk.sql_decay, the formula's own SQL form) and moved to each period's ref by
+    # risk.rebase once a group (below), so SQL needs no date arithmetic per period.
+    decayed = f"r.score_sum * {riskmod.sql_decay('r.day', ':end')}" if need_r else "0"
     per = start.format(d="r.day")
     sel_themes = "AND r.theme IN (SELECT value FROM json_each(:themes))" if f.themes else ""
     sel_companies = (
@@ -161,23 +154,23 @@ def _series(
             where += " AND r.theme = ''"
     sql = f"""SELECT {key}, {per}, sum(CASE WHEN {n_cond} THEN r.n ELSE 0 END),
                 total(CASE WHEN {s_cond} THEN r.score_sum END),
-                total(CASE WHEN {s_cond} AND r.day <= :end THEN {early} END),
-                total(CASE WHEN {s_cond} AND r.day > :end THEN r.score_sum END)
+                total(CASE WHEN {s_cond} THEN {decayed} END)
               FROM {table} r WHERE {where} AND r.day >= :lo AND r.day < :hi
               GROUP BY {"1, 2, 3" if by == "cell" else "1, 2"}"""
     end = date.fromisoformat(p["end"])
-    factors: dict[str, float] = {}
+    refs: dict[str, date] = {}
 
-    def factor(start_day: str) -> float:
-        if start_day not in factors:
-            ref = min(_period_end(start_day, period), end) if period else end
-            factors[start_day] = 2.0 ** ((end - ref).days / half)
-        return factors[start_day]
+    def ref(start_day: str) -> date:
+        if start_day not in refs:
+            refs[start_day] = min(_period_end(start_day, period), end) if period else end
+        return refs[start_day]
 
     rows = _rows(store, sql, p)
     if by == "cell":
-        return [((c, t), per_, n, s, a * factor(per_) + b) for c, t, per_, n, s, a, b in rows]
-    return [(k, per_, n, s, a * factor(per_) + b) for k, per_, n, s, a, b in rows]
+        return [
+            ((c, t), per_, n, s, riskmod.rebase(r, end, ref(per_))) for c, t, per_, n, s, r in rows
+        ]
+    return [(k, per_, n, s, riskmod.rebase(r, end, ref(per_))) for k, per_, n, s, r in rows]
 
 
 def _period_end(start_day: str, period: str) -> date:
