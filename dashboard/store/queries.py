@@ -24,6 +24,7 @@ import pandas as pd
 from dashboard import risk as riskmod
 from dashboard.filters import Filters
 from dashboard.store.rows import MAX_OFFSET, SORTS, export_rows, headlines
+from dashboard.store.schema import rollup_sql
 from dashboard.store.sql import (
     _params,
     _skip_scan,
@@ -184,24 +185,6 @@ def _period_end(start_day: str, period: str) -> date:
 
 # -- rollups of a subset ------------------------------------------------------------------------
 _SUBSETS_KEPT = 8
-_SUBSET_SQL = """
-WITH h AS MATERIALIZED ({matches}),
-t AS MATERIALIZED (
-  SELECT h.day, h.id, ht.theme, ht.score FROM h
-  JOIN headline_themes ht ON ht.headline_id = h.id AND {theme_cond}
-),
-c AS MATERIALIZED (
-  SELECT h.day, h.id, hc.company FROM h JOIN headline_companies hc ON hc.headline_id = h.id
-)
-INSERT INTO temp.{table} (day, company, theme, n, score_sum)
-SELECT day, '', '', count(*), 0 FROM h GROUP BY day
-UNION ALL SELECT day, '', theme, count(*), sum(score) FROM t GROUP BY day, theme
-UNION ALL SELECT day, company, '', count(*), 0 FROM c GROUP BY day, company
-UNION ALL SELECT c.day, c.company, t.theme, count(*), sum(t.score)
-  FROM c JOIN t ON t.id = c.id GROUP BY c.day, c.company, t.theme
-"""
-
-
 # "Any of these companies" and nothing else: the rollups hold each company's own counts, so the
 # union is their sum less the headlines counted more than once (one named by m of the companies
 # is counted m - 1 times too often); only those few headlines are read. Only the company ''
@@ -232,7 +215,7 @@ def _companies_only(spec: Filters) -> bool:
 
 
 def _matches(spec: Filters) -> str:
-    """(id, day) of the headlines matching spec, for _SUBSET_SQL."""
+    """(id, day) of the headlines matching spec, for schema.rollup_sql."""
     if (
         spec.companies
         and not (spec.sources or fts_query(spec.q))
@@ -311,7 +294,7 @@ def _subset(store, spec: Filters) -> str:
     if _companies_only(spec):
         sql = _UNION_SQL.format(table=table)
     else:
-        sql = _SUBSET_SQL.format(matches=_matches(spec), theme_cond=_theme_cond(spec), table=table)
+        sql = rollup_sql(_matches(spec), f"temp.{table}", _theme_cond(spec))
     _rows(store, sql, _params(spec))
     cache.own_changes += conn.total_changes - before
     cache.tables[spec] = (table, token)
