@@ -23,7 +23,14 @@ import pandas as pd
 
 from dashboard import risk as riskmod
 from dashboard.filters import Filters
-from dashboard.store.rows import MAX_OFFSET, SORTS, export_rows, headlines
+from dashboard.store.rows import (
+    MAX_OFFSET,
+    SORTS,
+    export_columns,
+    export_rows,
+    headlines,
+    score_column,
+)
 from dashboard.store.schema import rollup_sql
 from dashboard.store.sql import (
     _params,
@@ -42,6 +49,7 @@ __all__ = [
     "company_risk",
     "count",
     "data_version",
+    "export_columns",
     "export_rows",
     "facets",
     "fts_query",
@@ -49,6 +57,7 @@ __all__ = [
     "kpis",
     "period_matrix",
     "risk_cells",
+    "score_column",
     "stale_tags",
     "theme_ids",
     "timeline",
