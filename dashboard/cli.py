@@ -59,15 +59,12 @@ def _positive(text: str) -> int:
 # -- commands --------------------------------------------------------------------------------
 def cmd_ingest(args) -> int:
     from dashboard.ingest import ingest
+    from dashboard.ingest.sources import fetchable
 
     with _store(args) as store:
         sources = args.sources
         if not sources:
-            sources = [str(config.DEFAULT_OPML)] + [
-                f["url"]
-                for f in store.feeds()
-                if f["url"].startswith(("http://", "https://")) and not f["is_demo"]
-            ]
+            sources = [str(config.DEFAULT_OPML)] + [f["url"] for f in fetchable(store.feeds())]
         settings = CLI_SETTINGS | ({"concurrency": args.concurrency} if args.concurrency else {})
         report = ingest(
             store,
@@ -106,11 +103,7 @@ def cmd_feeds(args) -> int:
         elif args.action == "export":
             if len(args.targets) != 1:
                 raise ChipwatchError("feeds export takes one FILE.opml")
-            rows = [
-                (f["url"], f["title"])
-                for f in store.feeds()
-                if f["url"].startswith(("http://", "https://")) and not f["is_demo"]
-            ]
+            rows = [(f["url"], f["title"]) for f in feedlist.fetchable(store.feeds())]
             feedlist.write_opml(args.targets[0], rows)
             print(f"wrote {len(rows)} feeds to {args.targets[0]}")
         else:

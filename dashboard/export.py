@@ -34,24 +34,11 @@ def filename(filters: Filters) -> str:
     return f"chipwatch_{filters.slug()}.csv"
 
 
-def columns(themes: Sequence[str]) -> list[str]:
-    return [
-        "published_at",
-        "source",
-        "title",
-        "url",
-        "companies",
-        *(f"{t}_score" for t in themes),
-        "risk",
-        "evidence",
-    ]
-
-
 def _write(store, filters: Filters, text: IO[str], themes: Sequence[str] | None) -> int:
     themes = list(themes) if themes is not None else queries.theme_ids(store)
     writer = csv.writer(text, lineterminator="\r\n")
     text.write("\ufeff")
-    writer.writerow(columns(themes))
+    writer.writerow(queries.export_columns(themes))
     n = len(themes)
     written = 0
 
@@ -59,7 +46,8 @@ def _write(store, filters: Filters, text: IO[str], themes: Sequence[str] | None)
         nonlocal written
         for row in queries.export_rows(store, filters, themes):
             written += 1
-            # published_at, source, title, url, companies, scores..., top score, evidence
+            # queries.export_columns: published_at, source, title, url, companies,
+            # scores..., risk (the top score), evidence
             yield (
                 row[0],
                 *map(safe_cell, row[1:5]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -66,3 +67,19 @@ class RetagPlan(NamedTuple):
     heads: list[tuple]  # (*TagRows.columns, version, rowid) for changed columns
     versioned: list[int]  # rowids that only take the new version
     counts: dict[tuple[str, str, str], list]  # rollup increments, negative ones included
+
+
+# -- evidence as text: the one format of the CSV extracts, the headline tables, `chipwatch tag`
+# and the Taxonomy page's try-out.
+def evidence_terms(terms: Iterable[Sequence], *, weights: bool = False) -> str:
+    """One theme's evidence from (term, where[, weight]) tuples: 'term (where), ...', or with
+    weights 'term (where 0.90), ...'."""
+    if weights:
+        return ", ".join([f"{t[0]} ({t[1]} {t[2]:.2f})" for t in terms])
+    return ", ".join([f"{t[0]} ({t[1]})" for t in terms])
+
+
+def evidence_text(themes: Iterable[tuple[str, Sequence[Sequence]]]) -> str:
+    """A headline's evidence from (theme, terms) pairs, in the order given:
+    'theme: term (where), term (where); theme: ...'; themes without terms are left out."""
+    return "; ".join([f"{theme}: {evidence_terms(terms)}" for theme, terms in themes if terms])

@@ -33,15 +33,30 @@ _LN2 = math.log(2)
 
 
 def decay(age_days: float, half_life: float = HALF_LIFE_DAYS) -> float:
-    """Weight of a headline that is age_days old: 1 when fresh, 1/2 after one half-life."""
+    """Weight of a headline that is age_days old: 1 when fresh, 1/2 after one half-life.
+    A negative age (dated after the reference day) counts as fresh, never as more."""
     return 0.5 ** (max(age_days, 0.0) / half_life)
 
 
-def pressure(
-    daily: Iterable[tuple[date, float]], end: date, half_life: float = HALF_LIFE_DAYS
-) -> float:
-    """R: the age-discounted sum of (day, score_sum) pairs as seen from `end`."""
-    return sum(s * decay((end - d).days, half_life) for d, s in daily)
+def sql_decay(day: str, end: str = ":end") -> str:
+    """decay() written for SQLite: the weight of rows dated `day` seen from `end`, both SQL
+    expressions of 'YYYY-MM-DD' text. The store discounts its daily rollups with it, where the
+    rows are; tests/test_risk.py holds it to decay() on random rows."""
+    return f"exp(-{_LN2!r} * max(julianday({end}) - julianday({day}), 0) / {HALF_LIFE_DAYS!r})"
+
+
+def pressure(daily: Iterable[tuple[date, float]], end: date) -> float:
+    """R: the age-discounted sum of (day, score_sum) pairs as seen from `end` (the Python twin
+    of summing score_sum x sql_decay in SQL)."""
+    return sum(s * decay((end - d).days) for d, s in daily)
+
+
+def rebase(r_at_end: float, end: date, ref: date) -> float:
+    """R seen from an earlier day `ref`, given R seen from `end`, for rows all dated on or
+    before `ref`: each weight grows by 1 / decay(end - ref). The store sums a heatmap's
+    periods as seen from the window's end in SQL and moves each period ending before it to
+    its own end here, so SQL needs no date arithmetic per period."""
+    return r_at_end / decay((end - ref).days)
 
 
 def risk_from_pressure(r: float, k: float = K) -> float:
@@ -51,16 +66,6 @@ def risk_from_pressure(r: float, k: float = K) -> float:
     return 100.0 * (1.0 - math.exp(-r / k))
 
 
-def risk(daily: Iterable[tuple[date, float]], end: date) -> float:
-    """The risk (0..100) of one company-theme cell from its daily score sums."""
-    return risk_from_pressure(pressure(daily, end))
-
-
 def headline_risk(scores: Iterable[float]) -> float:
     """One headline's own weight in the CSV extract: its highest theme score x 100."""
     return 100.0 * max(scores, default=0.0)
-
-
-# The same decay written for SQLite, so aggregates can be discounted where the rows are.
-# :end is the reference day; `day` is the rollup's 'YYYY-MM-DD' column.
-SQL_DECAY = f"exp(-{_LN2!r} * max(julianday(:end) - julianday({{day}}), 0) / {HALF_LIFE_DAYS!r})"

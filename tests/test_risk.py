@@ -1,10 +1,15 @@
-"""The risk formula: pinned behaviour (the pages quote dashboard.risk's docstring)."""
+"""The risk formula: its Python form, its SQL form (what the store runs) and an oracle
+written out here with its own numbers, all three held to each other on random rows, so that
+changing any one of them alone fails (the pages quote dashboard.risk's docstring)."""
 
 from __future__ import annotations
 
 import math
 import random
+import sqlite3
 from datetime import date, timedelta
+
+import pytest
 
 from dashboard import risk
 
@@ -15,69 +20,84 @@ def days_ago(n: int) -> date:
     return END - timedelta(days=n)
 
 
-def test_no_headlines_give_zero():
-    assert risk.risk([], END) == 0.0
-    assert risk.risk_from_pressure(0.0) == 0.0
+def oracle_pressure(rows: list[tuple[date, float]], ref: date) -> float:
+    # The documented formula with its documented constants, written independently of
+    # dashboard.risk: half of the weight every 30 days, rows after `ref` count as fresh.
+    return sum(s * 0.5 ** (max((ref - d).days, 0) / 30) for d, s in rows)
 
 
-def test_one_fresh_headline_at_full_score_matches_the_documented_formula():
-    expected = 100 * (1 - math.exp(-1 / risk.K))
-    assert math.isclose(risk.risk([(END, 1.0)], END), expected)
+def oracle_risk(r: float) -> float:
+    return 100 * (1 - math.exp(-r / 10))
 
 
-def test_half_life_halves_the_weight():
-    assert math.isclose(risk.decay(risk.HALF_LIFE_DAYS), 0.5)
-    assert math.isclose(risk.decay(2 * risk.HALF_LIFE_DAYS), 0.25)
+def sql_pressure(rows: list[tuple[date, float]], end: date) -> float:
+    """R computed by SQLite with risk.sql_decay, the way store/queries.py sums the rollups."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute("SELECT exp(0)")
+    except sqlite3.OperationalError:  # SQLite built without its math functions
+        conn.create_function("exp", 1, math.exp, deterministic=True)
+    conn.execute("CREATE TABLE r (day TEXT, score_sum REAL)")
+    conn.executemany("INSERT INTO r VALUES (?, ?)", [(d.isoformat(), s) for d, s in rows])
+    sql = f"SELECT total(score_sum * {risk.sql_decay('day', ':end')}) FROM r"  # noqa: S608 (a fixed fragment)
+    r = conn.execute(sql, {"end": end.isoformat()}).fetchone()[0]
+    conn.close()
+    return r
+
+
+def random_rows(rng: random.Random, n: int) -> list[tuple[date, float]]:
+    # Ages from 400 days old to 40 days after the reference day (those count as fresh).
+    return [(days_ago(rng.randint(-40, 400)), round(rng.random() * 5, 3)) for _ in range(n)]
+
+
+def test_pinned_values():
+    assert risk.decay(30) == pytest.approx(0.5)
+    assert risk.decay(60) == pytest.approx(0.25)
     assert risk.decay(0) == 1.0
-    # Headlines dated after the window's end count as fresh, never as more than fresh.
-    assert risk.decay(-5) == 1.0
+    assert risk.decay(-5) == 1.0  # dated after the reference day: fresh, never more
+    assert risk.risk_from_pressure(0.0) == 0.0
+    assert risk.risk_from_pressure(10.0) == pytest.approx(63.212055882855765)
+    assert risk.risk_from_pressure(20.0) == pytest.approx(86.46647167633873)
+    assert risk.headline_risk([0.2, 0.85, 0.5]) == 85.0
+    assert risk.headline_risk([]) == 0.0
 
 
-def test_more_recent_headlines_raise_risk():
-    old = risk.risk([(days_ago(60), 0.8)], END)
-    recent = risk.risk([(days_ago(2), 0.8)], END)
-    assert 0 < old < recent
+@pytest.mark.parametrize("seed", range(5))
+def test_sql_and_python_forms_agree_with_the_oracle_on_random_rows(seed):
+    rng = random.Random(seed)
+    for _ in range(40):
+        rows = random_rows(rng, rng.randint(0, 30))
+        end = END + timedelta(days=rng.randint(-30, 30))
+        expected = oracle_pressure(rows, end)
+        assert risk.pressure(rows, end) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+        assert sql_pressure(rows, end) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+        assert risk.risk_from_pressure(expected) == pytest.approx(oracle_risk(expected))
 
 
-def test_higher_scores_raise_risk():
-    low = risk.risk([(days_ago(3), 0.4)], END)
-    high = risk.risk([(days_ago(3), 0.9)], END)
-    assert 0 < low < high
+def test_rebase_moves_the_reference_day_back():
+    # The store sums every period from the window's end and rebases each to its own end.
+    rng = random.Random(7)
+    for _ in range(200):
+        ref = END - timedelta(days=rng.randint(0, 120))
+        rows = [(ref - timedelta(days=rng.randint(0, 200)), rng.random()) for _ in range(10)]
+        got = risk.rebase(sql_pressure(rows, END), END, ref)
+        assert got == pytest.approx(oracle_pressure(rows, ref), rel=1e-9)
 
 
-def test_more_headlines_raise_risk():
-    one = risk.risk([(days_ago(3), 0.7)], END)
-    two = risk.risk([(days_ago(3), 0.7), (days_ago(4), 0.7)], END)
-    assert one < two
+def test_more_recent_higher_and_more_headlines_raise_risk_and_it_saturates():
+    # Through the SQL form, which is what the dashboard runs.
+    def r(rows):
+        return risk.risk_from_pressure(sql_pressure(rows, END))
 
-
-def test_bounded_and_saturating():
-    huge = risk.risk([(END, 1.0)] * 10_000, END)
-    assert 99.9 < huge <= 100.0
-
-
-def test_monotone_and_bounded_over_random_inputs():
-    rng = random.Random(11)
-    for _ in range(300):
-        daily = [
-            (days_ago(rng.randint(0, 400)), rng.random() * 5) for _ in range(rng.randint(0, 30))
-        ]
-        r = risk.risk(daily, END)
-        assert 0.0 <= r <= 100.0
-        # Adding any headline never lowers the risk.
-        extra = (days_ago(rng.randint(0, 400)), rng.random())
-        assert risk.risk([*daily, extra], END) >= r
-        # Moving the reference day later (everything older) never raises it.
-        assert risk.risk(daily, END + timedelta(days=rng.randint(1, 90))) <= r + 1e-9
+    assert r([]) == 0.0
+    assert 0 < r([(days_ago(60), 0.8)]) < r([(days_ago(2), 0.8)])
+    assert 0 < r([(days_ago(3), 0.4)]) < r([(days_ago(3), 0.9)])
+    assert r([(days_ago(3), 0.7)]) < r([(days_ago(3), 0.7), (days_ago(4), 0.7)])
+    assert 99.9 < r([(END, 1.0)] * 100) <= 100.0
 
 
 def test_daily_sums_equal_per_headline_sums():
     # Working from daily score sums is exact: the pages use the rollups, not the rows.
     rows = [(days_ago(5), 0.6), (days_ago(5), 0.3), (days_ago(9), 0.9)]
     daily = [(days_ago(5), 0.9), (days_ago(9), 0.9)]
-    assert math.isclose(risk.risk(rows, END), risk.risk(daily, END))
-
-
-def test_headline_risk_is_its_best_theme_score():
-    assert risk.headline_risk([0.2, 0.85, 0.5]) == 85.0
-    assert risk.headline_risk([]) == 0.0
+    assert sql_pressure(rows, END) == pytest.approx(sql_pressure(daily, END))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -12,6 +13,7 @@ from dashboard.errors import SourceError
 
 FEED_SUFFIXES = {".xml", ".rss", ".atom", ".rdf", ".json", ".feed", ".cdf"}
 OPML_MAX_BYTES = 5 * 1024 * 1024
+WEB_SCHEMES = ("http", "https")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,12 +29,20 @@ def url_source(url: str, title: str | None = None) -> Source:
     """Validate the scheme of a feed URL; anything but http(s) is refused."""
     url = url.strip()
     scheme = urlsplit(url).scheme.lower()
-    if scheme not in ("http", "https"):
+    if scheme not in WEB_SCHEMES:
         shown = scheme + ":" if scheme else "no scheme"
         raise SourceError(f"{url[:200]}: unsupported URL scheme ({shown}); only http and https")
     if not urlsplit(url).hostname:
         raise SourceError(f"{url[:200]}: URL has no host")
     return Source(url, "url", title)
+
+
+def fetchable(feeds: Iterable[dict]) -> list[dict]:
+    """The registered feed rows that a fetch reads and an OPML export lists: web feeds, not
+    the synthetic demo's files."""
+    return [
+        f for f in feeds if urlsplit(f["url"]).scheme.lower() in WEB_SCHEMES and not f["is_demo"]
+    ]
 
 
 def _looks_like_url(arg: str) -> bool:

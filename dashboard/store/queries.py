@@ -15,7 +15,6 @@ live in store/rows.py and the filter's SQL in store/sql.py; both are read throug
 
 from __future__ import annotations
 
-import math
 import sqlite3
 from dataclasses import replace
 from datetime import date, timedelta
@@ -24,7 +23,15 @@ import pandas as pd
 
 from dashboard import risk as riskmod
 from dashboard.filters import Filters
-from dashboard.store.rows import MAX_OFFSET, SORTS, export_rows, headlines
+from dashboard.store.rows import (
+    MAX_OFFSET,
+    SORTS,
+    export_columns,
+    export_rows,
+    headlines,
+    score_column,
+)
+from dashboard.store.schema import rollup_sql
 from dashboard.store.sql import (
     _params,
     _skip_scan,
@@ -42,6 +49,7 @@ __all__ = [
     "company_risk",
     "count",
     "data_version",
+    "export_columns",
     "export_rows",
     "facets",
     "fts_query",
@@ -49,13 +57,13 @@ __all__ = [
     "kpis",
     "period_matrix",
     "risk_cells",
+    "score_column",
     "stale_tags",
     "theme_ids",
     "timeline",
 ]
 
 PERIODS = ("day", "week", "month")
-_LN2 = math.log(2)
 
 # Period starts of a 'YYYY-MM-DD' expression; weeks start on Monday.
 _PERIOD_START = {
@@ -124,15 +132,10 @@ def _series(
         f = replace(f, sources=(), q="", min_score=None, themes=(), companies=keep)
     p = _params(f, today)
     start = _PERIOD_START[period] if period else "''"
-    # R = sum of score x 2^(-(ref - day) / H), ref = min(period end, :end), weight 1 after
-    # :end. Factored as 2^((:end - ref) / H) x sum of score x 2^((day - :end) / H), so SQL
-    # needs no date arithmetic per period and the factor is applied once a group (below).
-    half = riskmod.HALF_LIFE_DAYS
-    early = (
-        f"r.score_sum * exp({_LN2!r} * (julianday(r.day) - julianday(:end)) / {half!r})"
-        if need_r
-        else "0"
-    )
+    # R = sum of score x decay(ref - day), ref = min(period end, :end): summed in SQL as seen
+    # from :end (risk.sql_decay, the formula's own SQL form) and moved to each period's ref by
+    # risk.rebase once a group (below), so SQL needs no date arithmetic per period.
+    decayed = f"r.score_sum * {riskmod.sql_decay('r.day', ':end')}" if need_r else "0"
     per = start.format(d="r.day")
     sel_themes = "AND r.theme IN (SELECT value FROM json_each(:themes))" if f.themes else ""
     sel_companies = (
@@ -161,23 +164,23 @@ def _series(
             where += " AND r.theme = ''"
     sql = f"""SELECT {key}, {per}, sum(CASE WHEN {n_cond} THEN r.n ELSE 0 END),
                 total(CASE WHEN {s_cond} THEN r.score_sum END),
-                total(CASE WHEN {s_cond} AND r.day <= :end THEN {early} END),
-                total(CASE WHEN {s_cond} AND r.day > :end THEN r.score_sum END)
+                total(CASE WHEN {s_cond} THEN {decayed} END)
               FROM {table} r WHERE {where} AND r.day >= :lo AND r.day < :hi
               GROUP BY {"1, 2, 3" if by == "cell" else "1, 2"}"""
     end = date.fromisoformat(p["end"])
-    factors: dict[str, float] = {}
+    refs: dict[str, date] = {}
 
-    def factor(start_day: str) -> float:
-        if start_day not in factors:
-            ref = min(_period_end(start_day, period), end) if period else end
-            factors[start_day] = 2.0 ** ((end - ref).days / half)
-        return factors[start_day]
+    def ref(start_day: str) -> date:
+        if start_day not in refs:
+            refs[start_day] = min(_period_end(start_day, period), end) if period else end
+        return refs[start_day]
 
     rows = _rows(store, sql, p)
     if by == "cell":
-        return [((c, t), per_, n, s, a * factor(per_) + b) for c, t, per_, n, s, a, b in rows]
-    return [(k, per_, n, s, a * factor(per_) + b) for k, per_, n, s, a, b in rows]
+        return [
+            ((c, t), per_, n, s, riskmod.rebase(r, end, ref(per_))) for c, t, per_, n, s, r in rows
+        ]
+    return [(k, per_, n, s, riskmod.rebase(r, end, ref(per_))) for k, per_, n, s, r in rows]
 
 
 def _period_end(start_day: str, period: str) -> date:
@@ -191,24 +194,6 @@ def _period_end(start_day: str, period: str) -> date:
 
 # -- rollups of a subset ------------------------------------------------------------------------
 _SUBSETS_KEPT = 8
-_SUBSET_SQL = """
-WITH h AS MATERIALIZED ({matches}),
-t AS MATERIALIZED (
-  SELECT h.day, h.id, ht.theme, ht.score FROM h
-  JOIN headline_themes ht ON ht.headline_id = h.id AND {theme_cond}
-),
-c AS MATERIALIZED (
-  SELECT h.day, h.id, hc.company FROM h JOIN headline_companies hc ON hc.headline_id = h.id
-)
-INSERT INTO temp.{table} (day, company, theme, n, score_sum)
-SELECT day, '', '', count(*), 0 FROM h GROUP BY day
-UNION ALL SELECT day, '', theme, count(*), sum(score) FROM t GROUP BY day, theme
-UNION ALL SELECT day, company, '', count(*), 0 FROM c GROUP BY day, company
-UNION ALL SELECT c.day, c.company, t.theme, count(*), sum(t.score)
-  FROM c JOIN t ON t.id = c.id GROUP BY c.day, c.company, t.theme
-"""
-
-
 # "Any of these companies" and nothing else: the rollups hold each company's own counts, so the
 # union is their sum less the headlines counted more than once (one named by m of the companies
 # is counted m - 1 times too often); only those few headlines are read. Only the company ''
@@ -239,7 +224,7 @@ def _companies_only(spec: Filters) -> bool:
 
 
 def _matches(spec: Filters) -> str:
-    """(id, day) of the headlines matching spec, for _SUBSET_SQL."""
+    """(id, day) of the headlines matching spec, for schema.rollup_sql."""
     if (
         spec.companies
         and not (spec.sources or fts_query(spec.q))
@@ -318,7 +303,7 @@ def _subset(store, spec: Filters) -> str:
     if _companies_only(spec):
         sql = _UNION_SQL.format(table=table)
     else:
-        sql = _SUBSET_SQL.format(matches=_matches(spec), theme_cond=_theme_cond(spec), table=table)
+        sql = rollup_sql(_matches(spec), f"temp.{table}", _theme_cond(spec))
     _rows(store, sql, _params(spec))
     cache.own_changes += conn.total_changes - before
     cache.tables[spec] = (table, token)

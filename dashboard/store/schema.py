@@ -183,20 +183,21 @@ MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _migrate_3,
 )
 
-ROLLUP_SQL = """
-WITH h AS (
-  SELECT h.id, substr(h.published_at, 1, 10) AS day
-  FROM json_each(:days) d
-  JOIN headlines h ON h.published_at > d.value || 'T' AND h.published_at < d.value || 'U'
-),
-t AS (
+# A headline's rollup cells: ('', ''), ('', each carried theme), (each company, ''), (each
+# company, each carried theme), each counting it once with its theme score. This template is
+# their SQL form (the daily rollups here, a filter's temporary rollups in queries.py);
+# add_rollup_cells below is their Python form (incremental writes and retag), and
+# tests/test_store.py holds the two equal.
+_CELLS_SQL = """
+WITH h AS MATERIALIZED ({matches}),
+t AS MATERIALIZED (
   SELECT h.day, h.id, ht.theme, ht.score FROM h
-  JOIN headline_themes ht ON ht.headline_id = h.id AND ht.carried = 1
+  JOIN headline_themes ht ON ht.headline_id = h.id AND {theme_cond}
 ),
-c AS (
+c AS MATERIALIZED (
   SELECT h.day, h.id, hc.company FROM h JOIN headline_companies hc ON hc.headline_id = h.id
 )
-INSERT INTO rollup_daily (day, company, theme, n, score_sum)
+INSERT INTO {table} (day, company, theme, n, score_sum)
 SELECT day, '', '', count(*), 0 FROM h GROUP BY day
 UNION ALL SELECT day, '', theme, count(*), sum(score) FROM t GROUP BY day, theme
 UNION ALL SELECT day, company, '', count(*), 0 FROM c GROUP BY day, company
@@ -205,10 +206,25 @@ UNION ALL SELECT c.day, c.company, t.theme, count(*), sum(t.score)
 """
 
 
+def rollup_sql(matches: str, table: str, theme_cond: str = "ht.carried = 1") -> str:
+    """INSERT of the rollup cells of the headlines `matches` selects as (id, day) into
+    `table`; theme_cond picks the tag rows (alias ht) that count. Fragments are fixed SQL
+    written by the store, never values."""
+    return _CELLS_SQL.format(matches=matches, table=table, theme_cond=theme_cond)
+
+
+# The cells of every headline published on the days of the JSON array :days.
+ROLLUP_SQL = rollup_sql(
+    "SELECT h.id, substr(h.published_at, 1, 10) AS day FROM json_each(:days) d"
+    " JOIN headlines h ON h.published_at > d.value || 'T' AND h.published_at < d.value || 'U'",
+    "rollup_daily",
+)
+
+
 def add_rollup_cells(
     counts: dict, day: str, companies: Iterable[tuple], themes: Iterable[tuple], sign: int
 ):
-    """Add (sign=1) or take away (-1) one headline's rollup cells, the rows ROLLUP_SQL would
+    """Add (sign=1) or take away (-1) one headline's rollup cells, the rows rollup_sql would
     give it, to in-memory increments; companies and themes are its tag table rows."""
     carried = [(r[1], r[2]) for r in themes if r[3]]
     keys = [("", "", 0.0)] + [("", t, s) for t, s in carried]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
+from dashboard.models import evidence_text
+
 if TYPE_CHECKING:
     from dashboard.tagging.tagger import Tags
 
@@ -48,13 +50,7 @@ def derived_columns(tags: list[tuple[str, float, list[tuple[str, str]]]]) -> tup
     (theme, score, [(term, where), ...]): '{"theme": score, ...}' and
     'theme: term (where), term (where); theme: ...' (themes in alphabetical order)."""
     tags = sorted(tags)
-    evidence = "; ".join(
-        [
-            f"{theme}: " + ", ".join([f"{term} ({where})" for term, where in terms])
-            for theme, _score, terms in tags
-            if terms
-        ]
-    )
+    evidence = evidence_text([(theme, terms) for theme, _score, terms in tags])
     # Theme ids are [a-z][a-z0-9_]* (taxonomy.py) and scores finite floats, whose repr is
     # what json.dumps writes: the same text, at a third of the cost.
     return "{" + ", ".join([f'"{theme}": {score!r}' for theme, score, _ in tags]) + "}", evidence

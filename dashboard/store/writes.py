@@ -353,15 +353,7 @@ class Store:
     def headline_count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM headlines").fetchone()[0]
 
-    def headline_ids(self) -> set[str]:
-        return {r[0] for r in self.conn.execute("SELECT id FROM headlines")}
-
     # -- retag and purge -------------------------------------------------------------------
-    def stale_count(self, version: str) -> int:
-        return self.conn.execute(
-            "SELECT count(*) FROM headlines WHERE tag_version IS NOT ?", (version,)
-        ).fetchone()[0]
-
     def retag_batches(
         self, version: str, *, batch: int = 5000, everything: bool = False
     ) -> Iterator[RetagBatch]:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dashboard.errors import ChipwatchError
-from dashboard.tagging.tagger import Tagger, Tags
+from dashboard.models import evidence_text
+from dashboard.tagging.tagger import Tagger
 
 
 class LabelsError(ChipwatchError):
@@ -34,15 +35,6 @@ def _read(path: str | Path) -> tuple[list[str], list[dict[str, str]]]:
         found = ", ".join(columns) if columns else "none"
         raise LabelsError(f"{p}: no 'title' column (columns found: {found})")
     return columns, rows
-
-
-def evidence_text(tags: Tags) -> str:
-    """One readable cell: 'geopolitics: export control (title); ...'."""
-    parts = []
-    for theme, evs in tags.evidence.items():
-        terms = ", ".join(f"{e.term} ({e.where})" for e in evs)
-        parts.append(f"{theme}: {terms}")
-    return "; ".join(parts)
 
 
 def tag_csv(in_path: str | Path, out_path: str | Path, tagger: Tagger) -> int:
@@ -70,7 +62,11 @@ def tag_csv(in_path: str | Path, out_path: str | Path, tagger: Tagger) -> int:
                 cells.append(";".join(m.name for m in tags.companies))
                 for tid in ids:
                     cells += [f"{tags.scores[tid]:.3f}", "1" if tid in tags.themes else "0"]
-                cells.append(evidence_text(tags))
+                cells.append(
+                    evidence_text(
+                        (t, [(e.term, e.where) for e in evs]) for t, evs in tags.evidence.items()
+                    )
+                )
                 writer.writerow(cells)
     except OSError as exc:
         raise LabelsError(f"{out}: cannot write ({exc.strerror or exc})") from exc

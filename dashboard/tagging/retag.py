@@ -11,6 +11,7 @@ from dashboard.config import DEFAULTS
 from dashboard.ingest.workers import WorkerPool
 from dashboard.models import RetagBatch, RetagPlan
 from dashboard.store import Store
+from dashboard.store.queries import stale_tags
 from dashboard.store.schema import add_rollup_cells
 from dashboard.store.shape import TagRows, tag_rows
 
@@ -43,7 +44,7 @@ def retag(
 
     taxonomy = taxonomy or load_taxonomy()
     settings = {**DEFAULTS, **(settings or {})}
-    total = store.headline_count() if everything else store.stale_count(taxonomy.version)
+    total = store.headline_count() if everything else stale_tags(store, taxonomy.version)
     done = changed = 0
     token = store.begin_retag()
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dashboard.models import evidence_terms
 from dashboard.tagging.taxonomy import (
     TOKEN_RE,
     Taxonomy,
@@ -418,8 +419,8 @@ def format_tags(tags: Tags, taxonomy: Taxonomy) -> str:
     for theme in taxonomy.themes:
         score = tags.scores.get(theme.id, 0.0)
         mark = "yes" if theme.id in tags.themes else "no "
-        ev = "; ".join(
-            f"{e.term} ({e.where} {e.weight:.2f})" for e in tags.evidence.get(theme.id, ())
+        ev = evidence_terms(
+            [(e.term, e.where, e.weight) for e in tags.evidence.get(theme.id, ())], weights=True
         )
         line = f"{theme.id:<{width}}  {score:.3f}  {mark} (threshold {theme.threshold:g})"
         lines.append(f"{line}  {ev}" if ev else line)

@@ -14,6 +14,8 @@ from urllib.parse import quote, urlsplit
 
 import pandas as pd
 
+from dashboard.store.queries import score_column
+
 TITLE_FRAGMENT = "#cw="
 TITLE_REGEX = "#cw=(.*)$"
 
@@ -47,7 +49,6 @@ def display_frame(
 ) -> pd.DataFrame:
     """queries.headlines() rows -> the columns the analyst reads, in reading order."""
     labels = labels or {}
-    score_cols = [f"{t}_score" for t in theme_ids if f"{t}_score" in df.columns]
     out = pd.DataFrame(
         {
             "Published": pd.to_datetime(
@@ -59,10 +60,11 @@ def display_frame(
         },
         index=df.index,
     )
-    for col in score_cols:
-        out[labels.get(col[: -len("_score")], col[: -len("_score")])] = pd.to_numeric(
-            df[col], errors="coerce"
-        ).fillna(0.0)
+    for theme in theme_ids:
+        if score_column(theme) in df.columns:
+            out[labels.get(theme, theme)] = pd.to_numeric(
+                df[score_column(theme)], errors="coerce"
+            ).fillna(0.0)
     out["Evidence"] = [evidence_text(e, labels) for e in df["evidence"].fillna("")]
     if "is_demo" in df.columns and df["is_demo"].any():
         out["Synthetic"] = df["is_demo"].astype(bool)

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import config
 from dashboard.errors import ChipwatchError
-from dashboard.ingest.sources import read_opml, url_source
+from dashboard.ingest.sources import fetchable, read_opml, url_source
 from dashboard.store import Store
 from dashboard.ui import data, shell
 
@@ -136,11 +136,7 @@ with opml:
                 st.error(f"Skipped {s.location[:200]}: not an http(s) feed URL.")
 
 st.subheader("Fetch")
-web = [
-    r["url"]
-    for r in data.feeds(ctx.db)
-    if r["url"].startswith(("http://", "https://")) and not r["is_demo"]
-]
+web = [r["url"] for r in fetchable(data.feeds(ctx.db))]
 st.caption(f"{len(web)} web feeds on the list. Failing feeds wait before they are retried.")
 if st.button(
     "Fetch now", type="primary", icon=":material/refresh:", disabled=not web, key="fetch_now"

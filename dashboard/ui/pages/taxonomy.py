@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard.models import evidence_terms
 from dashboard.ui import data, shell
 
 ctx = shell.context()
@@ -52,7 +53,7 @@ if title or summary:
                 "Score": tags.scores.get(theme.id, 0.0),
                 "Carried": theme.id in tags.themes,
                 "Threshold": theme.threshold,
-                "Evidence": "; ".join(f"{e.term} ({e.where}, {e.weight:.2f})" for e in ev),
+                "Evidence": evidence_terms([(e.term, e.where, e.weight) for e in ev], weights=True),
             }
         )
     st.dataframe(
