@@ -8,6 +8,7 @@ escalate than ease: one outlet's softer wording does not cancel an event.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import date, timedelta
 
@@ -81,3 +82,15 @@ def record_failed(store, signal: str, destination: str, reason: str, next_try: s
             " next_try = excluded.next_try, last_error = excluded.last_error",
             (signal, destination, next_try, reason),
         )
+
+
+def stories_by_id(store, ids: list[str]) -> list[tuple]:
+    """(id, lead title, lead url, first seen, outlets) of the given stories, newest first."""
+    if not ids:
+        return []
+    return store.conn.execute(
+        "SELECT s.id, s.title, h.url, s.first_seen, s.outlets FROM json_each(?) j"
+        " JOIN stories s ON s.id = j.value LEFT JOIN headlines h ON h.id = s.lead_id"
+        " ORDER BY s.first_seen DESC",
+        (json.dumps(ids),),
+    ).fetchall()
