@@ -159,3 +159,50 @@ def html(d: Digest) -> str:
         '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Chipwatch digest</title>'
         "</head><body>" + "".join(parts) + "</body></html>\n"
     )
+
+
+def collect(store, since: datetime, until: datetime, theme_labels: dict[str, str]) -> Digest:
+    """Read a digest's contents for the period since..until (UTC)."""
+    from datetime import timedelta
+
+    from dashboard.signals.latest import current
+    from dashboard.store import signals as stored
+    from dashboard.store.schema import iso
+
+    start, end = iso(since), iso(until)
+    active, ended = current(store, until.date())
+    top = {}
+    for theme, label in theme_labels.items():
+        top[label] = [
+            DigestStory(
+                sid,
+                title,
+                url or "",
+                first,
+                outlets,
+                "escalating" if d and d > 0 else "easing" if d and d < 0 else "neutral",
+                sorted({c for part in (names or "").split(",") for c in part.split(";") if c}),
+            )
+            for sid, title, url, first, outlets, d, names in stored.top_stories(
+                store, theme, start, end
+            )
+        ]
+    feeds = store.feeds()
+    failing = [
+        (f.get("title") or f["url"], f.get("last_error") or "")
+        for f in feeds
+        if f.get("consecutive_failures")
+    ]
+    latest = store.conn.execute("SELECT max(published_at) FROM headlines").fetchone()[0]
+    return Digest(
+        since=since,
+        until=until,
+        signals=active,
+        ended=ended,
+        top_stories=top,
+        newcomers=stored.newcomers(store, start, end, iso(since - timedelta(days=30))),
+        feeds_ok=len(feeds) - len(failing),
+        feeds_failing=failing,
+        latest_headline=latest,
+        theme_labels=theme_labels,
+    )

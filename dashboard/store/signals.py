@@ -94,3 +94,41 @@ def stories_by_id(store, ids: list[str]) -> list[tuple]:
         " ORDER BY s.first_seen DESC",
         (json.dumps(ids),),
     ).fetchall()
+
+
+_TOP_SQL = """
+SELECT s.id, s.title, lead.url, s.first_seen, s.outlets, sum(ht.direction),
+       group_concat(DISTINCT nullif(h.companies, ''))
+FROM headline_themes ht
+JOIN headlines h ON h.id = ht.headline_id
+JOIN stories s ON s.id = h.story_id
+LEFT JOIN headlines lead ON lead.id = s.lead_id
+WHERE ht.theme = :theme AND ht.carried = 1
+  AND ht.published_at >= :start AND ht.published_at < :end AND s.first_seen >= :start
+GROUP BY s.id
+ORDER BY s.outlets DESC, max(ht.score) DESC, s.first_seen DESC
+LIMIT :limit
+"""
+
+
+def top_stories(store, theme: str, start: str, end: str, limit: int = 5) -> list[tuple]:
+    """A theme's stories first seen from start (ISO time) to end, most outlets first:
+    (id, title, url, first seen, outlets, direction sum, 'A;B,C' companies)."""
+    return store.conn.execute(
+        _TOP_SQL, {"theme": theme, "start": start, "end": end, "limit": limit}
+    ).fetchall()
+
+
+def newcomers(store, start: str, end: str, before: str) -> list[tuple]:
+    """Companies in the news from start to end that were not from `before` to start:
+    (company, stories), most stories first."""
+    return store.conn.execute(
+        """SELECT hc.company, count(DISTINCT coalesce(h.story_id, h.id))
+           FROM headline_companies hc JOIN headlines h ON h.id = hc.headline_id
+           WHERE hc.published_at >= :start AND hc.published_at < :end
+             AND NOT EXISTS (SELECT 1 FROM headline_companies old
+                             WHERE old.company = hc.company
+                               AND old.published_at >= :before AND old.published_at < :start)
+           GROUP BY hc.company ORDER BY 2 DESC, 1""",
+        {"start": start, "end": end, "before": before},
+    ).fetchall()
