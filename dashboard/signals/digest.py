@@ -193,7 +193,7 @@ def collect(store, since: datetime, until: datetime, theme_labels: dict[str, str
         for f in feeds
         if f.get("consecutive_failures")
     ]
-    latest = store.conn.execute("SELECT max(published_at) FROM headlines").fetchone()[0]
+    latest = stored.latest_headline(store)
     return Digest(
         since=since,
         until=until,

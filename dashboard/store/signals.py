@@ -132,3 +132,7 @@ def newcomers(store, start: str, end: str, before: str) -> list[tuple]:
            GROUP BY hc.company ORDER BY 2 DESC, 1""",
         {"start": start, "end": end, "before": before},
     ).fetchall()
+
+
+def latest_headline(store) -> str | None:
+    return store.conn.execute("SELECT max(published_at) FROM headlines").fetchone()[0]
