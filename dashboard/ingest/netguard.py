@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import httpcore
 import httpx
 
-from dashboard.errors import FetchError
+from dashboard.errors import FetchError, PolicyRefusal
 
 _HOSTNAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?")
 
@@ -75,7 +75,7 @@ def _refuse(host: str, addresses: Iterable[str]) -> None:
         article = "an" if kind[0] in "aeiou" else "a"
         bare = host.strip("[]")
         what = f"{bare} is" if bare == address else f"{bare} resolves to {address},"
-        raise FetchError(f"refused: {what} {article} {kind} address (use --allow-private)")
+        raise PolicyRefusal(f"refused: {what} {article} {kind} address (use --allow-private)")
 
 
 def _literal(host: str) -> str | None:

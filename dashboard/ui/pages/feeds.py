@@ -88,7 +88,9 @@ def fetch(urls: list[str]) -> None:
 
     try:
         with _writable() as store:
-            report = ingest(store, urls, progress=tick, allow_private=config.allow_private())
+            report = ingest(
+                store, urls, progress=tick, allow_private=config.allow_private(), force=True
+            )
     except ChipwatchError as exc:
         bar.empty()
         st.error(f"Fetch failed: {exc}")
