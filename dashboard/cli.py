@@ -116,20 +116,31 @@ def cmd_feeds(args) -> int:
             feedlist.write_opml(args.targets[0], rows)
             print(f"wrote {len(rows)} feeds to {args.targets[0]}")
         else:
-            _print_feeds(store.feeds())
+            from datetime import UTC, datetime
+
+            from dashboard.store import queries
+
+            _print_feeds(store.feeds(), queries.feed_health(store, datetime.now(UTC).date()))
     return 0
 
 
-def _print_feeds(rows: list[dict]) -> None:
+def _print_feeds(rows: list[dict], health: dict) -> None:
+    from dashboard.ingest.schedule import humanize
+
     if not rows:
         print("no feeds yet: `chipwatch feeds add URL` or `chipwatch ingest`")
         return
-    print(f"{'status':<13} {'headlines':>9}  {'last ok':<20} {'next attempt':<20} feed")
+    print(
+        f"{'status':<13} {'headlines':>9}  {'last ok':<20} {'next attempt':<20}"
+        f" {'next due':<20} {'interval':>8}  {'30-day health':<26} feed"
+    )
     for f in rows:
         status = f["last_status"] or "never fetched"
+        fit = health[f["id"]].text() if f["id"] in health else "-"
         print(
             f"{status:<13} {f['headlines']:>9}  {f['last_ok_at'] or '-':<20} "
-            f"{f['next_attempt_at'] or '-':<20} {f['title'] or f['url']}"
+            f"{f['next_attempt_at'] or '-':<20} {f['next_due_at'] or '-':<20} "
+            f"{humanize(f['poll_interval']):>8}  {fit:<26} {f['title'] or f['url']}"
         )
         if f["last_error"]:
             print(f"{'':<13} {'':>9}  error: {f['last_error']}")

@@ -146,7 +146,7 @@ def humanize(seconds: float | None) -> str:
         return "-"
     if seconds < 90:
         return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
+    if seconds < 3600:
         return f"{seconds / 60:.0f} min"
     if seconds < 36 * 3600:
         return f"{seconds / 3600:.1f} h".replace(".0 h", " h")

@@ -117,3 +117,16 @@ def csv_export(path: str, f: Filters):
             return export.csv_bytes(own, f)
 
     return export.filename(f), build
+
+
+def heartbeat(path: str) -> dict | None:
+    # Not cached: "last cycle 2 min ago" must be now's answer.
+    from dashboard.store import watchlog
+
+    return watchlog.heartbeat(store(path))
+
+
+def feed_health(path: str) -> dict:
+    from datetime import UTC, datetime
+
+    return queries.feed_health(store(path), datetime.now(UTC).date())

@@ -12,13 +12,14 @@ from dashboard import config
 from dashboard.errors import ChipwatchError
 from dashboard.ingest.sources import read_opml, url_source
 from dashboard.store import Store
-from dashboard.ui import data, shell
+from dashboard.ui import data, shell, watching
 
 # Plain words, not emoji: not every analyst's machine has an emoji font.
 STATUS = {
     "ok": "ok",
     "not_modified": "ok (unchanged)",
     "failed": "FAILING",
+    "refused": "refused (private address)",
     None: "not fetched yet",
 }
 
@@ -72,6 +73,8 @@ else:
         "`chipwatch ingest data/feeds.opml` (or `make run` for the synthetic demo).",
         icon=":material/rss_feed:",
     )
+
+watching.section(ctx.db)  # the watcher's schedule and each feed's 30-day health
 
 
 def _writable() -> Store:

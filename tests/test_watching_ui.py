@@ -1,0 +1,103 @@
+"""The watcher on the Feeds page and in `chipwatch feeds`: heartbeat, schedule, 30-day health."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from dashboard import cli
+from dashboard.coverage import Health
+from dashboard.ingest.schedule import humanize
+from dashboard.ingest.watch import DrivenClock, Watcher
+from dashboard.store import Store, watchlog
+from dashboard.ui import watching
+from tests.httpserver import FeedServer
+from tests.test_app import open_app, texts
+from tests.test_watch import XML, every, rss
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def test_heartbeat_text_says_when_and_how_the_watcher_did():
+    beat = {
+        "at": "2026-06-01T11:55:00Z",
+        "feeds_ok": 4,
+        "feeds_failing": 1,
+        "next_due": "2026-06-01T12:05:00Z",
+        "state": "running",
+    }
+    assert watching.heartbeat_text(beat, NOW) == (
+        "Watcher last cycle 5 min ago: 4 feeds ok, 1 failing; next feed due 2026-06-01 12:05 UTC."
+    )
+    stopped = watching.heartbeat_text({**beat, "state": "stopped"}, NOW)
+    assert stopped.startswith("Watcher stopped 5 min ago") and "next feed due" not in stopped
+    assert "No watcher has run" in watching.heartbeat_text(None, NOW)
+
+
+def test_schedule_table_lists_web_feeds_with_interval_and_health():
+    rows = [
+        {
+            "id": 1,
+            "url": "https://a.example/feed",
+            "title": "A",
+            "next_due_at": "2026-06-01T13:00:00Z",
+            "poll_interval": 3600.0,
+        },
+        {
+            "id": 2,
+            "url": "/tmp/demo.xml",
+            "title": "file",
+            "next_due_at": None,
+            "poll_interval": None,
+        },
+        {
+            "id": 3,
+            "url": "https://b.example/feed",
+            "title": None,
+            "next_due_at": None,
+            "poll_interval": None,
+        },
+    ]
+    table = watching.schedule_table(rows, {1: Health(10, 9, 30, 29)})
+    assert list(table["Feed"]) == ["A", "https://b.example/feed"]
+    assert list(table["Interval"]) == ["1 h", "-"]
+    assert list(table["30-day health"]) == ["29/30 days, 90 % of fetches", "no fetches"]
+    assert str(table["Next due"][0]) == "2026-06-01 13:00:00"
+
+
+def _watched_db(tmp_path):
+    path = tmp_path / "w.db"
+    now = datetime.now(UTC).replace(microsecond=0)
+    with FeedServer() as server, Store(path) as store:
+        url = server.route(
+            "/f.xml", body=rss("feedA", every(timedelta(hours=1), now, 5)), headers=XML
+        )
+        store.ensure_feed(url)
+        Watcher(store, clock=DrivenClock(now), allow_private=True, rng=random.Random(1)).run(
+            once=True
+        )
+    return path, url
+
+
+def test_feeds_command_shows_next_due_interval_and_health(tmp_path, capsys):
+    path, url = _watched_db(tmp_path)
+    assert cli.main(["--db", str(path), "feeds"]) == 0
+    out = capsys.readouterr().out
+    assert "next due" in out and "30-day health" in out
+    line = next(line for line in out.splitlines() if "feedA" in line)
+    with Store(path) as store:
+        interval = store.feed(url)["poll_interval"]
+    # Five hourly entries over the last four to five hours: a bit under an hour apart.
+    assert 40 * 60 < interval < 3600
+    assert "1/1 days, 100 % of fetches" in line and f" {humanize(interval)} " in line
+
+
+def test_feeds_page_shows_the_watcher_section(tmp_path, monkeypatch):
+    path, _url = _watched_db(tmp_path)
+    with Store(path) as store:
+        assert watchlog.heartbeat(store)["feeds_ok"] == 1
+    at = open_app(path, monkeypatch, "feeds")
+    assert "Watcher last cycle" in texts(at) and "1 feeds ok" in texts(at)
+    schedule = next(d.value for d in at.dataframe if "30-day health" in d.value.columns)
+    assert list(schedule["30-day health"]) == ["1/1 days, 100 % of fetches"]
+    assert list(schedule["Interval"])[0].endswith(" min")
