@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -63,7 +64,8 @@ def cmd_ingest(args) -> int:
     with _store(args) as store:
         sources = args.sources
         if not sources:
-            sources = [str(config.DEFAULT_OPML)] + [
+            opml = config.opml_path()
+            sources = ([str(opml)] if opml else []) + [
                 f["url"]
                 for f in store.feeds()
                 if f["url"].startswith(("http://", "https://")) and not f["is_demo"]
@@ -176,7 +178,7 @@ def cmd_watch(args) -> int:
                 store,
                 min_interval=args.min_interval,
                 max_interval=args.max_interval,
-                opml=None if args.no_opml else config.DEFAULT_OPML,
+                opml=None if args.no_opml else config.opml_path(),
                 settings={"concurrency": args.concurrency} if args.concurrency else None,
                 allow_private=config.allow_private(args.allow_private),
             )
@@ -316,25 +318,35 @@ def cmd_export(args) -> int:
 
 def cmd_serve(args) -> int:
     env = dict(os.environ, CHIPWATCH_DB=str(config.db_path(args.db)))
-    watcher = None
-    if args.watch:
-        # Two processes, one command: the watcher writes while the dashboard reads.
-        watcher = subprocess.Popen(
-            [sys.executable, "-m", "dashboard", "--db", env["CHIPWATCH_DB"], "watch"]
-            + (["--allow-private"] if config.allow_private() else []),
-            env=env,
-            cwd=config.ROOT,
-        )
+    dashboard = [sys.executable, "-m", "dashboard.serve", "--server.port", str(args.port)]
+    if not args.watch:
+        return subprocess.call(dashboard, env=env, cwd=config.ROOT)
+    # Two processes, one command: the watcher writes while the dashboard reads. A SIGTERM to
+    # this process stops both (each finishes or rolls back what it is doing).
+    watch = [sys.executable, "-m", "dashboard", "--db", env["CHIPWATCH_DB"], "watch"]
+    if config.allow_private():
+        watch.append("--allow-private")
+    children = [subprocess.Popen(watch, env=env, cwd=config.ROOT)]
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     try:
-        return subprocess.call(
-            [sys.executable, "-m", "dashboard.serve", "--server.port", str(args.port)],
-            env=env,
-            cwd=config.ROOT,
-        )
+        children.append(subprocess.Popen(dashboard, env=env, cwd=config.ROOT))
+        return children[-1].wait()
+    except KeyboardInterrupt:
+        return 0
     finally:
-        if watcher is not None and watcher.poll() is None:
-            watcher.terminate()
-            watcher.wait(timeout=15)
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
 
 
 # -- parser --------------------------------------------------------------------------------

@@ -334,3 +334,54 @@ def test_watch_as_a_process_stores_new_entries_and_stops_cleanly_on_sigterm(tmp_
         beat = watchlog.heartbeat(store)
         assert beat["state"] == "stopped" and beat["feeds_ok"] == 1
     assert "cycle" in log.read_text()
+
+
+@pytest.mark.slow
+def test_serve_watch_runs_the_dashboard_and_the_watcher_and_sigterm_stops_both(tmp_path):
+    from tests.browser import free_port
+
+    db, port = tmp_path / "serve.db", free_port()
+    env = dict(os.environ, CHIPWATCH_ALLOW_PRIVATE="1", CHIPWATCH_OPML="")
+    with FeedServer() as server:
+        url = server.route(
+            "/s.xml", body=rss("served", every(timedelta(hours=1), START, 3)), headers=XML
+        )
+        cmd = [sys.executable, "-m", "dashboard", "--db", str(db)]
+        subprocess.run([*cmd, "feeds", "add", url], cwd=ROOT, check=True, capture_output=True)
+        proc = subprocess.Popen(
+            [*cmd, "serve", "--watch", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            _wait_for(lambda: _count(db) == 3, "the watcher's first cycle", proc, limit=120)
+
+            def healthy() -> bool:
+                import urllib.request
+
+                try:
+                    with urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/_stcore/health", timeout=1
+                    ) as r:
+                        return r.status == 200
+                except OSError:
+                    return False
+
+            _wait_for(healthy, "the dashboard", proc, limit=120)
+            with Store(db) as store:
+                watcher_pid = watchlog.heartbeat(store)["pid"]
+            assert watcher_pid != proc.pid
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=30) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    with pytest.raises(ProcessLookupError):
+        os.kill(watcher_pid, 0)
+    assert not healthy()
+    with Store(db) as store:
+        assert watchlog.heartbeat(store)["state"] == "stopped" and store.integrity_ok()
