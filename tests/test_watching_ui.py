@@ -10,7 +10,7 @@ from dashboard.coverage import Health
 from dashboard.ingest.schedule import humanize
 from dashboard.ingest.watch import DrivenClock, Watcher
 from dashboard.store import Store, watchlog
-from dashboard.ui import watching
+from dashboard.ui import charts, watching
 from tests.httpserver import FeedServer
 from tests.test_app import open_app, texts
 from tests.test_watch import XML, every, rss
@@ -101,3 +101,44 @@ def test_feeds_page_shows_the_watcher_section(tmp_path, monkeypatch):
     schedule = next(d.value for d in at.dataframe if "30-day health" in d.value.columns)
     assert list(schedule["30-day health"]) == ["1/1 days, 100 % of fetches"]
     assert list(schedule["Interval"])[0].endswith(" min")
+
+
+def test_low_coverage_periods_hold_a_low_day():
+    periods = ["2026-06-01", "2026-06-08", "2026-06-15"]  # weeks
+    assert charts.low_coverage_periods(periods, ["2026-06-10"], "week") == ["2026-06-08"]
+    assert charts.low_coverage_periods(periods, ["2026-06-10"], "day") == []
+    assert charts.low_coverage_periods(["2026-06-01"], ["2026-06-30"], "month") == ["2026-06-01"]
+
+
+def test_low_coverage_is_shaded_on_the_chart():
+    import pandas as pd
+
+    df = pd.DataFrame(
+        {
+            "period": ["2026-06-02", "2026-06-01", "2026-06-03"],
+            "key": "x",
+            "n": 1,
+            "total": 1,
+            "share": 1.0,
+        }
+    )
+    fig = charts.mark_low_coverage(charts.timeline(df), list(df["period"]), ["2026-06-02"])
+    (band,) = fig.layout.shapes
+    assert (band.x0, band.x1) == (0.5, 1.5)  # the middle of the three days, in date order
+    assert list(fig.layout.xaxis.categoryarray) == ["2026-06-01", "2026-06-02", "2026-06-03"]
+
+
+def test_timeline_page_shades_a_day_most_feeds_missed(seeded_db, monkeypatch):
+    from tests.conftest import DEMO_END
+
+    with Store(seeded_db) as store:
+        feeds = [r["id"] for r in store.feeds()][:6]
+        for offset in range(20, 0, -1):  # three weeks of six feeds answering, then one day blind
+            day = DEMO_END - timedelta(days=offset)
+            for feed in feeds:
+                ok = "failed" if offset == 5 and feed != feeds[0] else "ok"
+                watchlog.record_fetch(store, feed, day, ok)
+    at = open_app(seeded_db, monkeypatch, "timeline")
+    at.segmented_control(key="tl_period_kind").set_value("day").run()
+    assert not at.exception
+    assert "Shaded: 1 day(s) when fewer than half of the usual feeds answered" in texts(at)
