@@ -236,8 +236,9 @@ class Ingestor:
 
     # -- shared ----------------------------------------------------------------------------
     def _refused(self, source: str, feed_id: int, reason: str) -> FeedOutcome:
-        watchlog.record_refusal(self.store, feed_id, reason, self.now())
-        watchlog.record_fetch(self.store, feed_id, self.now(), "refused", error=reason)
+        with self.store.transaction():
+            watchlog.record_refusal(self.store, feed_id, reason, self.now())
+            watchlog.record_fetch(self.store, feed_id, self.now(), "refused", error=reason)
         return FeedOutcome(source, "refused", reason=reason, feed_id=feed_id)
 
     def _failed(
