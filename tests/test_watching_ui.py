@@ -34,6 +34,14 @@ def test_heartbeat_text_says_when_and_how_the_watcher_did():
     assert "No watcher has run" in watching.heartbeat_text(None, NOW)
 
 
+def test_freshness_text_for_every_page():
+    beat = {"at": "2026-06-01T11:58:00Z", "state": "running"}
+    assert watching.freshness_text(beat, NOW) == "Last fetch 2 min ago"
+    assert watching.freshness_text({**beat, "state": "stopped"}, NOW).endswith("(watcher stopped)")
+    assert watching.freshness_text({"at": "2026-06-01T11:59:30Z"}, NOW) == "Last fetch just now"
+    assert watching.freshness_text(None, NOW) is None
+
+
 def test_schedule_table_lists_web_feeds_with_interval_and_health():
     rows = [
         {
@@ -98,6 +106,7 @@ def test_feeds_page_shows_the_watcher_section(tmp_path, monkeypatch):
         assert watchlog.heartbeat(store)["feeds_ok"] == 1
     at = open_app(path, monkeypatch, "feeds")
     assert "Watcher last cycle" in texts(at) and "1 feeds ok" in texts(at)
+    assert "Last fetch " in texts(at)  # the sidebar line every page shows
     schedule = next(d.value for d in at.dataframe if "30-day health" in d.value.columns)
     assert list(schedule["30-day health"]) == ["1/1 days, 100 % of fetches"]
     assert list(schedule["Interval"])[0].endswith(" min")

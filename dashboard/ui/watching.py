@@ -45,6 +45,15 @@ def heartbeat_text(beat: dict | None, now: datetime) -> str:
     )
 
 
+def freshness_text(beat: dict | None, now: datetime) -> str | None:
+    """ "Last fetch 3 min ago" for every page's sidebar; None when no watcher ever ran."""
+    at = _parse((beat or {}).get("at"))
+    if at is None:
+        return None
+    stopped = " (watcher stopped)" if beat.get("state") == "stopped" else ""
+    return f"Last fetch {_ago(at, now)}{stopped}"
+
+
 def schedule_table(rows: list[dict], health: dict[int, Health]) -> pd.DataFrame:
     """Feed, next due, interval and 30-day health, one row a web feed."""
     web = [r for r in rows if str(r["url"]).startswith(("http://", "https://"))]
