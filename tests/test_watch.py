@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -279,6 +280,18 @@ def _wait_for(check, what: str, proc=None, limit: float = 60.0):
     pytest.fail(f"gave up waiting for {what}")
 
 
+@contextmanager
+def _process(cmd: list[str], **kwargs):
+    """A child process that is killed if the test leaves it running."""
+    proc = subprocess.Popen(cmd, cwd=ROOT, text=True, **kwargs)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def _count(db) -> int:
     with sqlite3.connect(db) as conn:
         try:
@@ -313,10 +326,7 @@ def test_watch_as_a_process_stores_new_entries_and_stops_cleanly_on_sigterm(tmp_
             "2",
         ]
         log = tmp_path / "watch.log"
-        proc = subprocess.Popen(
-            [*watch, "--log-file", str(log)], cwd=ROOT, stderr=subprocess.PIPE, text=True
-        )
-        try:
+        with _process([*watch, "--log-file", str(log)], stderr=subprocess.PIPE) as proc:
             _wait_for(lambda: _count(db) == 2, "the first two entries", proc)
             second = subprocess.run(watch, cwd=ROOT, capture_output=True, text=True)
             assert second.returncode == 3 and "another watcher" in second.stderr
@@ -324,10 +334,6 @@ def test_watch_as_a_process_stores_new_entries_and_stops_cleanly_on_sigterm(tmp_
             _wait_for(lambda: _count(db) == 5, "three new entries", proc)
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=30) == 0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     with Store(db) as store:
@@ -348,15 +354,8 @@ def test_serve_watch_runs_the_dashboard_and_the_watcher_and_sigterm_stops_both(t
         )
         cmd = [sys.executable, "-m", "dashboard", "--db", str(db)]
         subprocess.run([*cmd, "feeds", "add", url], cwd=ROOT, check=True, capture_output=True)
-        proc = subprocess.Popen(
-            [*cmd, "serve", "--watch", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
+        serve = [*cmd, "serve", "--watch", "--port", str(port)]
+        with _process(serve, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as proc:
             _wait_for(lambda: _count(db) == 3, "the watcher's first cycle", proc, limit=120)
 
             def healthy() -> bool:
@@ -376,12 +375,39 @@ def test_serve_watch_runs_the_dashboard_and_the_watcher_and_sigterm_stops_both(t
             assert watcher_pid != proc.pid
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=30) == 0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
     with pytest.raises(ProcessLookupError):
         os.kill(watcher_pid, 0)
     assert not healthy()
     with Store(db) as store:
         assert watchlog.heartbeat(store)["state"] == "stopped" and store.integrity_ok()
+
+
+@pytest.mark.slow
+def test_a_sigkilled_watcher_loses_at_most_a_feed_and_its_lock_dies_with_it(tmp_path):
+    db = tmp_path / "kill.db"
+    with FeedServer() as server:
+        urls = [
+            server.route(
+                f"/k{i}.xml",
+                body=rss(f"k{i}", every(timedelta(hours=1), START, 40)),
+                headers=XML,
+                delay=0.05 * i,  # answers spread out, so the kill lands between feeds
+            )
+            for i in range(30)
+        ]
+        cmd = [sys.executable, "-m", "dashboard", "--db", str(db)]
+        subprocess.run([*cmd, "feeds", "add", *urls], cwd=ROOT, check=True, capture_output=True)
+        watch = [*cmd, "watch", "--no-opml", "--allow-private"]
+        with _process(watch, stderr=subprocess.PIPE) as proc:
+            _wait_for(lambda: _count(db) > 0, "the first feed", proc)
+            proc.kill()
+            proc.wait()
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            per_feed = [
+                r[0] for r in conn.execute("SELECT count(*) FROM headlines GROUP BY feed_id")
+            ]
+        assert per_feed and set(per_feed) == {40}  # whole feeds only
+        again = subprocess.run([*watch, "--once"], cwd=ROOT, capture_output=True, text=True)
+        assert again.returncode == 0, again.stderr  # the lock went with the killed process
+    assert _count(db) == 30 * 40
