@@ -151,3 +151,18 @@ def test_timeline_page_shades_a_day_most_feeds_missed(seeded_db, monkeypatch):
     at.segmented_control(key="tl_period_kind").set_value("day").run()
     assert not at.exception
     assert "Shaded: 1 day(s) when fewer than half of the usual feeds answered" in texts(at)
+    blind = (DEMO_END - timedelta(days=5)).date().isoformat()
+    # The window ends with the last fetch: every day after it no feed was read at all.
+    window = {
+        "from": (DEMO_END - timedelta(days=20)).date().isoformat(),
+        "to": (DEMO_END - timedelta(days=1)).date().isoformat(),
+    }
+    overview = open_app(seeded_db, monkeypatch, "overview", **window)
+    assert f"Low coverage on 1 day(s) of this window ({blind})" in texts(overview)
+
+
+def test_coverage_text_names_the_first_days():
+    assert watching.coverage_text([]) is None
+    text = watching.coverage_text(["2026-06-01", "2026-06-02", "2026-06-05", "2026-06-09"])
+    assert text.startswith("Low coverage on 4 day(s) of this window (2026-06-01, 2026-06-02,")
+    assert "2026-06-05 and 1 more)" in text

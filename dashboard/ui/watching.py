@@ -100,3 +100,26 @@ def section(db: str) -> None:
             ),
         },
     )
+
+
+def coverage_text(low: list[str]) -> str | None:
+    """The warning a count over a low-coverage window carries; None when coverage was fine."""
+    if not low:
+        return None
+    shown = ", ".join(low[:3]) + (f" and {len(low) - 3} more" if len(low) > 3 else "")
+    return (
+        f"Low coverage on {len(low)} day(s) of this window ({shown}): fewer than half of the"
+        " usual feeds answered, so the counts undercount the news."
+    )
+
+
+def coverage_note(db: str, f) -> None:
+    """Say so under any count computed over a window with low-coverage days."""
+    import streamlit as st
+
+    from dashboard.ui import data
+
+    start = f.date_from or datetime.now(UTC).date().replace(year=datetime.now(UTC).year - 1)
+    text = coverage_text(data.low_coverage_days(db, start, f.date_to))
+    if text:
+        st.caption(f":material/visibility_off: {text}")
