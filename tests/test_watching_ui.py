@@ -135,6 +135,10 @@ def test_low_coverage_is_shaded_on_the_chart():
     (band,) = fig.layout.shapes
     assert (band.x0, band.x1) == (0.5, 1.5)  # the middle of the three days, in date order
     assert list(fig.layout.xaxis.categoryarray) == ["2026-06-01", "2026-06-02", "2026-06-03"]
+    both = charts.mark_low_coverage(
+        charts.timeline(df), list(df["period"]), ["2026-06-02", "2026-06-03"]
+    )
+    assert [(b.x0, b.x1) for b in both.layout.shapes] == [(0.5, 2.5)]  # one band, one label
 
 
 def test_timeline_page_shades_a_day_most_feeds_missed(seeded_db, monkeypatch):

@@ -333,17 +333,23 @@ def mark_low_coverage(fig: go.Figure, periods: Sequence[str], low: Iterable[str]
     feeds answered then, so its counts undercount (a silent feed is not calm news)."""
     order = sorted({str(p) for p in periods})
     fig.update_xaxes(categoryorder="array", categoryarray=order)
-    for period in low:
-        if period in order:
-            i = order.index(period)
-            fig.add_vrect(
-                x0=i - 0.5,
-                x1=i + 0.5,
-                fillcolor=LOW_COVERAGE_FILL,
-                line_width=0,
-                layer="below",
-                annotation_text="low coverage",
-                annotation_position="top left",
-                annotation_font_size=10,
-            )
+    marked = sorted(order.index(p) for p in set(low) if p in order)
+    # Neighbouring periods make one band with one label, not labels printed over each other.
+    runs: list[list[int]] = []
+    for i in marked:
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    for first, last in runs:
+        fig.add_vrect(
+            x0=first - 0.5,
+            x1=last + 0.5,
+            fillcolor=LOW_COVERAGE_FILL,
+            line_width=0,
+            layer="below",
+            annotation_text="low coverage",
+            annotation_position="top left",
+            annotation_font_size=10,
+        )
     return fig
