@@ -7,6 +7,7 @@ sidebar and the navigation, then runs the page the URL names.
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 # `streamlit run dashboard/app.py` puts dashboard/ on sys.path, not the repo root: make the
@@ -19,7 +20,7 @@ import streamlit as st  # noqa: E402
 
 from dashboard import config  # noqa: E402
 from dashboard.errors import ChipwatchError  # noqa: E402
-from dashboard.ui import charts, data, shell  # noqa: E402
+from dashboard.ui import charts, data, shell, watching  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 PAGES = [
@@ -83,6 +84,9 @@ def main() -> None:
     with st.sidebar:
         st.markdown("## :material/memory: Chipwatch")
         st.caption("Where risk is building in the AI-hardware news")
+        fresh = watching.freshness_text(data.heartbeat(db), datetime.now(UTC))
+        if fresh:
+            st.caption(fresh, help="From the heartbeat of `chipwatch watch`.")
         links = st.container()
         st.divider()
         st.markdown("**Filters**")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 
 from dashboard import config
-from dashboard.errors import ChipwatchError
+from dashboard.errors import ChipwatchError, WatcherRunning
 
 
 def _progress(label: str):
@@ -64,13 +65,16 @@ def cmd_ingest(args) -> int:
     with _store(args) as store:
         sources = args.sources
         if not sources:
-            sources = [str(config.DEFAULT_OPML)] + [f["url"] for f in fetchable(store.feeds())]
+            opml = config.opml_path()
+            sources = ([str(opml)] if opml else []) + [f["url"] for f in fetchable(store.feeds())]
         settings = CLI_SETTINGS | ({"concurrency": args.concurrency} if args.concurrency else {})
         report = ingest(
             store,
             sources,
             settings=settings,
             force=args.force,
+            # A URL typed on the command line is fetched now, backoff or not.
+            fetch_now={s.strip() for s in args.sources if "://" in s},
             allow_private=config.allow_private(args.allow_private),
             progress=_progress("ingest"),
         )
@@ -107,23 +111,90 @@ def cmd_feeds(args) -> int:
             feedlist.write_opml(args.targets[0], rows)
             print(f"wrote {len(rows)} feeds to {args.targets[0]}")
         else:
-            _print_feeds(store.feeds())
+            from datetime import UTC, datetime
+
+            from dashboard.store import queries
+
+            _print_feeds(store.feeds(), queries.feed_health(store, datetime.now(UTC).date()))
     return 0
 
 
-def _print_feeds(rows: list[dict]) -> None:
+def _print_feeds(rows: list[dict], health: dict) -> None:
+    from dashboard.ingest.schedule import humanize
+
     if not rows:
         print("no feeds yet: `chipwatch feeds add URL` or `chipwatch ingest`")
         return
-    print(f"{'status':<13} {'headlines':>9}  {'last ok':<20} {'next attempt':<20} feed")
+    print(
+        f"{'status':<13} {'headlines':>9}  {'last ok':<20} {'next attempt':<20}"
+        f" {'next due':<20} {'interval':>8}  {'30-day health':<26} feed"
+    )
     for f in rows:
         status = f["last_status"] or "never fetched"
+        fit = health[f["id"]].text() if f["id"] in health else "-"
         print(
             f"{status:<13} {f['headlines']:>9}  {f['last_ok_at'] or '-':<20} "
-            f"{f['next_attempt_at'] or '-':<20} {f['title'] or f['url']}"
+            f"{f['next_attempt_at'] or '-':<20} {f['next_due_at'] or '-':<20} "
+            f"{humanize(f['poll_interval']):>8}  {fit:<26} {f['title'] or f['url']}"
         )
         if f["last_error"]:
             print(f"{'':<13} {'':>9}  error: {f['last_error']}")
+
+
+def _duration(text: str) -> float:
+    from dashboard.ingest.schedule import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ChipwatchError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def cmd_watch(args) -> int:
+    import logging
+
+    from dashboard.ingest import watch
+
+    db = config.db_path(args.db)
+    lock = watch.acquire_lock(db)
+    logging.basicConfig(
+        filename=args.log_file,
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%S%z",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line a request is noise here
+    watch.install_stop_handlers()
+    try:
+        with _store(args) as store:
+            watcher = watch.Watcher(
+                store,
+                min_interval=args.min_interval,
+                max_interval=args.max_interval,
+                opml=None if args.no_opml else config.opml_path(),
+                settings={"concurrency": args.concurrency} if args.concurrency else None,
+                allow_private=config.allow_private(args.allow_private),
+            )
+            logging.getLogger("chipwatch.watch").info(
+                "watching %s (pid %d, intervals %g-%g s)",
+                db,
+                os.getpid(),
+                args.min_interval,
+                args.max_interval,
+            )
+            watcher.run(once=args.once)
+            if args.once:
+                beat = watch.watchlog.heartbeat(store) or {}
+                print(
+                    f"watch: {beat.get('fetched', 0)} feeds fetched,"
+                    f" {beat.get('new', 0)} new headlines; {beat.get('feeds_ok', 0)} ok,"
+                    f" {beat.get('feeds_failing', 0)} failing; next due {beat.get('next_due')}"
+                )
+    except watch.Stopping:  # a signal before the loop started: nothing was in progress
+        pass
+    finally:
+        lock.close()
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -240,11 +311,35 @@ def cmd_export(args) -> int:
 
 def cmd_serve(args) -> int:
     env = dict(os.environ, CHIPWATCH_DB=str(config.db_path(args.db)))
-    return subprocess.call(
-        [sys.executable, "-m", "dashboard.serve", "--server.port", str(args.port)],
-        env=env,
-        cwd=config.ROOT,
-    )
+    dashboard = [sys.executable, "-m", "dashboard.serve", "--server.port", str(args.port)]
+    if not args.watch:
+        return subprocess.call(dashboard, env=env, cwd=config.ROOT)
+    # Two processes, one command: the watcher writes while the dashboard reads. A SIGTERM to
+    # this process stops both (each finishes or rolls back what it is doing).
+    watch = [sys.executable, "-m", "dashboard", "--db", env["CHIPWATCH_DB"], "watch"]
+    if config.allow_private():
+        watch.append("--allow-private")
+    children = [subprocess.Popen(watch, env=env, cwd=config.ROOT)]
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        children.append(subprocess.Popen(dashboard, env=env, cwd=config.ROOT))
+        return children[-1].wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
 
 
 # -- parser --------------------------------------------------------------------------------
@@ -286,6 +381,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("targets", nargs="*", help="URLs (add/remove) or an OPML file (import/export)")
     p.set_defaults(func=cmd_feeds)
+
+    p = sub.add_parser("watch", parents=[common], help="keep every feed fresh (long-running)")
+    p.add_argument("--once", action="store_true", help="one pass over the due feeds, then exit")
+    p.add_argument(
+        "--min-interval",
+        type=_duration,
+        default=300.0,
+        metavar="DURATION",
+        help="shortest wait between two fetches of a feed: seconds, or 15m, 24h (default 5m)",
+    )
+    p.add_argument(
+        "--max-interval",
+        type=_duration,
+        default=86400.0,
+        metavar="DURATION",
+        help="longest wait for a quiet feed (default 24h); publisher hints may ask for more",
+    )
+    p.add_argument("--log-file", metavar="FILE", help="append the log here (default: stderr)")
+    p.add_argument("--no-opml", action="store_true", help="only the registered feeds")
+    p.add_argument("--concurrency", type=_positive, metavar="N", help="feeds fetched at once")
+    p.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="permit hosts on loopback/private networks ($CHIPWATCH_ALLOW_PRIVATE=1)",
+    )
+    p.set_defaults(func=cmd_watch)
 
     p = sub.add_parser("demo", parents=[common], help="the SYNTHETIC demo corpus")
     p.add_argument("--headlines", type=int, default=800)
@@ -330,6 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", parents=[common], help="serve the dashboard (localhost)")
     p.add_argument("--port", type=int, default=8501)
+    p.add_argument(
+        "--watch", action="store_true", help="run `chipwatch watch` beside the dashboard"
+    )
     p.set_defaults(func=cmd_serve)
     return parser
 
@@ -340,6 +464,9 @@ def main(argv: list[str] | None = None) -> int:
     args.db = getattr(args, "db", None)
     try:
         return args.func(args)
+    except WatcherRunning as exc:
+        print(f"chipwatch: {exc}", file=sys.stderr)
+        return 3
     except ChipwatchError as exc:
         print(f"chipwatch: error: {exc}", file=sys.stderr)
         return 2

@@ -51,6 +51,15 @@ def taxonomy_path() -> Path:
     return Path(value) if value else DEFAULT_TAXONOMY
 
 
+def opml_path() -> Path | None:
+    """The feed list read besides the registered feeds: $CHIPWATCH_OPML (empty: none), else
+    data/feeds.opml."""
+    value = os.environ.get("CHIPWATCH_OPML")
+    if value is None:
+        return DEFAULT_OPML
+    return Path(value) if value.strip() else None
+
+
 def allow_private(cli_flag: bool = False) -> bool:
     """Private, loopback and link-local hosts are refused unless the user permits them."""
     return cli_flag or os.environ.get("CHIPWATCH_ALLOW_PRIVATE", "") in ("1", "true", "yes")

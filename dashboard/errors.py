@@ -13,6 +13,15 @@ class FetchError(ChipwatchError):
     """A feed could not be fetched (network error, HTTP error, size cap, refused address)."""
 
 
+class PolicyRefusal(FetchError):
+    """Our own policy refused the fetch (a private address without --allow-private): not a
+    failure of the feed, so it starts no backoff."""
+
+
+class WatcherRunning(ChipwatchError):
+    """Another `chipwatch watch` already keeps this database fresh."""
+
+
 class ParseError(ChipwatchError):
     """A document yielded no feed at all (HTML page, empty body, unknown XML)."""
 

@@ -30,6 +30,7 @@ class ParsedFeed:
     warning: str | None = None  # feedparser flagged the document but entries were kept
     demo: bool = False  # written by Chipwatch's synthetic demo generator
     skipped: int = 0  # entries dropped (no title, no summary, nothing to show)
+    ttl: int | None = None  # RSS <ttl>: minutes the publisher asks readers to wait
 
 
 @dataclass(slots=True)

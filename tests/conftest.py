@@ -24,6 +24,7 @@ def _isolated_env(monkeypatch):
     monkeypatch.delenv("CHIPWATCH_DB", raising=False)
     monkeypatch.delenv("CHIPWATCH_TAXONOMY", raising=False)
     monkeypatch.delenv("CHIPWATCH_ALLOW_PRIVATE", raising=False)
+    monkeypatch.delenv("CHIPWATCH_OPML", raising=False)
 
 
 @pytest.fixture(scope="session")

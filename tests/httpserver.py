@@ -46,6 +46,8 @@ class Route:
     reset_after: int | None = None  # send this many response bytes, then reset the connection
     gate: threading.Event | None = None  # hold the answer until the test opens the gate
     raw: bytes | None = None  # send these bytes verbatim instead of an HTTP response, then close
+    # Decide (status, headers, body) at request time: scripted feeds that change with a clock.
+    script: Callable[[], tuple[int, dict[str, str], bytes]] | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,10 @@ class _Handler(BaseHTTPRequestHandler):
         if route.raw is not None:
             self.close_connection = True
             self.wfile.write(route.raw)
+            return
+        if route.script is not None:
+            status, scripted, body = route.script()
+            self._send(status, scripted, body)
             return
         fresh = (route.etag and headers.get("if-none-match") == route.etag) or (
             route.last_modified and headers.get("if-modified-since") == route.last_modified

@@ -245,6 +245,12 @@ async def _follow(client: httpx.AsyncClient, request: FetchRequest, opts, allow_
             if status != 304 and not 200 <= status < 300:
                 failure = FetchError(_status_line(response))
                 failure.status = status  # the ingest records it on the feed row
+                # The watcher honours Retry-After (429, 503) and cache hints on failures too.
+                failure.headers = {
+                    k.lower(): v
+                    for k, v in response.headers.items()
+                    if k.lower() in ("retry-after", "cache-control", "expires")
+                }
                 raise failure
             body = None if status == 304 else await _read_capped(response, opts["max_bytes"])
             kept = {

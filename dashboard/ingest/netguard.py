@@ -8,15 +8,17 @@ the connection is made (guarded_transport), so the address connected to is an ad
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import re
 import socket
+import ssl
 from collections.abc import Iterable
 
 import httpcore
 import httpx
 
-from dashboard.errors import FetchError
+from dashboard.errors import FetchError, PolicyRefusal
 
 _HOSTNAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?")
 
@@ -75,7 +77,7 @@ def _refuse(host: str, addresses: Iterable[str]) -> None:
         article = "an" if kind[0] in "aeiou" else "a"
         bare = host.strip("[]")
         what = f"{bare} is" if bare == address else f"{bare} resolves to {address},"
-        raise FetchError(f"refused: {what} {article} {kind} address (use --allow-private)")
+        raise PolicyRefusal(f"refused: {what} {article} {kind} address (use --allow-private)")
 
 
 def _literal(host: str) -> str | None:
@@ -145,9 +147,16 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """Loading the CA bundle takes about 70 ms: once a process, not once a fetch run (the
+    watcher starts a run every cycle). An SSLContext may be shared between connections."""
+    return httpx.create_ssl_context()
+
+
 def guarded_transport(limits: httpx.Limits, allow_private: bool) -> httpx.AsyncHTTPTransport:
     """An httpx transport whose connections go only to checked addresses, unless allowed."""
-    ssl_context = httpx.create_ssl_context()  # loading the CA bundle is slow: once, not twice
+    ssl_context = _ssl_context()
     transport = httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits)
     if not allow_private:
         # httpx 0.28 offers no public hook for the network backend; the pool is rebuilt with

@@ -309,6 +309,7 @@ def _parse_xml(body: bytes, headers: dict[str, str], ctx: _Context) -> ParsedFee
         title=title or None,
         link=link,
         demo=(feed.get("generator") or "").strip() == DEMO_GENERATOR,
+        ttl=_ttl(feed.get("ttl")),
     )
     ctx.shared = _shared_links(entries)
     get = dict.get
@@ -335,6 +336,11 @@ def _parse_xml(body: bytes, headers: dict[str, str], ctx: _Context) -> ParsedFee
         notes.append(f"{_bozo_reason(bozo_exc)}; {len(parsed.headlines)} entries kept")
     parsed.warning = "; ".join(notes) or None
     return parsed
+
+
+def _ttl(value) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and 0 < int(text) < 10**6 else None
 
 
 def _shared_links(entries) -> frozenset[str]:

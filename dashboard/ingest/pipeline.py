@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dashboard.config import DEFAULTS
-from dashboard.errors import ChipwatchError, FetchError, ParseError
+from dashboard.errors import ChipwatchError, FetchError, ParseError, PolicyRefusal
 from dashboard.ingest import sources as feedlist
 from dashboard.ingest.workers import WorkerPool
 from dashboard.models import FetchResult, ParsedFeed
-from dashboard.store import Store
+from dashboard.store import Store, watchlog
 from dashboard.store.schema import iso
 from dashboard.store.shape import TagRows, tag_rows
 
@@ -22,11 +22,17 @@ Progress = Callable[[int, int, str], None]
 @dataclass(slots=True)
 class FeedOutcome:
     source: str
-    status: str  # ok | not_modified | failed | backoff
+    status: str  # ok | not_modified | failed | refused | backoff
     new: int = 0
     duplicates: int = 0
     reason: str | None = None
     warning: str | None = None
+    # What the watcher schedules by (dashboard.ingest.schedule): the feed, the HTTP answer's
+    # status and headers (cache hints, Retry-After) and the feed's own <ttl>.
+    feed_id: int | None = None
+    http_status: int | None = None
+    headers: dict | None = None
+    ttl: int | None = None
 
 
 @dataclass(slots=True)
@@ -47,7 +53,11 @@ class IngestReport:
 
     @property
     def failures(self) -> list[tuple[str, str]]:
-        failed = [(o.source, o.reason or "failed") for o in self.outcomes if o.status == "failed"]
+        failed = [
+            (o.source, o.reason or "failed")
+            for o in self.outcomes
+            if o.status in ("failed", "refused")
+        ]
         return self.source_errors + failed
 
     @property
@@ -80,6 +90,8 @@ class Ingestor:
         settings=None,
         allow_private: bool = False,
         force: bool = False,
+        fetch_now: frozenset[str] | set[str] = frozenset(),
+        now: Callable[[], datetime] | None = None,
     ):
         from dashboard.tagging.tagger import Tagger
         from dashboard.tagging.taxonomy import load_taxonomy
@@ -90,6 +102,9 @@ class Ingestor:
         self.settings = {**DEFAULTS, **(settings or {})}
         self.allow_private = allow_private
         self.force = force
+        # URLs the user named (command line, "Fetch now"): fetched now, whatever the backoff.
+        self.fetch_now = frozenset(fetch_now)
+        self.now = now or (lambda: datetime.now(UTC))
 
     def run(self, args: list[str], progress: Progress | None = None) -> IngestReport:
         sources, errors = feedlist.resolve(args)
@@ -138,10 +153,16 @@ class Ingestor:
             yield from pipe.ready(block=True, everything=True)
 
     # -- URLs ----------------------------------------------------------------------------
-    def _ingest_urls(self, sources: list[feedlist.Source]):
+    def ingest_urls(self, urls: list[str]) -> Iterator[FeedOutcome]:
+        """The URL half of run(), one outcome at a time (the watcher's cycle)."""
+        return self._ingest_urls([feedlist.url_source(u) for u in urls])
+
+    def _ingest_urls(self, sources: list[feedlist.Source]) -> Iterator[FeedOutcome]:
+        """Fetch, parse, tag and store URL feeds; one outcome a feed, as each is stored.
+        Closing the iterator early cancels the fetches still running."""
         from dashboard.ingest.fetch import FetchRequest, fetch_many
 
-        now = iso(datetime.now(UTC))
+        now = iso(self.now())
         requests, ids = [], {}
         with self.store.transaction():  # one commit for the whole list, not one a feed
             known = {
@@ -154,7 +175,7 @@ class Ingestor:
         for src in sources:
             feed_id, row = known[src.location]
             waiting = row.get("next_attempt_at")
-            if waiting and waiting > now and not self.force:
+            if waiting and waiting > now and not (self.force or src.location in self.fetch_now):
                 yield FeedOutcome(
                     src.location,
                     "backoff",
@@ -169,12 +190,15 @@ class Ingestor:
                 requests, settings=self.settings, allow_private=self.allow_private
             ):
                 feed_id = ids[request.url]
-                if isinstance(result, FetchError):
+                if isinstance(result, PolicyRefusal):
+                    yield self._refused(request.url, feed_id, str(result))
+                elif isinstance(result, FetchError):
                     yield self._failed(
                         request.url,
                         feed_id,
                         str(result),
                         http_status=getattr(result, "status", None),
+                        headers=getattr(result, "headers", None),
                     )
                 elif result.not_modified:
                     with self.store.transaction():
@@ -184,8 +208,18 @@ class Ingestor:
                             http_status=304,
                             etag=result.etag,
                             last_modified=result.last_modified,
+                            now=iso(self.now()),
                         )
-                    yield FeedOutcome(request.url, "not_modified")
+                        watchlog.record_fetch(
+                            self.store, feed_id, self.now(), "not_modified", http_status=304
+                        )
+                    yield FeedOutcome(
+                        request.url,
+                        "not_modified",
+                        feed_id=feed_id,
+                        http_status=304,
+                        headers=result.headers,
+                    )
                 else:
                     pipe.submit(
                         (request.url, feed_id, result),
@@ -201,17 +235,40 @@ class Ingestor:
                 yield self._save(url, fid, doc, http_status=fetched.status, fetched=fetched)
 
     # -- shared ----------------------------------------------------------------------------
+    def _refused(self, source: str, feed_id: int, reason: str) -> FeedOutcome:
+        with self.store.transaction():
+            watchlog.record_refusal(self.store, feed_id, reason, self.now())
+            watchlog.record_fetch(self.store, feed_id, self.now(), "refused", error=reason)
+        return FeedOutcome(source, "refused", reason=reason, feed_id=feed_id)
+
     def _failed(
-        self, source: str, feed_id: int, reason: str, http_status: int | None = None
+        self,
+        source: str,
+        feed_id: int,
+        reason: str,
+        http_status: int | None = None,
+        headers: dict | None = None,
     ) -> FeedOutcome:
-        self.store.record_failure(
-            feed_id,
-            reason,
+        with self.store.transaction():
+            self.store.record_failure(
+                feed_id,
+                reason,
+                http_status=http_status,
+                backoff_base=self.settings["backoff_base"],
+                backoff_cap=self.settings["backoff_cap"],
+                now=self.now(),
+            )
+            watchlog.record_fetch(
+                self.store, feed_id, self.now(), "failed", http_status=http_status, error=reason
+            )
+        return FeedOutcome(
+            source,
+            "failed",
+            reason=reason,
+            feed_id=feed_id,
             http_status=http_status,
-            backoff_base=self.settings["backoff_base"],
-            backoff_cap=self.settings["backoff_cap"],
+            headers=headers,
         )
-        return FeedOutcome(source, "failed", reason=reason)
 
     def _save(
         self,
@@ -226,12 +283,13 @@ class Ingestor:
         if doc.error or doc.parsed is None:
             return self._failed(source, feed_id, doc.error or "failed", http_status=http_status)
         parsed = doc.parsed
+        stored_at = self.now()
         with self.store.transaction():
             result = self.store.add_headlines(
                 feed_id,
                 zip(parsed.headlines, doc.tags, strict=True),
                 tag_version=self.taxonomy.version,
-                fetched_at=iso(doc.fetched_at),
+                fetched_at=iso(stored_at),
                 demo=parsed.demo,
             )
             self.store.record_success(
@@ -244,9 +302,22 @@ class Ingestor:
                 last_modified=fetched.last_modified if fetched else None,
                 warning=parsed.warning,
                 demo=parsed.demo or None,
+                now=iso(stored_at),
             )
+            if fetched is not None:  # coverage is about the web feeds, not files read
+                watchlog.record_fetch(
+                    self.store, feed_id, stored_at, "ok", http_status=http_status, new=result.new
+                )
         return FeedOutcome(
-            source, "ok", result.new, result.duplicates + parsed.skipped, warning=parsed.warning
+            source,
+            "ok",
+            result.new,
+            result.duplicates + parsed.skipped,
+            warning=parsed.warning,
+            feed_id=feed_id,
+            http_status=http_status,
+            headers=fetched.headers if fetched else None,
+            ttl=parsed.ttl,
         )
 
 

@@ -472,3 +472,24 @@ def stale_tags(store, version: str) -> int:
     return store.conn.execute(
         "SELECT count(*) FROM headlines WHERE tag_version IS NOT ?", (version,)
     ).fetchone()[0]
+
+
+# -- coverage (the watcher's fetch record, store/watchlog.py) ----------------------------------
+def coverage(store, start: date, end: date) -> list:
+    """coverage.Day for every day start..end: feeds tried, feeds that answered, headlines,
+    and whether it was a low-coverage day. Days before start feed the "usual" baseline."""
+    from dashboard import coverage as cov
+    from dashboard.store.watchlog import feed_days
+
+    since = start - timedelta(days=cov.USUAL_DAYS)
+    days = cov.daily(feed_days(store, since.isoformat(), end.isoformat()), since, end)
+    return [d for d in days if d.day >= start.isoformat()]
+
+
+def feed_health(store, today: date, days: int = 30) -> dict:
+    """feed id -> coverage.Health over the last `days` days up to today."""
+    from dashboard import coverage as cov
+    from dashboard.store.watchlog import feed_days
+
+    start = today - timedelta(days=days - 1)
+    return cov.health(feed_days(store, start.isoformat(), today.isoformat()))

@@ -15,7 +15,7 @@ import sqlite_utils
 
 from dashboard.store.shape import derived_columns
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_MS = 30_000
 # Bounded so the dashboard's resident memory stays small however large the file grows.
 MMAP_BYTES = 128 * 2**20
@@ -177,10 +177,44 @@ def _migrate_3(db: sqlite_utils.Database) -> None:
     db.execute("DROP INDEX IF EXISTS idx_headlines_published_at")
 
 
+def _migrate_4(db: sqlite_utils.Database) -> None:
+    # The watcher's schedule lives on the feed row, so a restart carries on where it stopped.
+    db.execute("ALTER TABLE feeds ADD COLUMN next_due_at TEXT")
+    db.execute("ALTER TABLE feeds ADD COLUMN poll_interval REAL")
+    # Every fetch's outcome, kept for days and pruned by age and by count (store/watchlog.py);
+    # the per-day summary below is what coverage and feed health read, and it is kept longer.
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS fetch_log (
+            id INTEGER PRIMARY KEY,
+            feed_id INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            http_status INTEGER,
+            new INTEGER NOT NULL DEFAULT 0,
+            error TEXT
+        )"""
+    )
+    db["fetch_log"].create_index(["feed_id", "at"], if_not_exists=True)
+    db["fetch_log"].create_index(["at"], if_not_exists=True)
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS feed_days (
+            day TEXT NOT NULL,
+            feed_id INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            ok INTEGER NOT NULL DEFAULT 0,
+            new INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (day, feed_id)
+        ) WITHOUT ROWID"""
+    )
+    db["feed_days"].create_index(["feed_id", "day"], if_not_exists=True)
+    db["feeds"].create_index(["next_due_at"], if_not_exists=True)
+
+
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _migrate_1,
     _migrate_2,
     _migrate_3,
+    _migrate_4,
 )
 
 # A headline's rollup cells: ('', ''), ('', each carried theme), (each company, ''), (each

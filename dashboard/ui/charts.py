@@ -8,6 +8,7 @@ was clicked. Every marker carries its keys in ``customdata`` for that reason.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, timedelta
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -303,3 +304,52 @@ def pct_change(current: float, previous: float | None) -> str | None:
         return "new" if current else "±0%"
     change = (current - previous) / previous * 100
     return f"{change:+.0f}%"
+
+
+LOW_COVERAGE_FILL = "rgba(120, 120, 120, 0.16)"
+
+
+def low_coverage_periods(periods: Iterable[str], low_days: Iterable[str], kind: str) -> list[str]:
+    """The periods (day, week or month starts, as on the timeline) holding a low-coverage day."""
+    low = set(low_days)
+    out = []
+    for period in periods:
+        first = date.fromisoformat(str(period)[:10])
+        last = first
+        if kind == "week":
+            last = first + timedelta(days=6)
+        elif kind == "month":
+            last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        day = first
+        while day <= last and day.isoformat() not in low:
+            day += timedelta(days=1)
+        if day <= last:
+            out.append(str(period))
+    return out
+
+
+def mark_low_coverage(fig: go.Figure, periods: Sequence[str], low: Iterable[str]) -> go.Figure:
+    """Shade the low-coverage periods of a category-axis chart: fewer than half of the usual
+    feeds answered then, so its counts undercount (a silent feed is not calm news)."""
+    order = sorted({str(p) for p in periods})
+    fig.update_xaxes(categoryorder="array", categoryarray=order)
+    marked = sorted(order.index(p) for p in set(low) if p in order)
+    # Neighbouring periods make one band with one label, not labels printed over each other.
+    runs: list[list[int]] = []
+    for i in marked:
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    for first, last in runs:
+        fig.add_vrect(
+            x0=first - 0.5,
+            x1=last + 0.5,
+            fillcolor=LOW_COVERAGE_FILL,
+            line_width=0,
+            layer="below",
+            annotation_text="low coverage",
+            annotation_position="top left",
+            annotation_font_size=10,
+        )
+    return fig

@@ -117,3 +117,30 @@ def csv_export(path: str, f: Filters):
             return export.csv_bytes(own, f)
 
     return export.filename(f), build
+
+
+def heartbeat(path: str) -> dict | None:
+    # Not cached: "last cycle 2 min ago" must be now's answer.
+    from dashboard.store import watchlog
+
+    return watchlog.heartbeat(store(path))
+
+
+def feed_health(path: str) -> dict:
+    from datetime import UTC, datetime
+
+    return queries.feed_health(store(path), datetime.now(UTC).date())
+
+
+def low_coverage_days(path: str, start, end) -> list[str]:
+    """Days start..end (complete days only: not today) when fewer than half of the usual
+    feeds answered. Not cached: the watcher writes while the page reads."""
+    from datetime import UTC, datetime, timedelta
+
+    from dashboard.coverage import low_days
+
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    end = min(end or yesterday, yesterday)
+    if start is None or start > end:
+        return []
+    return low_days(queries.coverage(store(path), start, end))

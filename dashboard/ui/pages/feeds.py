@@ -12,13 +12,14 @@ from dashboard import config
 from dashboard.errors import ChipwatchError
 from dashboard.ingest.sources import fetchable, read_opml, url_source
 from dashboard.store import Store
-from dashboard.ui import data, shell
+from dashboard.ui import data, shell, watching
 
 # Plain words, not emoji: not every analyst's machine has an emoji font.
 STATUS = {
     "ok": "ok",
     "not_modified": "ok (unchanged)",
     "failed": "FAILING",
+    "refused": "refused (private address)",
     None: "not fetched yet",
 }
 
@@ -73,6 +74,8 @@ else:
         icon=":material/rss_feed:",
     )
 
+watching.section(ctx.db)  # the watcher's schedule and each feed's 30-day health
+
 
 def _writable() -> Store:
     return Store(ctx.db)
@@ -88,7 +91,9 @@ def fetch(urls: list[str]) -> None:
 
     try:
         with _writable() as store:
-            report = ingest(store, urls, progress=tick, allow_private=config.allow_private())
+            report = ingest(
+                store, urls, progress=tick, allow_private=config.allow_private(), force=True
+            )
     except ChipwatchError as exc:
         bar.empty()
         st.error(f"Fetch failed: {exc}")

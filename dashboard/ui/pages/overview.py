@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.ui import charts, data, shell, tables, widgets
+from dashboard.ui import charts, data, shell, tables, watching, widgets
 
 TOP_COMPANIES = 12
 
@@ -19,6 +19,7 @@ k = data.kpis(ctx.db, ctx.version, f)
 if not k["headlines"]:
     widgets.no_match(ctx)
     st.stop()
+watching.coverage_note(ctx.db, f)  # counts over days we were mostly blind say so
 
 prev = k.get("previous")
 cols = st.columns(1 + min(len(ctx.theme_ids), 4) + 1)

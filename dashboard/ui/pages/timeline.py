@@ -62,15 +62,22 @@ def _picked() -> None:
             st.session_state["tl_key"] = key
 
 
+figure = charts.timeline(
+    df,
+    measure=measure,
+    colors=ctx.colors if by == "theme" else None,
+    labels=labels,
+    period_name=period,
+    key_title=by.capitalize(),
+)
+# Coverage (the watcher's fetch record): shade the periods when we were mostly blind.
+first_day = shell.period_bounds(min(periods), period)[0]
+last_day = shell.period_bounds(max(periods), period)[1]
+blind = charts.low_coverage_periods(
+    periods, data.low_coverage_days(ctx.db, first_day, last_day), period
+)
 st.plotly_chart(
-    charts.timeline(
-        df,
-        measure=measure,
-        colors=ctx.colors if by == "theme" else None,
-        labels=labels,
-        period_name=period,
-        key_title=by.capitalize(),
-    ),
+    charts.mark_low_coverage(figure, periods, blind),
     width="stretch",
     key="tl_chart",
     on_select=_picked,
@@ -79,6 +86,11 @@ st.plotly_chart(
 )
 if by == "company":
     st.caption("The ten companies with the most headlines in the window.")
+if blind:
+    st.caption(
+        f"Shaded: {len(blind)} {period}(s) when fewer than half of the usual feeds answered;"
+        " counts there undercount the news."
+    )
 st.caption("Click a point to list that period's headlines, or pick one below.")
 
 if st.session_state.get("tl_pick") not in periods:
