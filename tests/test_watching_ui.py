@@ -50,6 +50,7 @@ def test_schedule_table_lists_web_feeds_with_interval_and_health():
             "title": "A",
             "next_due_at": "2026-06-01T13:00:00Z",
             "poll_interval": 3600.0,
+            "is_demo": 0,
         },
         {
             "id": 2,
@@ -57,6 +58,7 @@ def test_schedule_table_lists_web_feeds_with_interval_and_health():
             "title": "file",
             "next_due_at": None,
             "poll_interval": None,
+            "is_demo": 1,
         },
         {
             "id": 3,
@@ -64,6 +66,7 @@ def test_schedule_table_lists_web_feeds_with_interval_and_health():
             "title": None,
             "next_due_at": None,
             "poll_interval": None,
+            "is_demo": 1,
         },
     ]
     table = watching.schedule_table(rows, {1: Health(10, 9, 30, 29)})
