@@ -66,7 +66,7 @@ def test_schedule_table_lists_web_feeds_with_interval_and_health():
             "title": None,
             "next_due_at": None,
             "poll_interval": None,
-            "is_demo": 1,
+            "is_demo": 0,
         },
     ]
     table = watching.schedule_table(rows, {1: Health(10, 9, 30, 29)})
