@@ -260,6 +260,22 @@ def cmd_retag(args) -> int:
     return 0
 
 
+def cmd_restory(args) -> int:
+    with _store(args) as store:
+        done, stories = store.restory(fresh=not args.resume, progress=_progress("restory"))
+    print(f"gave {done} headlines their stories: {stories} stories in all")
+    return 0
+
+
+def cmd_evaluate_stories(args) -> int:
+    from dashboard.stories import evaluate
+
+    tagger, _ = _tagger()
+    report = evaluate.evaluate(args.labels, tagger)
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
+    return 0
+
+
 def cmd_tag(args) -> int:
     from dashboard.tagging import evaluate
     from dashboard.tagging.tagger import format_tags
@@ -425,6 +441,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("retag", parents=[common], help="re-score stored headlines")
     p.add_argument("--all", action="store_true", help="even those tagged by the current taxonomy")
     p.set_defaults(func=cmd_retag)
+
+    p = sub.add_parser(
+        "restory", parents=[common], help="(re)build the stories of stored headlines"
+    )
+    p.add_argument(
+        "--resume", action="store_true", help="carry on a killed run instead of starting over"
+    )
+    p.set_defaults(func=cmd_restory)
+
+    p = sub.add_parser(
+        "evaluate-stories", parents=[common], help="score the story matcher on labelled headlines"
+    )
+    p.add_argument("labels", help="CSV with columns story, outlet, published, title")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_evaluate_stories)
 
     p = sub.add_parser("tag", parents=[common], help="tag a headline or a CSV of headlines")
     p.add_argument("text", nargs="?")

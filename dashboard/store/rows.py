@@ -42,8 +42,12 @@ def table_columns(themes: Sequence[str]) -> list[str]:
 
 
 def export_columns(themes: Sequence[str]) -> list[str]:
-    """The columns of export_rows(), in order: risk is the headline's highest theme score."""
-    return [*HEAD_COLUMNS, *map(score_column, themes), "risk", "evidence"]
+    """The columns of export_rows(), in order: risk is the headline's highest theme score;
+    story_id names the headline's story and story_outlets counts the story's outlets."""
+    return [*HEAD_COLUMNS, *map(score_column, themes), "risk", "evidence", *STORY_COLUMNS]
+
+
+STORY_COLUMNS = ("story_id", "story_outlets")
 
 
 # SQL of each exported column but the scores, which come out of the row's JSON column.
@@ -55,6 +59,8 @@ _EXPORT_SQL = {
     "companies": "replace(h.companies, ';', '; ')",
     "risk": "h.max_score",
     "evidence": "h.evidence_text",
+    "story_id": "coalesce(h.story_id, '')",
+    "story_outlets": "coalesce((SELECT s.outlets FROM stories s WHERE s.id = h.story_id), '')",
 }
 
 

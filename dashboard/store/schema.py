@@ -15,7 +15,7 @@ import sqlite_utils
 
 from dashboard.store.shape import derived_columns
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_MS = 30_000
 # Bounded so the dashboard's resident memory stays small however large the file grows.
 MMAP_BYTES = 128 * 2**20
@@ -210,11 +210,67 @@ def _migrate_4(db: sqlite_utils.Database) -> None:
     db["feeds"].create_index(["next_due_at"], if_not_exists=True)
 
 
+def _migrate_5(db: sqlite_utils.Database) -> None:
+    # Stories (dashboard/stories): the same event told by several outlets. A headline names
+    # its story; the story row holds its lead (earliest headline), its span and its counts.
+    # AUTOINCREMENT: a story id is never given twice, even after a purge.
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS stories (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            lead_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            headlines INTEGER NOT NULL DEFAULT 1,
+            outlets INTEGER NOT NULL DEFAULT 1
+        )"""
+    )
+    db["stories"].create_index(["first_seen"], if_not_exists=True)
+    db.execute("ALTER TABLE headlines ADD COLUMN story_id INTEGER")
+    # The title's content terms (stories.cluster.terms), space-separated, so a candidate is
+    # compared without tokenizing its title again.
+    db.execute("ALTER TABLE headlines ADD COLUMN story_terms TEXT NOT NULL DEFAULT ''")
+    db["headlines"].create_index(["story_id", "source"], if_not_exists=True)
+    # The matcher's candidate index: a headline's distinctive terms by day.
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS story_keys (
+            key TEXT NOT NULL,
+            day TEXT NOT NULL,
+            headline_id TEXT NOT NULL,
+            PRIMARY KEY (key, day, headline_id)
+        ) WITHOUT ROWID"""
+    )
+    db["story_keys"].create_index(["headline_id"], if_not_exists=True)
+    # Direction (escalating +1, easing -1, neutral 0) of a carried theme, read by signals.
+    db.execute("ALTER TABLE headline_themes ADD COLUMN direction INTEGER NOT NULL DEFAULT 0")
+    # What each notification destination was last sent for a signal (signals/notify.py).
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS notifications (
+            signal TEXT NOT NULL,
+            destination TEXT NOT NULL,
+            level TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_try TEXT,
+            sent_at TEXT,
+            last_error TEXT,
+            PRIMARY KEY (signal, destination)
+        )"""
+    )
+    # Headlines stored before stories existed get theirs from `chipwatch restory`, which the
+    # first writer open after this migration leaves due (meta restory = pending).
+    db.execute(
+        "INSERT INTO meta (key, value) SELECT 'restory', 'pending'"
+        " WHERE EXISTS (SELECT 1 FROM headlines)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    )
+
+
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _migrate_1,
     _migrate_2,
     _migrate_3,
     _migrate_4,
+    _migrate_5,
 )
 
 # A headline's rollup cells: ('', ''), ('', each carried theme), (each company, ''), (each

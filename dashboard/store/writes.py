@@ -22,6 +22,7 @@ import sqlite_utils
 
 from dashboard.errors import StoreError
 from dashboard.models import Headline, RetagBatch, RetagPlan
+from dashboard.store import stories
 from dashboard.store.schema import (
     BUSY_TIMEOUT_MS,
     MIGRATIONS,
@@ -269,6 +270,7 @@ class Store:
         conn = self.conn
         items = list(items)
         heads: list[tuple] = []
+        fresh: list[stories.NewHeadline] = []
         themes: list[tuple] = []
         companies: list[tuple] = []
         with self.transaction():  # the known ids below stay true until the inserts
@@ -302,6 +304,12 @@ class Store:
                         int(demo),
                         *rows.columns,
                         tag_version,
+                        stories.story_terms(h.title, rows.columns[0]),
+                    )
+                )
+                fresh.append(
+                    stories.NewHeadline(
+                        h.id, h.published_at, h.source, h.title, h.url, rows.columns[0]
                     )
                 )
                 themes += rows.themes
@@ -313,11 +321,13 @@ class Store:
             conn.executemany(
                 """INSERT INTO headlines (id, feed_id, source, title, summary, url,
                      published_at, published_estimated, fetched_at, is_demo,
-                     companies, themes, max_score, theme_scores, evidence_text, tag_version)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                     companies, themes, max_score, theme_scores, evidence_text, tag_version,
+                     story_terms)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 heads,
             )
             self._insert_tag_rows(themes, companies)
+            stories.assign(conn, fresh)
             if counts:
                 self._add_rollups(counts)
         return WriteResult(new, dup)
@@ -349,6 +359,27 @@ class Store:
             if days:
                 self.conn.execute(ROLLUP_SQL, {"days": json.dumps(days)})
             self._set_meta("rollups_dirty", "0")
+
+    # -- stories ---------------------------------------------------------------------------
+    def restory(self, *, fresh: bool = True, batch: int = 5000, progress=None) -> tuple[int, int]:
+        """(Re)build the stories of stored headlines, oldest first, one transaction a batch.
+        fresh=True forgets every story first; fresh=False resumes a killed run (or assigns
+        headlines stored before stories existed). Returns (headlines assigned, stories)."""
+        if fresh or self.get_meta("restory") != "pending":
+            with self.transaction():
+                stories.begin_restory(self.conn)
+        total = stories.pending_count(self.conn)
+        done = 0
+        for heads in stories.pending_batches(self.conn, batch):
+            with self.transaction():
+                stories.assign(self.conn, heads)
+                stories.mark_restory_progress(self.conn, heads)
+            done += len(heads)
+            if progress:
+                progress(done, total)
+        with self.transaction():
+            stories.finish_restory(self.conn)
+        return done, self.conn.execute("SELECT count(*) FROM stories").fetchone()[0]
 
     def headline_count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM headlines").fetchone()[0]
@@ -467,7 +498,15 @@ class Store:
                 "DELETE FROM headline_companies"
                 " WHERE headline_id IN (SELECT id FROM headlines WHERE is_demo = 1)"
             )
+            self.conn.execute(
+                "DELETE FROM story_keys"
+                " WHERE headline_id IN (SELECT id FROM headlines WHERE is_demo = 1)"
+            )
             removed = self.conn.execute("DELETE FROM headlines WHERE is_demo = 1").rowcount
+            self.conn.execute(
+                "DELETE FROM stories WHERE NOT EXISTS"
+                " (SELECT 1 FROM headlines h WHERE h.story_id = stories.id)"
+            )
             self.conn.execute(
                 "DELETE FROM feeds WHERE is_demo = 1"
                 " AND NOT EXISTS (SELECT 1 FROM headlines h WHERE h.feed_id = feeds.id)"
