@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.filters import Filters
-from dashboard.store import SCHEMA_VERSION, Store, queries
+from dashboard.store import Store, queries
 
 _local = threading.local()
 
@@ -32,14 +32,10 @@ def store(path: str) -> Store:
 
 
 def _open(path: str) -> Store:
-    # Only a missing or older database is opened for writing (to create or upgrade it):
-    # a writer would otherwise queue behind a long CLI ingest.
-    if Path(path).exists():
-        ro = Store(path, readonly=True)
-        if ro.schema_version >= SCHEMA_VERSION:
-            return ro
-        ro.close()
-    Store(path).close()
+    # Only a missing database is opened for writing (to create it): a writer would otherwise
+    # queue behind a long CLI ingest. A read-only open upgrades an older file itself.
+    if not Path(path).exists():
+        Store(path).close()
     return Store(path, readonly=True)
 
 
