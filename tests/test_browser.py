@@ -136,7 +136,7 @@ def test_headlines_csv_holds_only_the_filtered_rows(server, page):
     assert rows, text[:500]
     label = button.inner_text()
     assert f"({len(rows):,} rows)" in label
-    threshold = load_taxonomy().theme("geopolitics").threshold
+    threshold = {t.id: t for t in load_taxonomy().themes}["geopolitics"].threshold
     for row in rows:
         assert "Nvidia" in row["companies"].split("; ") or "Nvidia" in row["companies"], row
         assert float(row["geopolitics_score"]) >= threshold, row
@@ -175,7 +175,7 @@ def test_clicking_a_heatmap_cell_lists_its_headlines(server, page, app_db):
     assert heading.startswith(f"{company} · ")
     from dashboard.tagging.taxonomy import load_taxonomy
 
-    theme_label = load_taxonomy().theme(theme).label
+    theme_label = {t.id: t.label for t in load_taxonomy().themes}[theme]
     assert theme_label in heading
     with Store(app_db, readonly=True) as store:
         n = queries.count(store, Filters(companies=(company,), themes=(theme,)))
