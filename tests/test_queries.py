@@ -485,3 +485,31 @@ def test_evidence_text_keeps_every_character_and_orders_themes():
         'geopolitics: Huawei’s (title), say "ban" (summary), a\\b (title); supply_chain: fab (title)'
     )
     assert _derived([]) == ("{}", "")
+
+
+def test_heatmap_and_timeline_pick_the_same_top_companies(seeded_db):
+    """One rule for "the N most-named companies", in the queries; its oracle is a count of
+    headline_companies rows (each headline names a company once)."""
+
+    from dashboard.store import Store
+    from dashboard.store.queries import period_matrix, timeline
+
+    conn = sqlite3.connect(seeded_db)
+    counted = conn.execute(
+        "SELECT company FROM headline_companies GROUP BY company ORDER BY count(*) DESC, company"
+    ).fetchall()
+    expected = [c for (c,) in counted][:5]
+    with Store(seeded_db, readonly=True) as ro:
+        grid = period_matrix(ro, Filters(), by="company", period="month", top=5)
+        line = timeline(ro, Filters(), by="company", period="month", top=5)
+    assert list(dict.fromkeys(grid["key"])) == expected  # most-named first
+    assert set(line["key"]) == set(expected)
+
+
+@pytest.mark.parametrize(
+    ("days", "period"), [(0, "day"), (45, "day"), (46, "week"), (400, "week"), (401, "month")]
+)
+def test_trend_period_by_window_length(days, period):
+    from dashboard.store.queries import trend_period
+
+    assert trend_period(days) == period
