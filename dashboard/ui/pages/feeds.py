@@ -75,12 +75,16 @@ else:
 watching.section(ctx.db)  # the watcher's schedule and each feed's 30-day health
 
 
+def _feeds(n: int) -> str:
+    return f"{n} feed{'s' if n != 1 else ''}"
+
+
 def _show_report(job: actions.FetchJob) -> None:
     if job.error:
         st.error(f"Fetch failed: {job.error}")
         return
     st.success(
-        f"Fetched {job.total} feeds: {job.new:,} new headlines, {job.duplicates:,} already known."
+        f"Fetched {_feeds(job.total)}: {job.new:,} new headlines, {job.duplicates:,} already known."
     )
     for source, reason in job.failures:
         st.error(f"{source}: {reason}")
@@ -179,7 +183,7 @@ def fetch_status() -> None:
         st.session_state["fetch_watched"] = job.id
         st.progress(
             job.done / max(job.total, 1),
-            text=f"Fetching {job.total} feeds… {job.done}/{job.total} · {job.current[-80:]}",
+            text=f"Fetching {_feeds(job.total)}… {job.done}/{job.total} · {job.current[-80:]}",
         )
         st.caption("This goes on in the background if you leave the page or click elsewhere.")
         return
