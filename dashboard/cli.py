@@ -6,11 +6,13 @@ import argparse
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 
 from dashboard import config
 from dashboard.errors import ChipwatchError, WatcherRunning
+from dashboard.files import replaced_atomically
 
 
 def _progress(label: str):
@@ -108,7 +110,8 @@ def cmd_feeds(args) -> int:
             if len(args.targets) != 1:
                 raise ChipwatchError("feeds export takes one FILE.opml")
             rows = [(f["url"], f["title"]) for f in feedlist.fetchable(store.feeds())]
-            feedlist.write_opml(args.targets[0], rows)
+            with replaced_atomically(args.targets[0]) as tmp:
+                feedlist.write_opml(tmp, rows)
             print(f"wrote {len(rows)} feeds to {args.targets[0]}")
         else:
             from datetime import UTC, datetime
@@ -284,7 +287,8 @@ def cmd_tag(args) -> int:
     if args.csv:
         if not args.out:
             raise ChipwatchError("tag --csv needs --out OUT.csv")
-        evaluate.tag_csv(args.csv, args.out, tagger)
+        with replaced_atomically(args.out) as tmp:
+            evaluate.tag_csv(args.csv, tmp, tagger)
         print(f"wrote {args.out}")
         return 0
     if not args.text:
@@ -302,30 +306,68 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def _name_key(text: str) -> str:
+    return " ".join(text.replace("_", " ").replace("-", " ").lower().split())
+
+
+def _match_names(kind: str, given: list[str], known: dict[str, str]) -> list[str]:
+    """Each of given as its stored spelling; known maps every accepted spelling (id, label,
+    any case) to it. A name that matches none is an error naming the closest ones, since
+    an extract of 0 rows for a typo looks like a quiet week."""
+    import difflib
+
+    keys = {_name_key(spelling): stored for spelling, stored in known.items()}
+    out = []
+    for name in given:
+        stored = keys.get(_name_key(name))
+        if stored is None:
+            close = difflib.get_close_matches(_name_key(name), keys, n=3, cutoff=0.6)
+            hint = (
+                "did you mean " + " or ".join(dict.fromkeys(keys[c] for c in close)) + "?"
+                if close
+                else "known: " + ", ".join(sorted(set(keys.values()))[:12])
+            )
+            raise ChipwatchError(f"unknown {kind} '{name}'; {hint}")
+        out.append(stored)
+    return list(dict.fromkeys(out))
+
+
 def cmd_export(args) -> int:
     from dashboard import export
     from dashboard.filters import Filters
+    from dashboard.store import queries
+    from dashboard.tagging.taxonomy import load_taxonomy
 
-    filters, notices = Filters.from_params(
-        {
-            "from": args.date_from,
-            "to": args.date_to,
-            "company": args.company or [],
-            "theme": args.theme or [],
-            "source": args.source or [],
-            "q": args.q,
-            "min_score": args.min_score,
-        }
-    )
-    for notice in notices:
-        print(f"note: {notice}", file=sys.stderr)
     with _store(args, readonly=True) as store:
-        n = export.write_csv(store, filters, args.out)
+        taxonomy = load_taxonomy()
+        stored = queries.facets(store)
+        companies = {c: c for c in stored["companies"]} | {n: n for n in taxonomy.company_names}
+        themes = {t: t for t in stored["themes"]}
+        for theme in taxonomy.themes:
+            themes |= {theme.id: theme.id, theme.label: theme.id}
+        filters, notices = Filters.from_params(
+            {
+                "from": args.date_from,
+                "to": args.date_to,
+                "company": _match_names("company", args.company or [], companies),
+                "theme": _match_names("theme", args.theme or [], themes),
+                "source": args.source or [],
+                "q": args.q,
+                "min_score": args.min_score,
+            }
+        )
+        for notice in notices:
+            print(f"note: {notice}", file=sys.stderr)
+        with replaced_atomically(args.out) as tmp:
+            n = export.write_csv(store, filters, tmp)
     print(f"wrote {n} headlines to {args.out}")
     return 0
 
 
 def cmd_serve(args) -> int:
+    # Refuse (or upgrade) the file here, in one line, rather than on every page.
+    if config.db_path(args.db).exists():
+        _store(args, readonly=True).close()
     env = dict(os.environ, CHIPWATCH_DB=str(config.db_path(args.db)))
     dashboard = [sys.executable, "-m", "dashboard.serve", "--server.port", str(args.port)]
     if not args.watch:
@@ -504,6 +546,11 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"chipwatch: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except sqlite3.Error as exc:
+        # Whatever SQLite says (locked, disk full, corrupt page) is one line, not a trace.
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"chipwatch: error: {config.db_path(args.db)}: {detail}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("chipwatch: interrupted; everything already stored is kept", file=sys.stderr)

@@ -14,7 +14,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from dashboard.ingest.parse import DEMO_GENERATOR, dedup_key
+from dashboard.ingest.normalize import dedup_key
+from dashboard.ingest.parse import DEMO_GENERATOR
 from dashboard.models import Headline
 
 DEMO_SITE = "https://demo.chipwatch.invalid"

@@ -32,3 +32,7 @@ class TaxonomyError(ChipwatchError):
 
 class StoreError(ChipwatchError):
     """The database cannot be opened or is not a Chipwatch database."""
+
+
+class SettingError(ChipwatchError):
+    """A setting with a name that does not exist or a value of the wrong kind."""

@@ -11,7 +11,7 @@ from typing import NamedTuple
 class Headline:
     """One normalized feed entry, ready to tag and store."""
 
-    id: str  # stable dedup key (hex digest), see parse.dedup_key
+    id: str  # stable dedup key (hex digest), see normalize.dedup_key
     source: str  # outlet name: feed title, else the link's domain
     title: str  # plain text
     summary: str  # plain text, may be ""

@@ -8,6 +8,7 @@ Streamlit pages' own modules are left to the first script run: their caches are 
 
 from __future__ import annotations
 
+import runpy
 import sys
 from pathlib import Path
 
@@ -27,10 +28,14 @@ def preload() -> None:
 
 def main(args: list[str]) -> int:
     preload()
-    from streamlit.web import cli
-
+    # `python -m streamlit run` is Streamlit's documented command line; running its __main__
+    # in this process keeps what preload() imported.
     sys.argv = ["streamlit", "run", str(APP), *args]
-    return cli.main()
+    try:
+        runpy.run_module("streamlit", run_name="__main__", alter_sys=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
 
 
 if __name__ == "__main__":

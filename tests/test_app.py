@@ -273,3 +273,98 @@ def test_feeds_page_adds_a_feed_and_refuses_a_bad_url(seeded_db, monkeypatch):
     table = at.dataframe[0].value
     assert len(table) == before + 1
     assert "https://feeds.example.com/chips.xml" in set(table["URL"])
+
+
+# -- the Feeds page: one door for writes, Fetch now in the background (issues 11 §4, 12) -----
+def test_feeds_page_says_plainly_that_a_url_is_needed(empty_db, monkeypatch):
+    at = open_app(empty_db, monkeypatch, "feeds")
+    at.form_submit_button[0].click().run()
+    assert [e.value for e in at.error] == [
+        "Type or paste a feed URL first, e.g. https://example.com/feed.xml."
+    ]
+    at.text_input[0].input("example.com/feed.xml")
+    at.form_submit_button[0].click().run()
+    assert [e.value for e in at.error] == [
+        "example.com/feed.xml: add http:// or https:// in front of the address."
+    ]
+
+
+def test_feeds_page_offers_the_shipped_list_in_one_click_and_removes_a_feed(empty_db, monkeypatch):
+    from dashboard.config import DEFAULT_OPML
+
+    shipped = set(re.findall(r'xmlUrl="([^"]+)"', DEFAULT_OPML.read_text()))
+    assert len(shipped) >= 20
+    at = open_app(empty_db, monkeypatch, "feeds")
+    offer = at.button(key="add_defaults")
+    assert offer.label == f"Add the {len(shipped)} suggested feeds"
+    offer.click().run()
+    assert not at.exception
+    assert any(f"Added {len(shipped)} feeds" in s.value for s in at.success)
+    assert set(at.dataframe[0].value["URL"]) == {u.replace("&amp;", "&") for u in shipped}
+    assert not [b for b in at.button if b.key == "add_defaults"]  # nothing left to offer
+    with Store(empty_db, readonly=True) as ro:
+        assert len(ro.feeds()) == len(shipped)
+    gone = sorted(shipped)[0].replace("&amp;", "&")
+    at.multiselect(key="remove_feeds").select(gone).run()
+    at.button(key="remove_button").click().run()
+    assert not at.exception
+    assert any("Removed 1 feed from the list" in s.value for s in at.success)
+    assert gone not in set(at.dataframe[0].value["URL"])
+    assert at.button(key="add_defaults").label == "Add the 1 suggested feeds"
+
+
+def test_fetch_now_runs_in_the_background_and_survives_leaving_the_page(empty_db, monkeypatch):
+    import threading
+    import time
+
+    from dashboard.ui import actions
+    from tests.httpserver import FeedServer
+
+    monkeypatch.setenv("CHIPWATCH_ALLOW_PRIVATE", "1")
+    gate = threading.Event()
+    rss = (
+        "<rss version='2.0'><channel><title>Feed {n}</title>"
+        + "".join(
+            f"<item><title>TSMC item {{n}}-{i}</title><link>https://example.com/{{n}}/{i}</link>"
+            "<pubDate>Mon, 02 Nov 2026 10:00:00 GMT</pubDate></item>"
+            for i in range(5)
+        )
+        + "</channel></rss>"
+    )
+    with FeedServer() as server:
+        urls = [
+            server.route(f"/f{n}.xml", body=rss.format(n=n).encode(), gate=gate) for n in range(3)
+        ]
+        for u in urls:
+            actions.add_feed(str(empty_db), u)
+        at = open_app(empty_db, monkeypatch, "feeds")
+        at.button(key="fetch_now").click().run()
+        assert not at.exception
+        job = actions.current_fetch(str(empty_db))
+        assert job is not None and job.running  # the script run ended; the fetch did not
+        assert any("Fetching 3 feeds" in p.proto.text for p in at.get("progress"))
+        # Click elsewhere and leave the page while the server holds every answer.
+        at.switch_page(PAGES["overview"]).run()
+        at.switch_page(PAGES["feeds"]).run()
+        assert actions.start_fetch(str(empty_db), urls) is job  # a second click joins it
+        assert job.running and not at.exception
+        assert at.button(key="fetch_now").disabled  # back on the page: the fetch still runs
+        assert any("Fetching 3 feeds" in p.proto.text for p in at.get("progress"))
+        gate.set()
+        deadline = time.monotonic() + 60
+        while job.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert not job.running and job.error is None, job.error
+    assert (job.new, job.done, job.total) == (15, 3, 3)
+    at.run()
+    assert any("Fetched 3 feeds: 15 new headlines" in s.value for s in at.success)
+    assert list(at.dataframe[0].value["Headlines"]) == [5, 5, 5]
+    with Store(empty_db, readonly=True) as ro:
+        assert ro.headline_count() == 15 and ro.integrity_ok()
+
+
+def test_pages_reach_the_store_only_through_data_and_actions():
+    pages = Path(APP).parent / "ui" / "pages"
+    for page in pages.glob("*.py"):
+        source = page.read_text()
+        assert not re.search(r"^\s*(from|import) dashboard\.store", source, re.M), page.name

@@ -136,7 +136,7 @@ def test_headlines_csv_holds_only_the_filtered_rows(server, page):
     assert rows, text[:500]
     label = button.inner_text()
     assert f"({len(rows):,} rows)" in label
-    threshold = load_taxonomy().theme("geopolitics").threshold
+    threshold = {t.id: t for t in load_taxonomy().themes}["geopolitics"].threshold
     for row in rows:
         assert "Nvidia" in row["companies"].split("; ") or "Nvidia" in row["companies"], row
         assert float(row["geopolitics_score"]) >= threshold, row
@@ -175,7 +175,7 @@ def test_clicking_a_heatmap_cell_lists_its_headlines(server, page, app_db):
     assert heading.startswith(f"{company} · ")
     from dashboard.tagging.taxonomy import load_taxonomy
 
-    theme_label = load_taxonomy().theme(theme).label
+    theme_label = {t.id: t.label for t in load_taxonomy().themes}[theme]
     assert theme_label in heading
     with Store(app_db, readonly=True) as store:
         n = queries.count(store, Filters(companies=(company,), themes=(theme,)))
@@ -219,3 +219,50 @@ def test_a_bad_link_shows_a_notice(server, page):
     assert any("Unknown company 'Acme Chips' ignored" in a for a in alerts)
     assert any("Bad date '2026-02-30'" in a for a in alerts)
     no_exception(page)
+
+
+def test_fetch_now_carries_on_while_the_analyst_leaves_the_feeds_page(
+    browser, empty_db, tmp_path, monkeypatch
+):
+    """Issue 11 §4: Fetch now runs in the background; the page polls it. The feed server
+    holds its answers while the analyst clicks away, then lets them go."""
+    import threading
+
+    from dashboard.store import Store
+    from dashboard.ui import actions
+    from tests.httpserver import FeedServer
+
+    monkeypatch.setenv("CHIPWATCH_ALLOW_PRIVATE", "1")
+    gate = threading.Event()
+    items = "".join(
+        f"<item><title>TSMC fab item {i}</title><link>https://example.com/{i}</link>"
+        "<pubDate>Mon, 02 Nov 2026 10:00:00 GMT</pubDate></item>"
+        for i in range(4)
+    )
+    with FeedServer() as feeds:
+        url = feeds.route(
+            "/f.xml",
+            body=f"<rss><channel><title>Held</title>{items}</channel></rss>".encode(),
+            gate=gate,
+        )
+        actions.add_feed(str(empty_db), url)
+        with streamlit_server(empty_db, tmp_path / "logs") as base:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            pg = context.new_page()
+            pg.goto(f"{base}/feeds")
+            wait_for_app(pg)
+            pg.get_by_role("button", name="Fetch now").click()
+            pg.get_by_text("Fetching 1 feed…").wait_for(timeout=30_000)
+            pg.goto(f"{base}/")  # leave the page mid-fetch
+            wait_for_app(pg)
+            pg.goto(f"{base}/feeds")
+            wait_for_app(pg)
+            pg.get_by_text("Fetching 1 feed…").wait_for(timeout=30_000)  # still running
+            gate.set()
+            pg.get_by_text("Fetched 1 feed: 4 new headlines").wait_for(timeout=60_000)
+            no_exception(pg)
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            pg.screenshot(path=str(SHOTS / "feeds_fetch_now.png"), full_page=True)
+            context.close()
+    with Store(empty_db, readonly=True) as ro:
+        assert ro.headline_count() == 4 and ro.integrity_ok()

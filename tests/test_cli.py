@@ -141,3 +141,136 @@ def test_ingest_concurrency_caps_fetches_and_refuses_nonsense(tmp_path):
     assert shared.peak == 1  # the default would have fetched 4 at once here
     bad = run("ingest", "--concurrency", "0", db=tmp_path / "c.db", check=False)
     assert bad.returncode == 2 and "must be 1 or more" in bad.stderr
+
+
+# -- any database opened safely (issue 11 §3) -------------------------------------------------
+def _commands(tmp_path):
+    """Every command that opens the database, as a user would run it on a copy of theirs."""
+    out = tmp_path / "out"
+    return {
+        "export": ["export", "--out", str(out.with_suffix(".csv"))],
+        "feeds list": ["feeds"],
+        "feeds export": ["feeds", "export", str(out.with_suffix(".opml"))],
+        "feeds add": ["feeds", "add", "https://example.com/feed"],
+        "feeds remove": ["feeds", "remove", "https://example.com/feed"],
+        "feeds import": ["feeds", "import", str(ROOT / "data" / "feeds.opml")],
+        "ingest": ["ingest", str(ROOT / "tests" / "data" / "feeds" / "atom10.xml")],
+        "watch": ["watch", "--once", "--no-opml"],
+        "demo load": ["demo", "--load", "--headlines", "5"],
+        "demo bundled": ["demo", "--bundled", "--if-empty"],
+        "purge": ["purge", "--demo"],
+        "retag": ["retag"],
+    }
+
+
+@pytest.fixture(scope="module")
+def old_files(seeded_db_template, tmp_path_factory):
+    from dashboard.tagging.tagger import Tagger
+    from dashboard.tagging.taxonomy import load_taxonomy
+    from tests import oldschema
+
+    base = tmp_path_factory.mktemp("old")
+    tagger = Tagger(load_taxonomy())
+    return {v: oldschema.build(seeded_db_template, base / f"v{v}.db", v, tagger) for v in (2, 3)}
+
+
+@pytest.mark.parametrize("version", [2, 3])
+def test_an_older_file_opens_cleanly_with_every_command(version, old_files, tmp_path):
+    import shutil
+
+    from dashboard.store import SCHEMA_VERSION
+
+    for name, args in _commands(tmp_path).items():
+        db = tmp_path / f"{name.replace(' ', '_')}.db"
+        shutil.copy(old_files[version], db)
+        proc = run(*args, db=db, check=False)
+        assert proc.returncode == 0, (name, proc.stderr)
+        with Store(db, readonly=True) as ro:
+            assert ro.schema_version == SCHEMA_VERSION, name
+            assert ro.integrity_ok(), name
+    # export is a reader: its read-only open upgraded the file before reading every row.
+    csv_rows = (tmp_path / "out.csv").read_bytes().count(b"\r\n") - 1
+    with Store(tmp_path / "export.db", readonly=True) as ro:
+        assert csv_rows == ro.headline_count() > 800
+
+
+def test_a_newer_file_is_refused_by_every_command_with_one_line(tmp_path):
+    db = tmp_path / "new.db"
+    with Store(db) as store, store.transaction():
+        store.conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    before = db.read_bytes()
+    previous = tmp_path / "out.csv"
+    previous.write_text("an earlier extract\n")
+    commands = _commands(tmp_path) | {"serve": ["serve", "--port", "1"]}
+    for name, args in commands.items():
+        proc = run(*args, db=db, check=False)
+        assert proc.returncode != 0, name
+        assert proc.stdout == "", (name, proc.stdout)
+        line = proc.stderr.strip()
+        assert "\n" not in line and "schema version 99 is newer" in line, (name, proc.stderr)
+    assert db.read_bytes() == before
+    assert previous.read_text() == "an earlier extract\n"
+    # Nothing written beside the database's own files (-wal, -shm, the watcher's lock).
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith("new.db")] == ["out.csv"]
+
+
+def test_a_failing_export_keeps_the_previous_file_and_leaves_no_partial_one(
+    seeded_db, tmp_path, monkeypatch, capsys
+):
+    import sqlite3
+
+    from dashboard import cli
+    from dashboard.store import queries
+
+    out = tmp_path / "extract.csv"
+    out.write_text("yesterday's extract\n")
+    real = queries.export_rows
+
+    def dies_halfway(*args, **kwargs):
+        for i, row in enumerate(real(*args, **kwargs)):
+            if i == 300:
+                raise sqlite3.OperationalError("disk I/O error")
+            yield row
+
+    monkeypatch.setattr(queries, "export_rows", dies_halfway)
+    assert cli.main(["--db", str(seeded_db), "export", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"chipwatch: error: {seeded_db}: disk I/O error"
+    assert out.read_text() == "yesterday's extract\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if "extract" in p.name) == ["extract.csv"]
+    monkeypatch.setattr(queries, "export_rows", real)
+    assert cli.main(["--db", str(seeded_db), "export", "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8-sig").startswith("published_at,")
+
+
+def test_export_matches_names_and_themes_whatever_their_spelling(seeded_db, tmp_path):
+    from dashboard.filters import Filters
+    from dashboard.store import queries
+
+    with Store(seeded_db, readonly=True) as ro:
+        nvidia = queries.count(ro, Filters(companies=("Nvidia",)))
+        geo = queries.count(ro, Filters(themes=("geopolitics",)))
+        supply = queries.count(ro, Filters(themes=("supply_chain",)))
+    assert min(nvidia, geo, supply) > 0
+    for args, expected in [
+        (["--company", "nvidia"], nvidia),
+        (["--company", "NVIDIA"], nvidia),
+        (["--theme", "Geopolitics"], geo),
+        (["--theme", "supply chain"], supply),
+        (["--theme", "Supply-Chain"], supply),
+        (["--theme", "supply_chain"], supply),
+    ]:
+        out = tmp_path / "x.csv"
+        proc = run("export", "--out", str(out), *args, db=seeded_db)
+        assert f"wrote {expected} headlines" in proc.stdout, args
+        assert out.read_bytes().count(b"\r\n") - 1 == expected
+    for args, hint in [
+        (["--company", "Nvidiaa"], "unknown company 'Nvidiaa'; did you mean Nvidia?"),
+        (["--theme", "geopolitcs"], "unknown theme 'geopolitcs'; did you mean geopolitics?"),
+        (["--company", "zzzz"], "unknown company 'zzzz'; known: "),
+    ]:
+        out = tmp_path / "typo.csv"
+        proc = run("export", "--out", str(out), *args, db=seeded_db, check=False)
+        assert proc.returncode == 2 and not out.exists(), args
+        assert proc.stderr.startswith(f"chipwatch: error: {hint}"), proc.stderr
+        assert proc.stderr.count("\n") == 1

@@ -13,41 +13,15 @@ from dashboard.errors import ChipwatchError
 from dashboard.tagging.evaluate import LabelsError, evaluate, tag_csv
 from dashboard.tagging.tagger import Tagger
 from dashboard.tagging.taxonomy import load_taxonomy
+from tests import taxonomies
 
 LABELS = Path(__file__).parent / "data" / "labels.csv"
 THEMES = ("hardware_autonomy", "geopolitics", "supply_chain")
 
-ROUND = """
-[scoring]
-summary_factor = 0.5
-
-[themes.trade]
-label = "Trade"
-threshold = 0.7
-exclude = ["trade show"]
-[themes.trade.terms]
-"export control" = 0.6
-"export" = 0.2
-"trade" = 0.5
-
-[themes.plants]
-label = "Plants"
-[themes.plants.terms]
-"fab" = 0.5
-
-[companies.Widgetco]
-aliases = ["Widget Company", "Gizmo"]
-case_sensitive = ["Gizmo"]
-needs_context = ["Gizmo"]
-context = ["chip"]
-"""
-
 
 @pytest.fixture
 def round_tagger(tmp_path) -> Tagger:
-    path = tmp_path / "taxonomy.toml"
-    path.write_text(ROUND, encoding="utf-8")
-    return Tagger(load_taxonomy(path))
+    return taxonomies.round_tagger(tmp_path)
 
 
 def write(path: Path, text: str) -> Path:

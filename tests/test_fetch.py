@@ -10,7 +10,8 @@ import pytest
 
 from dashboard.config import USER_AGENT
 from dashboard.errors import FetchError
-from dashboard.ingest.fetch import FetchRequest, check_url, fetch_many, fetch_one
+from dashboard.ingest.fetch import FetchRequest, fetch_many, fetch_one
+from dashboard.ingest.netguard import check_url
 from tests.httpserver import FeedServer, InFlight, closed_port
 
 RSS = b"<?xml version='1.0'?><rss version='2.0'><channel><title>Chips</title></channel></rss>"

@@ -264,3 +264,34 @@ def test_a_redirect_to_javascript_is_refused(server):
     url = server.route("/feed.xml", status=302, headers={"Location": "javascript:alert(1)"})
     assert failure(url) == "invalid redirect Location"
     assert len(server.requests) == 1
+
+
+def test_a_dns_answer_that_turns_private_after_the_check_is_refused_at_connect(server, monkeypatch):
+    """DNS rebinding, with a real resolver call patched: the name answers a public address
+    when the URL is checked, then 127.0.0.1. Only the connect-time guard (a private httpx
+    hook, see netguard.guarded_transport) stands between that and a request to loopback:
+    without it installed this test fails with the loopback server's body."""
+    url = server.route("/feed.xml", body=b"<rss>internal</rss>")
+    url = url.replace("127.0.0.1", "rebind.example")
+    real = socket.getaddrinfo
+    answers = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in ("rebind.example", b"rebind.example"):
+            return real(host, port, *args, **kwargs)
+        address = "93.184.215.14" if not answers else "127.0.0.1"
+        answers.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    with pytest.raises(FetchError) as caught:
+        fetch_one(FetchRequest(url), settings=SMALL)
+    assert str(caught.value) == (
+        "refused: rebind.example resolves to 127.0.0.1, a loopback address (use --allow-private)"
+    )
+    assert answers[0] == "93.184.215.14" and "127.0.0.1" in answers[1:]
+    assert server.requests == []
+    # The same name with private hosts allowed reaches the server: the refusal above was the
+    # guard's, not a broken connection.
+    result = fetch_one(FetchRequest(url), allow_private=True, settings=SMALL)
+    assert result.body == b"<rss>internal</rss>"

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from dashboard.errors import ParseError
-from dashboard.ingest.parse import DEMO_GENERATOR, canonical_url, dedup_key, parse
+from dashboard.ingest.normalize import canonical_url, dedup_key
+from dashboard.ingest.parse import DEMO_GENERATOR, parse
 from dashboard.models import ParsedFeed
 
 FEEDS = Path(__file__).parent / "data" / "feeds"

@@ -229,11 +229,19 @@ def test_timeline(store, f, by, period):
         assert math.isclose(r.share, r.n / r.total)
 
 
-def test_timeline_top(store):
-    full = Q.timeline(store, Filters(), by="company", period="month", top=50)
-    top2 = Q.timeline(store, Filters(), by="company", period="month", top=2)
-    biggest = full.groupby("key")["n"].sum().sort_values(ascending=False).index[:2]
-    assert set(top2["key"]) == set(biggest)
+@pytest.mark.parametrize("by", ["theme", "company"])
+def test_timeline_top(store, by):
+    # The oracle counts the generated headlines themselves (ties go to the earlier name).
+    n: dict[str, int] = {}
+    for k, _h, _tags in keyed(Filters(), by):
+        n[k] = n.get(k, 0) + 1
+    ranked = [k for k, _ in sorted(n.items(), key=lambda kv: (-kv[1], kv[0]))]
+    assert len(set(n.values())) > 1  # the counts differ, so the choice means something
+    for top in range(1, len(ranked) + 1):
+        got = Q.timeline(store, Filters(), by=by, period="month", top=top)
+        assert set(got["key"]) == set(ranked[:top]), top
+        grid = Q.period_matrix(store, Filters(), by=by, period="month", today=TODAY, top=top)
+        assert list(dict.fromkeys(grid["key"])) == ranked[:top], top
 
 
 @pytest.mark.parametrize("by", ["theme", "company"])
@@ -384,9 +392,33 @@ def test_text_search_never_errors_fuzz(store):
         Q.kpis(store, f)
 
 
+def _having(*words: str) -> int:
+    """Generated headlines holding any of words in their title or summary (the oracle)."""
+    return sum(
+        1 for h, _tags in ITEMS if set(words) & set(f"{h.title} {h.summary}".lower().split())
+    )
+
+
+def test_text_search_finds_what_a_word_count_finds(store):
+    total = len(ITEMS)
+    for word in WORDS:
+        expected = _having(word)
+        assert 0 < expected < total
+        assert Q.count(store, Filters(q=word)) == expected, word
+
+
 def test_text_search_cannot_inject(store):
-    for typed in ['x" OR "y', "export' OR 1=1 --", "*", "title:*", '"', "(export", "\x00export"]:
-        assert Q.count(store, Filters(q=typed)) >= 0
+    total = len(ITEMS)
+    export = _having("export")
+    # Words no headline holds match nothing, whatever the quotes and operators around them.
+    for typed in ['x" OR "y', "zzq' OR 1=1 --", "zzq OR 1=1", "zzq) OR (1"]:
+        assert Q.count(store, Filters(q=typed)) == 0, typed
+    # Hostile text around a real word never widens the search past that word's headlines.
+    for typed in ["export' OR 1=1 --", "(export", "\x00export", "export)", 'export"']:
+        n = Q.count(store, Filters(q=typed))
+        assert n <= export < total, typed
+    for typed in ["*", "title:*", '"']:
+        assert 0 <= Q.count(store, Filters(q=typed)) <= total
     with pytest.raises(sqlite3.OperationalError):
         # Control: the raw text would have been an FTS syntax error.
         store.conn.execute(
@@ -485,3 +517,31 @@ def test_evidence_text_keeps_every_character_and_orders_themes():
         'geopolitics: Huawei’s (title), say "ban" (summary), a\\b (title); supply_chain: fab (title)'
     )
     assert _derived([]) == ("{}", "")
+
+
+def test_heatmap_and_timeline_pick_the_same_top_companies(seeded_db):
+    """One rule for "the N most-named companies", in the queries; its oracle is a count of
+    headline_companies rows (each headline names a company once)."""
+
+    from dashboard.store import Store
+    from dashboard.store.queries import period_matrix, timeline
+
+    conn = sqlite3.connect(seeded_db)
+    counted = conn.execute(
+        "SELECT company FROM headline_companies GROUP BY company ORDER BY count(*) DESC, company"
+    ).fetchall()
+    expected = [c for (c,) in counted][:5]
+    with Store(seeded_db, readonly=True) as ro:
+        grid = period_matrix(ro, Filters(), by="company", period="month", top=5)
+        line = timeline(ro, Filters(), by="company", period="month", top=5)
+    assert list(dict.fromkeys(grid["key"])) == expected  # most-named first
+    assert set(line["key"]) == set(expected)
+
+
+@pytest.mark.parametrize(
+    ("days", "period"), [(0, "day"), (45, "day"), (46, "week"), (400, "week"), (401, "month")]
+)
+def test_trend_period_by_window_length(days, period):
+    from dashboard.store.queries import trend_period
+
+    assert trend_period(days) == period

@@ -222,49 +222,18 @@ def test_a_version_1_file_opens_and_upgrades(tmp_path, tagger):
 def test_a_version_2_file_gains_each_headlines_scores_and_evidence(seeded_db, tmp_path, tagger):
     """A file as version 2 wrote it (evidence JSON on the tag rows, none on the headline)
     migrates to the rows a fresh write gives: the same pages and the same CSV rows."""
-    import json
-
-    import sqlite_utils
-
     from dashboard.filters import Filters
     from dashboard.store import queries
-    from dashboard.store.schema import MIGRATIONS
+    from tests import oldschema
 
-    tag, version = tagger
+    tag, _version = tagger
     themes = ["geopolitics", "hardware_autonomy", "supply_chain", "energy"]
     with Store(seeded_db, readonly=True) as ro:
         expected = list(queries.export_rows(ro, Filters(), themes))
         page = queries.headlines(ro, Filters(), sort="score", limit=100)
-        heads = ro.conn.execute(
-            "SELECT id, feed_id, source, title, summary, url, published_at, fetched_at,"
-            " is_demo, companies, themes, max_score FROM headlines"
-        ).fetchall()
     assert sum(1 for r in expected if r[-1]) > 300  # most seeded headlines carry evidence
-    old = tmp_path / "v2.db"
-    db = sqlite_utils.Database(old)
-    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
-    MIGRATIONS[0](db)
-    MIGRATIONS[1](db)
-    db.execute("INSERT INTO meta VALUES ('schema_version', '2')")
-    for hid, feed, source, title, summary, url, published, fetched, demo, *cols in heads:
-        db.execute(
-            "INSERT INTO headlines (id, feed_id, source, title, summary, url, published_at,"
-            " fetched_at, is_demo, companies, themes, max_score, tag_version)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (hid, feed, source, title, summary, url, published, fetched, demo, *cols, version),
-        )
-        tags = tag.tag(title, summary)
-        for theme, score in tags.scores.items():
-            if score > 0:
-                evidence = [[e.term, e.where, e.weight] for e in tags.evidence.get(theme, ())]
-                db.execute(
-                    "INSERT INTO headline_themes VALUES (?, ?, ?, ?, ?, ?)",
-                    (hid, theme, score, int(theme in tags.themes), json.dumps(evidence), published),
-                )
-    db.conn.commit()
-    db.close()
-    Store(old).close()  # a writer's open migrates
-    with Store(old, readonly=True) as ro:
+    old = oldschema.build(seeded_db, tmp_path / "v2.db", 2, tag)
+    with Store(old, readonly=True) as ro:  # even a reader's open upgrades it first
         assert ro.schema_version == SCHEMA_VERSION
         assert "evidence" not in ro.db["headline_themes"].columns_dict
         assert list(queries.export_rows(ro, Filters(), themes)) == expected
@@ -272,12 +241,55 @@ def test_a_version_2_file_gains_each_headlines_scores_and_evidence(seeded_db, tm
         assert ro.integrity_ok()
 
 
-def test_a_readonly_open_of_an_old_file_does_not_migrate(tmp_path):
+def test_a_readonly_open_of_an_old_file_upgrades_it(tmp_path):
+    import sqlite_utils
+
+    from dashboard.store.schema import MIGRATIONS
+
+    path = tmp_path / "c.db"
+    db = sqlite_utils.Database(path)
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    for migrate in MIGRATIONS[:3]:
+        migrate(db)
+    db.execute("INSERT INTO meta VALUES ('schema_version', '3')")
+    db.conn.commit()
+    db.close()
+    with Store(path, readonly=True) as ro:
+        assert ro.schema_version == SCHEMA_VERSION
+        assert ro.db["fetch_log"].exists()
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            ro.conn.execute("DELETE FROM feeds")  # the reader's own connection stays read-only
+
+
+def test_an_old_file_that_cannot_be_written_is_refused_with_what_to_run(tmp_path, monkeypatch):
     path = tmp_path / "c.db"
     with Store(path) as store, store.transaction():
-        store.conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-    with Store(path, readonly=True) as ro:
-        assert ro.schema_version == 1
+        store.conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+
+    def cannot_write(self):
+        exc = sqlite3.OperationalError("attempt to write a readonly database")
+        exc.sqlite_errorcode = 8  # SQLITE_READONLY
+        raise exc
+
+    # As root in CI a chmod does not stop SQLite writing; fail the writer's first write.
+    monkeypatch.setattr(Store, "_tune_writer", cannot_write)
+    with pytest.raises(StoreError) as err:
+        Store(path, readonly=True)
+    message = str(err.value)
+    assert "\n" not in message and "older" in message and "readonly database" in message
+    assert f"chipwatch --db {path} feeds list" in message
+
+
+def test_every_open_refuses_a_newer_file_and_a_missing_one(tmp_path):
+    path = tmp_path / "c.db"
+    with Store(path) as store, store.transaction():
+        store.conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    for readonly in (False, True):
+        with pytest.raises(StoreError, match="schema version 99 is newer"):
+            Store(path, readonly=readonly)
+    with pytest.raises(StoreError, match="no such database"):
+        Store(tmp_path / "missing.db", readonly=True)
+    assert not (tmp_path / "missing.db").exists()
 
 
 def test_repeated_ids_within_one_write_are_duplicates(tmp_path, tagger):

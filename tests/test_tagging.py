@@ -10,6 +10,7 @@ from dashboard.config import DEFAULT_TAXONOMY
 from dashboard.errors import TaxonomyError
 from dashboard.tagging.tagger import Evidence, Tagger, format_tags
 from dashboard.tagging.taxonomy import load_taxonomy
+from tests.taxonomies import ROUND  # one taxonomy, shared with test_evaluate
 
 
 @pytest.fixture(scope="module")
@@ -25,37 +26,6 @@ def small(tmp_path: Path, body: str) -> Tagger:
     path = tmp_path / "taxonomy.toml"
     path.write_text(body, encoding="utf-8")
     return Tagger(load_taxonomy(path))
-
-
-# A taxonomy with round numbers, so scores can be derived by hand.
-ROUND = """
-[scoring]
-summary_factor = 0.5
-
-[themes.trade]
-label = "Trade"
-threshold = 0.7
-exclude = ["trade show"]
-[themes.trade.terms]
-"export control" = 0.6
-"export" = 0.2
-"trade" = 0.5
-"withhold ... model" = 0.4
-"domestic|local chip|accelerator" = 0.3
-
-[themes.plants]
-label = "Plants"
-[themes.plants.terms]
-"fab" = 0.5
-
-[companies.Widgetco]
-aliases = ["Widget Company", "Gizmo"]
-tickers = ["WDG"]
-case_sensitive = ["Gizmo"]
-needs_context = ["Gizmo"]
-context = ["chip"]
-not_before = ["toy"]
-"""
 
 
 def test_the_seed_story_lands(tagger):

@@ -70,9 +70,7 @@ def test_shipped_taxonomy_loads_with_three_themes_and_the_watchlist():
         assert theme.label and theme.description and theme.terms
         assert 0 < theme.threshold <= 1
         assert all(0 < term.weight <= 1 for term in theme.terms)
-    assert tx.theme("geopolitics").label == "Geopolitics"
-    with pytest.raises(KeyError):
-        tx.theme("weather")
+    assert {t.id: t.label for t in tx.themes}["geopolitics"] == "Geopolitics"
 
 
 def test_flagship_products_and_subsidiaries_are_aliases():

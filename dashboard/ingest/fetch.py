@@ -22,19 +22,17 @@ from http import HTTPStatus
 
 import httpx
 
-from dashboard.config import DEFAULTS, USER_AGENT
+from dashboard.config import USER_AGENT, Settings
 from dashboard.errors import FetchError
 from dashboard.ingest.netguard import (
     aresolve_checked,
-    check_url,
     guarded_transport,
     one_line,
     split_url,
 )
 from dashboard.models import FetchResult
 
-# check_url moved to dashboard.ingest.netguard; callers still import it from here.
-__all__ = ["ACCEPT", "REDIRECTS", "FetchRequest", "check_url", "fetch_many", "fetch_one"]
+__all__ = ["ACCEPT", "REDIRECTS", "FetchRequest", "fetch_many", "fetch_one"]
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
@@ -53,7 +51,7 @@ class FetchRequest:
 
 def _make_client(opts: Mapping, allow_private: bool) -> httpx.AsyncClient:
     limits = httpx.Limits(
-        max_connections=opts["concurrency"], max_keepalive_connections=opts["concurrency"]
+        max_connections=opts.concurrency, max_keepalive_connections=opts.concurrency
     )
     transport = guarded_transport(limits, allow_private)
     return httpx.AsyncClient(transport=transport, follow_redirects=False)
@@ -172,9 +170,9 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 def _describe(exc: Exception, opts: Mapping) -> str:
     """A short readable reason for a network failure: no class names, no tracebacks."""
     if isinstance(exc, httpx.ConnectTimeout):
-        return f"connect timed out after {_secs(opts['connect_timeout'])} s"
+        return f"connect timed out after {_secs(opts.connect_timeout)} s"
     if isinstance(exc, httpx.TimeoutException):
-        return f"timed out after {_secs(opts['deadline'])} s (deadline)"
+        return f"timed out after {_secs(opts.deadline)} s (deadline)"
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
         return f"invalid URL: {one_line(str(exc))}"
     root = next((c for c in _causes(exc) if isinstance(c, _TELLING)), None)
@@ -214,9 +212,9 @@ async def _follow(client: httpx.AsyncClient, request: FetchRequest, opts, allow_
         headers["If-None-Match"] = request.etag
     if request.last_modified:
         headers["If-Modified-Since"] = request.last_modified
-    timeout = httpx.Timeout(opts["deadline"], connect=opts["connect_timeout"])
+    timeout = httpx.Timeout(opts.deadline, connect=opts.connect_timeout)
     url, seen = request.url, set()
-    for _hop in range(opts["max_redirects"] + 1):
+    for _hop in range(opts.max_redirects + 1):
         host, port = split_url(url)
         if not allow_private:
             # Also checked at connect time by our own client; this covers a caller's client
@@ -252,7 +250,7 @@ async def _follow(client: httpx.AsyncClient, request: FetchRequest, opts, allow_
                     if k.lower() in ("retry-after", "cache-control", "expires")
                 }
                 raise failure
-            body = None if status == 304 else await _read_capped(response, opts["max_bytes"])
+            body = None if status == 304 else await _read_capped(response, opts.max_bytes)
             kept = {
                 k.lower(): v
                 for k, v in response.headers.items()
@@ -270,15 +268,15 @@ async def _follow(client: httpx.AsyncClient, request: FetchRequest, opts, allow_
             )
         finally:
             await response.aclose()
-    raise FetchError(f"redirect loop or more than {opts['max_redirects']} redirects")
+    raise FetchError(f"redirect loop or more than {opts.max_redirects} redirects")
 
 
 async def _fetch(client, request: FetchRequest, opts, allow_private) -> FetchResult | FetchError:
     try:
-        async with asyncio.timeout(opts["deadline"]):
+        async with asyncio.timeout(opts.deadline):
             return await _follow(client, request, opts, allow_private)
     except TimeoutError:
-        return FetchError(f"timed out after {_secs(opts['deadline'])} s (deadline)")
+        return FetchError(f"timed out after {_secs(opts.deadline)} s (deadline)")
     except FetchError as exc:
         return exc
     except httpx.HTTPError as exc:
@@ -290,15 +288,6 @@ async def _fetch(client, request: FetchRequest, opts, allow_private) -> FetchRes
 
 
 # --- many feeds ------------------------------------------------------------------------------
-
-
-def _options(settings: Mapping | None) -> dict:
-    opts = {**DEFAULTS, **(settings or {})}
-    for name in ("max_bytes", "max_redirects", "concurrency", "per_host"):
-        opts[name] = int(opts[name])
-    opts["concurrency"] = max(1, opts["concurrency"])
-    opts["per_host"] = max(1, opts["per_host"])
-    return opts
 
 
 def _host_key(url: str) -> str:
@@ -350,20 +339,20 @@ class _Runner:
         # Name lookups run in the loop's executor; the default one has cpu+4 threads, fewer
         # than the feeds fetched at once on a small machine.
         self._loop.set_default_executor(
-            ThreadPoolExecutor(self._opts["concurrency"] + 2, thread_name_prefix="chipwatch-dns")
+            ThreadPoolExecutor(self._opts.concurrency + 2, thread_name_prefix="chipwatch-dns")
         )
         try:
             # Finished results wait for the consumer; bounding them bounds memory when the
             # caller parses more slowly than feeds arrive.
-            self._credit = asyncio.Semaphore(2 * self._opts["concurrency"])
-            every = asyncio.Semaphore(self._opts["concurrency"])
+            self._credit = asyncio.Semaphore(2 * self._opts.concurrency)
+            every = asyncio.Semaphore(self._opts.concurrency)
             hosts: dict[str, asyncio.Semaphore] = {}
             client = self._client or _make_client(self._opts, self._allow_private)
             try:
                 async with asyncio.TaskGroup() as group:
                     for request in self._requests:
                         key = _host_key(request.url)
-                        host = hosts.setdefault(key, asyncio.Semaphore(self._opts["per_host"]))
+                        host = hosts.setdefault(key, asyncio.Semaphore(self._opts.per_host))
                         group.create_task(self._one(client, request, host, every))
             finally:
                 if self._client is None:
@@ -383,7 +372,7 @@ class _Runner:
 def fetch_many(
     requests: Iterable[FetchRequest],
     *,
-    settings: Mapping | None = None,
+    settings: Settings | Mapping | None = None,
     allow_private: bool = False,
     client: httpx.AsyncClient | None = None,
 ) -> Iterator[tuple[FetchRequest, FetchResult | FetchError]]:
@@ -393,7 +382,7 @@ def fetch_many(
     Closing the generator early cancels the fetches still running. A client passed in is used
     as is and not closed; it must not hold connections made on another event loop.
     """
-    runner = _Runner(list(requests), _options(settings), allow_private, client)
+    runner = _Runner(list(requests), Settings.of(settings), allow_private, client)
     thread = threading.Thread(target=runner.run, name="chipwatch-fetch", daemon=True)
     thread.start()
     try:

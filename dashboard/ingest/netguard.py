@@ -159,9 +159,14 @@ def guarded_transport(limits: httpx.Limits, allow_private: bool) -> httpx.AsyncH
     ssl_context = _ssl_context()
     transport = httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits)
     if not allow_private:
-        # httpx 0.28 offers no public hook for the network backend; the pool is rebuilt with
-        # the same settings plus the guard. Should this attribute go away, the check before
-        # each hop still refuses private hosts.
+        # httpx (to 0.29) offers no public hook for the network backend (encode/httpx#3749 is
+        # open), so the transport's pool is replaced by one with the same settings plus the
+        # guard: pyproject pins httpx below the next minor, and test_fetch_hostile's
+        # rebinding test fails if the guard is not in the path. Fail closed, not open.
+        if not isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool):
+            raise RuntimeError(
+                f"httpx {httpx.__version__}: the connect-time address guard cannot be installed"
+            )
         transport._pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl_context,
             max_connections=limits.max_connections,

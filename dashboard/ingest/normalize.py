@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
+# Private, and pinned in pyproject: feedparser exports no public form of the lenient date
+# parsers it runs on RSS and Atom dates, and JSON Feeds in the wild need the same leniency.
 from feedparser.datetimes import _parse_date as _feedparser_date
 
 _EARLIEST = calendar.timegm((1990, 1, 1, 0, 0, 0))

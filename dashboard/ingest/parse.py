@@ -21,14 +21,13 @@ from urllib.parse import urlsplit
 
 import feedparser
 
-from dashboard.config import DEFAULTS
+from dashboard.config import Settings
 from dashboard.errors import ParseError
 from dashboard.ingest.normalize import (
     as_utc,
     canonical_url,
     cap,
     date_bounds,
-    dedup_key,
     entry_key,
     feed_identity,
     is_web_url,
@@ -39,8 +38,7 @@ from dashboard.ingest.normalize import (
 )
 from dashboard.models import Headline, ParsedFeed
 
-# canonical_url and dedup_key moved to dashboard.ingest.normalize; callers still import them from here.
-__all__ = ["DEMO_GENERATOR", "UNTITLED_MAX", "canonical_url", "dedup_key", "parse"]
+__all__ = ["DEMO_GENERATOR", "UNTITLED_MAX", "parse"]
 
 DEMO_GENERATOR = "Chipwatch synthetic demo"
 UNTITLED_MAX = 120  # characters of summary used as a title when an entry has none
@@ -174,11 +172,13 @@ def parse(
     feed_url: str,
     headers: Mapping[str, str] | None = None,
     fetched_at: datetime | None = None,
-    settings: Mapping | None = None,
+    settings: Settings | Mapping | None = None,
 ) -> ParsedFeed:
-    """One feed document -> ParsedFeed. Raises ParseError, and only ParseError."""
+    """One feed document -> ParsedFeed. Raises ParseError (and SettingError for settings
+    that do not exist, which is the caller's mistake, not the document's)."""
+    opts = Settings.of(settings)
     try:
-        return _parse(body, feed_url, headers, fetched_at, settings)
+        return _parse(body, feed_url, headers, fetched_at, opts)
     except ParseError:
         raise
     except Exception as exc:  # a surprise in one document must not stop an ingest run
@@ -186,12 +186,11 @@ def parse(
         raise ParseError(message[:300]) from exc
 
 
-def _parse(body, feed_url, headers, fetched_at, settings) -> ParsedFeed:
+def _parse(body, feed_url, headers, fetched_at, opts: Settings) -> ParsedFeed:
     if not isinstance(body, bytes | bytearray | memoryview):
         raise ParseError(f"could not parse: expected bytes, got {type(body).__name__}")
     body = bytes(body)
-    opts = {**DEFAULTS, **(settings or {})}
-    ctx = _Context(feed_url, as_utc(fetched_at), int(opts["title_max"]), int(opts["summary_max"]))
+    ctx = _Context(feed_url, as_utc(fetched_at), opts.title_max, opts.summary_max)
     stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
         raise ParseError("no feed found: empty document")

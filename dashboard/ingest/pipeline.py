@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dashboard.config import DEFAULTS
+from dashboard.config import Settings
 from dashboard.errors import ChipwatchError, FetchError, ParseError, PolicyRefusal
 from dashboard.ingest import sources as feedlist
 from dashboard.ingest.workers import WorkerPool
@@ -99,7 +99,7 @@ class Ingestor:
         self.store = store
         self.taxonomy = taxonomy or load_taxonomy()
         self.tagger = tagger or Tagger(self.taxonomy)
-        self.settings = {**DEFAULTS, **(settings or {})}
+        self.settings = Settings.of(settings)
         self.allow_private = allow_private
         self.force = force
         # URLs the user named (command line, "Fetch now"): fetched now, whatever the backoff.
@@ -254,8 +254,8 @@ class Ingestor:
                 feed_id,
                 reason,
                 http_status=http_status,
-                backoff_base=self.settings["backoff_base"],
-                backoff_cap=self.settings["backoff_cap"],
+                backoff_base=self.settings.backoff_base,
+                backoff_cap=self.settings.backoff_cap,
                 now=self.now(),
             )
             watchlog.record_fetch(
@@ -331,7 +331,9 @@ class Document:
     error: str | None = None
 
 
-def parse_and_tag(body: bytes, feed_url: str, headers: dict, settings: dict, tagger) -> Document:
+def parse_and_tag(
+    body: bytes, feed_url: str, headers: dict, settings: Settings, tagger
+) -> Document:
     from dashboard.ingest.parse import parse
 
     fetched_at = datetime.now(UTC)
@@ -349,12 +351,10 @@ def parse_and_tag(body: bytes, feed_url: str, headers: dict, settings: dict, tag
     )
 
 
-def read_and_tag(path: str, settings: dict, tagger) -> Document:
+def read_and_tag(path: str, settings: Settings, tagger) -> Document:
     try:
-        if Path(path).stat().st_size > settings["max_bytes"]:
-            return Document(
-                None, error=f"file exceeds the {settings['max_bytes'] // 2**20} MiB cap"
-            )
+        if Path(path).stat().st_size > settings.max_bytes:
+            return Document(None, error=f"file exceeds the {settings.max_bytes // 2**20} MiB cap")
         body = Path(path).read_bytes()
     except OSError as exc:
         return Document(None, error=f"cannot read file ({exc.strerror or exc})")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dashboard.config import DEFAULTS
+from dashboard.config import Settings
 from dashboard.errors import ChipwatchError, WatcherRunning
 from dashboard.ingest import schedule
 from dashboard.ingest.pipeline import Ingestor
@@ -102,7 +102,7 @@ class Watcher:
         self.rng = rng or random.Random()
         # No worker processes: a cycle holds a few due feeds, and forked workers would
         # inherit the signal handlers that stop the watcher.
-        self.settings = {**DEFAULTS, **(settings or {}), "parse_workers": 0}
+        self.settings = Settings.of(settings, parse_workers=0)
         # force: the watcher's own schedule already holds each failing feed's backoff.
         self.ingestor = Ingestor(
             store,

@@ -6,6 +6,10 @@ import multiprocessing
 import os
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dashboard.config import Settings
 
 # Below this many files, starting worker processes costs more than it saves.
 POOL_MIN_FILES = 8
@@ -38,9 +42,9 @@ class WorkerPool:
             self.pool.submit(int).result()  # launches the workers now
 
     @classmethod
-    def for_jobs(cls, n: int, tagger, taxonomy, settings: dict) -> WorkerPool:
+    def for_jobs(cls, n: int, tagger, taxonomy, settings: Settings) -> WorkerPool:
         """Workers only where they pay: two cores or more, and enough jobs."""
-        workers = min(int(settings["parse_workers"]), os.cpu_count() or 1)
+        workers = min(settings.parse_workers, os.cpu_count() or 1)
         return cls(tagger, taxonomy, workers if workers >= 2 and n >= POOL_MIN_FILES else 0)
 
     def __enter__(self) -> WorkerPool:

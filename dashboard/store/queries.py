@@ -61,9 +61,30 @@ __all__ = [
     "stale_tags",
     "theme_ids",
     "timeline",
+    "trend_period",
 ]
 
 PERIODS = ("day", "week", "month")
+# The period a trend over a window is drawn in: about 7 to 60 points whatever the window.
+_TREND_PERIOD_MAX_DAYS = (("day", 45), ("week", 400))
+
+
+def trend_period(days: int) -> str:
+    """'day', 'week' or 'month' for a trend over a window of `days` days."""
+    return next((p for p, most in _TREND_PERIOD_MAX_DAYS if days <= most), "month")
+
+
+def _top_keys(df: pd.DataFrame, top: int | None) -> list:
+    """The `top` keys with the most headlines (all when None), most first; ties by key."""
+    totals = (
+        df.groupby("key")["n"]
+        .sum()
+        .reset_index()
+        .sort_values(["n", "key"], ascending=[False, True])
+    )
+    keys = list(totals["key"])
+    return keys if top is None else keys[:top]
+
 
 # Period starts of a 'YYYY-MM-DD' expression; weeks start on Monday.
 _PERIOD_START = {
@@ -441,8 +462,7 @@ def timeline(
     df = pd.DataFrame(
         [(p, k, int(n)) for k, p, n, _s, _r in rows if n], columns=["period", "key", "n"]
     )
-    keep = df.groupby("key")["n"].sum().sort_values(ascending=False).head(top).index
-    df = df[df["key"].isin(keep)].copy()
+    df = df[df["key"].isin(_top_keys(df, top))].copy()
     df["total"] = df["period"].map(totals).fillna(0).astype("int64")
     df["share"] = (df["n"] / df["total"].where(df["total"] > 0)).fillna(0.0)
     df["period"] = pd.to_datetime(df["period"]).dt.date
@@ -450,12 +470,20 @@ def timeline(
 
 
 def period_matrix(
-    store, f: Filters, *, by: str = "theme", period: str = "week", today: date | None = None
+    store,
+    f: Filters,
+    *,
+    by: str = "theme",
+    period: str = "week",
+    today: date | None = None,
+    top: int | None = None,
 ) -> pd.DataFrame:
     """Long form of a key x period heatmap: key, period (start date), n, risk.
 
     risk is dashboard.risk's formula over that period's headlines, seen from the period's end
     (or the window's end when sooner); pivot with df.pivot(index="key", columns="period").
+    With `top`, only the `top` keys with the most headlines (the rule timeline uses), most
+    first; otherwise keys in alphabetical order.
     """
     _check(by, period)
     rows = _series(store, f, by, period, today=today)
@@ -464,7 +492,12 @@ def period_matrix(
         columns=["key", "period", "n", "risk"],
     )
     df["period"] = pd.to_datetime(df["period"]).dt.date
-    return df.sort_values(["key", "period"], ignore_index=True)
+    if top is None:
+        return df.sort_values(["key", "period"], ignore_index=True)
+    rank = {k: i for i, k in enumerate(_top_keys(df, top))}
+    df = df[df["key"].isin(rank)].copy()
+    df["_rank"] = df["key"].map(rank)
+    return df.sort_values(["_rank", "period"], ignore_index=True).drop(columns="_rank")
 
 
 def stale_tags(store, version: str) -> int:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 import sqlite_utils
 
@@ -42,6 +43,14 @@ if TYPE_CHECKING:
     from dashboard.tagging.tagger import Tags
 
 
+# SQLITE_PERM, SQLITE_READONLY, SQLITE_CANTOPEN: the file (or its folder) is not ours to write.
+_CANNOT_WRITE = (3, 8, 14)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
 @dataclass(frozen=True, slots=True)
 class WriteResult:
     new: int
@@ -52,46 +61,95 @@ class Store:
     """One Chipwatch database file. Opening it creates or upgrades the schema."""
 
     def __init__(self, path: str | Path, *, readonly: bool = False):
+        """readonly=True never writes through this connection, but an older file is still
+        upgraded first (through a short-lived writer), or refused when it cannot be: every
+        open either sees the current schema or raises StoreError with one line."""
         self.path = Path(path)
-        if not readonly:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             if readonly:
-                uri = f"file:{self.path}?mode=ro"
-                conn = sqlite3.connect(
-                    uri,
-                    uri=True,
-                    timeout=BUSY_TIMEOUT_MS / 1000,
-                    isolation_level=None,
-                    check_same_thread=False,
-                )
+                self._open_readonly()
             else:
-                conn = sqlite3.connect(
-                    self.path,
-                    timeout=BUSY_TIMEOUT_MS / 1000,
-                    isolation_level=None,
-                    check_same_thread=False,
-                )
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            # Index probes by headline id land all over a large file: reading the pages
-            # through a memory map instead of a read() each makes them about a third cheaper.
-            conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
-            self.conn = conn
-            self.db = sqlite_utils.Database(conn)
-            if not readonly:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-                # Writes touch index pages all over a large file (retag, bulk loads): a
-                # bigger page cache than SQLite's 2 MB default keeps them from re-reading.
-                conn.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
-                # Each checkpoint ends in an fsync; at SQLite's default (every 1,000 pages,
-                # 4 MB of log) they were a quarter of an ingest's store time.
-                conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._connect(str(self.path), uri=False)
+                self._tune_writer()
                 self._migrate()
                 if self.get_meta("rollups_dirty") == "1":
                     self.rebuild_rollups()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a usable Chipwatch database ({exc})") from exc
+            self._close_quietly()
+            raise StoreError(
+                f"{self.path}: not a usable Chipwatch database ({_one_line(exc)})"
+            ) from exc
+        except BaseException:
+            self._close_quietly()
+            raise
+
+    def _connect(self, target: str, *, uri: bool = True) -> None:
+        conn = sqlite3.connect(
+            target,
+            uri=uri,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        self.conn = conn
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # Index probes by headline id land all over a large file: reading the pages
+        # through a memory map instead of a read() each makes them about a third cheaper.
+        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+        self.db = sqlite_utils.Database(conn)
+
+    def _tune_writer(self) -> None:
+        conn = self.conn
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        # Writes touch index pages all over a large file (retag, bulk loads): a
+        # bigger page cache than SQLite's 2 MB default keeps them from re-reading.
+        conn.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
+        # Each checkpoint ends in an fsync; at SQLite's default (every 1,000 pages,
+        # 4 MB of log) they were a quarter of an ingest's store time.
+        conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+
+    def _open_readonly(self) -> None:
+        if not self.path.is_file():
+            raise StoreError(
+                f"{self.path}: no such database; create it with `chipwatch --db {self.path}"
+                " ingest` (or `demo --bundled`)"
+            )
+        self._connect(f"file:{quote(str(self.path))}?mode=ro")
+        current = self.schema_version
+        self._refuse_newer(current)
+        if current == SCHEMA_VERSION:
+            return
+        # An older file: upgrade it through a writer (which waits for, or skips, another
+        # process's upgrade), then read it as usual. Reading an old file with today's
+        # queries would fail halfway with "no such column".
+        self.conn.close()
+        try:
+            Store(self.path).close()
+        except StoreError as exc:
+            code = getattr(exc.__cause__, "sqlite_errorcode", 0) & 0xFF
+            if code not in _CANNOT_WRITE:
+                raise
+            raise StoreError(
+                f"{self.path}: schema version {current} is older than this Chipwatch"
+                f" ({SCHEMA_VERSION}) and cannot be upgraded here ({_one_line(exc.__cause__)});"
+                f" run `chipwatch --db {self.path} feeds list` as a user who may write it"
+            ) from exc
+        self._connect(f"file:{quote(str(self.path))}?mode=ro")
+        self._refuse_newer(self.schema_version)
+
+    def _refuse_newer(self, current: int) -> None:
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: schema version {current} is newer than this Chipwatch "
+                f"({SCHEMA_VERSION}); upgrade Chipwatch to open it"
+            )
+
+    def _close_quietly(self) -> None:
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            conn.close()
 
     def close(self) -> None:
         self.conn.close()
@@ -134,11 +192,7 @@ class Store:
         with self.transaction():
             self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             current = int(self.get_meta("schema_version") or 0)
-            if current > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path}: schema version {current} is newer than this Chipwatch "
-                    f"({SCHEMA_VERSION}); upgrade Chipwatch"
-                )
+            self._refuse_newer(current)
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 MIGRATIONS[version - 1](self.db)
                 self._set_meta("schema_version", str(version))

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import NamedTuple
 
-from dashboard.config import DEFAULTS
+from dashboard.config import Settings
 from dashboard.ingest.workers import WorkerPool
 from dashboard.models import RetagBatch, RetagPlan
 from dashboard.store import Store
@@ -43,7 +43,7 @@ def retag(
     from dashboard.tagging.taxonomy import load_taxonomy
 
     taxonomy = taxonomy or load_taxonomy()
-    settings = {**DEFAULTS, **(settings or {})}
+    settings = Settings.of(settings)
     total = store.headline_count() if everything else stale_tags(store, taxonomy.version)
     done = changed = 0
     token = store.begin_retag()

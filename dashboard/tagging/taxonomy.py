@@ -80,12 +80,6 @@ class Taxonomy:
     def company_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.companies)
 
-    def theme(self, theme_id: str) -> Theme:
-        for t in self.themes:
-            if t.id == theme_id:
-                return t
-        raise KeyError(theme_id)
-
 
 def tokens(text: str) -> list[str]:
     """Surface tokens of a text, in order (punctuation and hyphens dropped)."""

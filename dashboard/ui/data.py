@@ -8,13 +8,16 @@ reads fresh numbers without a restart. Filters is a frozen dataclass and hashes 
 from __future__ import annotations
 
 import threading
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from dashboard.filters import Filters
-from dashboard.store import SCHEMA_VERSION, Store, queries
+from dashboard.store import Store, queries
+
+MAX_OFFSET = queries.MAX_OFFSET  # the deepest page of headlines; pages read it here
 
 _local = threading.local()
 
@@ -32,14 +35,10 @@ def store(path: str) -> Store:
 
 
 def _open(path: str) -> Store:
-    # Only a missing or older database is opened for writing (to create or upgrade it):
-    # a writer would otherwise queue behind a long CLI ingest.
-    if Path(path).exists():
-        ro = Store(path, readonly=True)
-        if ro.schema_version >= SCHEMA_VERSION:
-            return ro
-        ro.close()
-    Store(path).close()
+    # Only a missing database is opened for writing (to create it): a writer would otherwise
+    # queue behind a long CLI ingest. A read-only open upgrades an older file itself.
+    if not Path(path).exists():
+        Store(path).close()
     return Store(path, readonly=True)
 
 
@@ -73,8 +72,16 @@ def timeline(path: str, v: str, f: Filters, by: str, period: str, top: int = 10)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def period_matrix(path: str, v: str, f: Filters, by: str, period: str) -> pd.DataFrame:
-    return queries.period_matrix(store(path), f, by=by, period=period)
+def period_matrix(
+    path: str, v: str, f: Filters, by: str, period: str, top: int | None = None
+) -> pd.DataFrame:
+    return queries.period_matrix(store(path), f, by=by, period=period, top=top)
+
+
+def trend_period(f: Filters, first_day: date | None, anchor: date) -> str:
+    """The period the Overview's trends are drawn in, for the window f shows."""
+    span = (f.date_to or anchor) - (f.date_from or first_day or anchor)
+    return queries.trend_period(span.days)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

@@ -65,19 +65,6 @@ def context() -> Context:
     return ctx
 
 
-def names(values) -> list[str]:
-    """Facet lists may hold plain names or (name, count) pairs / dicts."""
-    out = []
-    for v in values or ():
-        if isinstance(v, dict):
-            v = v.get("name") or v.get("company") or v.get("source") or v.get("theme")
-        elif isinstance(v, tuple | list):
-            v = v[0]
-        if v:
-            out.append(str(v))
-    return list(dict.fromkeys(out))
-
-
 def to_day(value) -> date | None:
     if value is None or value == "":
         return None

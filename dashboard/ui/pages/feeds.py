@@ -8,11 +8,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard import config
 from dashboard.errors import ChipwatchError
-from dashboard.ingest.sources import fetchable, read_opml, url_source
-from dashboard.store import Store
-from dashboard.ui import data, shell, watching
+from dashboard.ingest.sources import fetchable
+from dashboard.ui import actions, data, shell, watching
 
 # Plain words, not emoji: not every analyst's machine has an emoji font.
 STATUS = {
@@ -77,46 +75,51 @@ else:
 watching.section(ctx.db)  # the watcher's schedule and each feed's 30-day health
 
 
-def _writable() -> Store:
-    return Store(ctx.db)
+def _feeds(n: int) -> str:
+    return f"{n} feed{'s' if n != 1 else ''}"
 
 
-def fetch(urls: list[str]) -> None:
-    from dashboard.ingest import ingest
-
-    bar = st.progress(0.0, text=f"Fetching {len(urls)} feeds…")
-
-    def tick(done: int, total: int, label: str) -> None:
-        bar.progress(done / max(total, 1), text=f"{done}/{total} · {label[:80]}")
-
-    try:
-        with _writable() as store:
-            report = ingest(
-                store, urls, progress=tick, allow_private=config.allow_private(), force=True
-            )
-    except ChipwatchError as exc:
-        bar.empty()
-        st.error(f"Fetch failed: {exc}")
+def _show_report(job: actions.FetchJob) -> None:
+    if job.error:
+        st.error(f"Fetch failed: {job.error}")
         return
-    bar.progress(1.0, text="Done")
-    st.success(f"{report.new:,} new headlines, {report.duplicates:,} already known.")
-    for source, reason in report.failures:
+    st.success(
+        f"Fetched {_feeds(job.total)}: {job.new:,} new headlines, {job.duplicates:,} already known."
+    )
+    for source, reason in job.failures:
         st.error(f"{source}: {reason}")
-    for o in report.outcomes:
-        if o.warning:
-            st.warning(f"{o.source}: {o.warning}")
+    for source, warning in job.warnings:
+        st.warning(f"{source}: {warning}")
 
 
 st.subheader("Add feeds")
+if flash := st.session_state.pop("feeds_flash", None):
+    st.success(flash)  # what the click before the last whole-page run did
+registered = [r["url"] for r in rows]
+defaults = actions.default_list()
+missing = actions.missing_defaults(registered)
+if defaults is not None and missing:
+    st.info(
+        f"Chipwatch ships a list of {missing} news and trade-press feeds on AI chips and tech"
+        f" policy (`{defaults.name}`) that is not on your list yet.",
+        icon=":material/playlist_add:",
+    )
+    if st.button(f"Add the {missing} suggested feeds", icon=":material/add:", key="add_defaults"):
+        try:
+            done = actions.import_opml(ctx.db, defaults)
+            st.session_state["feeds_flash"] = (
+                f"Added {done.added} feeds. Press **Fetch now** to read them."
+            )
+            st.rerun()
+        except ChipwatchError as exc:
+            st.error(str(exc))
 add, opml = st.columns(2, gap="large")
 with add, st.form("add_feed", clear_on_submit=True):
     url = st.text_input("Feed URL", placeholder="https://example.com/feed.xml")
     if st.form_submit_button("Add feed", icon=":material/add:"):
         try:
-            src = url_source(url)
-            with _writable() as store:
-                store.ensure_feed(src.location, src.title)
-            st.success(f"Added {src.location}. Press **Fetch now** to read it.")
+            added = actions.add_feed(ctx.db, url)
+            st.success(f"Added {added}. Press **Fetch now** to read it.")
         except ChipwatchError as exc:
             st.error(str(exc))
 with opml:
@@ -126,24 +129,69 @@ with opml:
             path = Path(tmp) / "import.opml"
             path.write_bytes(upload.getvalue())
             try:
-                found = read_opml(path)
+                done = actions.import_opml(ctx.db, path)
             except ChipwatchError as exc:
                 st.error(str(exc))
-                found = []
-        good = [s for s in found if s.kind == "url"]
-        with _writable() as store:
-            for s in good:
-                store.ensure_feed(s.location, s.title)
-        if found:
-            st.success(f"Imported {len(good)} feeds from {upload.name}.")
-        for s in found:
-            if s.kind != "url":
-                st.error(f"Skipped {s.location[:200]}: not an http(s) feed URL.")
+                done = None
+        if done is not None:
+            known = f" ({done.known} already on the list)" if done.known else ""
+            st.success(f"Imported {done.added} feeds from {upload.name}{known}.")
+            for location in done.skipped:
+                st.error(f"Skipped {location[:200]}: not an http(s) feed URL.")
+
+if rows:
+    st.subheader("Remove feeds")
+    labels = {r["url"]: f"{r['title'] or r['url']} ({r['url']})"[:160] for r in rows}
+    gone = st.multiselect(
+        "Feeds to take off the list",
+        list(labels),
+        format_func=labels.get,
+        key="remove_feeds",
+        help="The headlines they brought stay; only the feed stops being fetched.",
+    )
+    if st.button("Remove", icon=":material/delete:", disabled=not gone, key="remove_button"):
+        n = actions.remove_feeds(ctx.db, gone)
+        st.session_state.pop("remove_feeds", None)
+        st.session_state["feeds_flash"] = (
+            f"Removed {n} feed{'s' if n != 1 else ''} from the list; their headlines stay."
+        )
+        st.rerun()
 
 st.subheader("Fetch")
 web = [r["url"] for r in fetchable(data.feeds(ctx.db))]
 st.caption(f"{len(web)} web feeds on the list. Failing feeds wait before they are retried.")
+job = actions.current_fetch(ctx.db)
+busy = job is not None and job.running
 if st.button(
-    "Fetch now", type="primary", icon=":material/refresh:", disabled=not web, key="fetch_now"
+    "Fetch now",
+    type="primary",
+    icon=":material/refresh:",
+    disabled=not web or busy,
+    key="fetch_now",
+    help="Runs in the background: you may leave this page while it works.",
 ):
-    fetch(web)
+    job = actions.start_fetch(ctx.db, web)
+    busy = job.running
+
+
+@st.fragment(run_every=1.0 if busy else None)
+def fetch_status() -> None:
+    job = actions.current_fetch(ctx.db)
+    if job is None:
+        return
+    if job.running:
+        st.session_state["fetch_watched"] = job.id
+        st.progress(
+            job.done / max(job.total, 1),
+            text=f"Fetching {_feeds(job.total)}… {job.done}/{job.total} · {job.current[-80:]}",
+        )
+        st.caption("This goes on in the background if you leave the page or click elsewhere.")
+        return
+    if st.session_state.get("fetch_watched") == job.id:
+        # Seen running, now done: one whole-page run so the table shows the new numbers.
+        st.session_state["fetch_watched"] = None
+        st.rerun()
+    _show_report(job)
+
+
+fetch_status()

@@ -6,8 +6,8 @@ import math
 
 import streamlit as st
 
-from dashboard.store.queries import MAX_OFFSET
 from dashboard.ui import data, shell, widgets
+from dashboard.ui.data import MAX_OFFSET
 
 SORTS = {
     "newest": ("Newest first", "published_at", True),

@@ -85,13 +85,11 @@ def period_tab(by: str, prefix: str) -> None:
         )
         or "week"
     )
-    m = data.period_matrix(ctx.db, ctx.version, f, by, period)
+    # The 15 most-named companies keep the grid readable (most first, as on the Timeline).
+    m = data.period_matrix(ctx.db, ctx.version, f, by, period, 15 if by == "company" else None)
     labels = ctx.theme_labels if by == "theme" else {}
-    if by == "company" and not m.empty:
-        # The 15 most-named companies keep the grid readable.
-        top = m.groupby("key")["n"].sum().sort_values(ascending=False).head(15).index
-        m = m[m["key"].isin(top)]
-        order = list(top)
+    if by == "company":
+        order = list(dict.fromkeys(m["key"]))
     else:
         order = [t for t in ctx.theme_ids if t in set(m["key"])] if not m.empty else []
     if not m.empty:

@@ -58,8 +58,7 @@ if not risk.empty:
 
 # Tables, not charts: the Overview is read every morning, and plotly's first chart costs
 # the browser about two seconds. The Timeline and Heatmaps pages draw the full charts.
-span = (f.date_to or ctx.anchor) - (f.date_from or ctx.facets["first_day"] or ctx.anchor)
-period = "day" if span.days <= 45 else "week" if span.days <= 400 else "month"
+period = data.trend_period(f, ctx.facets["first_day"], ctx.anchor)
 st.subheader(f"The {TOP_COMPANIES} riskiest companies")
 st.caption(
     f"Risk from 0 to 100, overall and per theme (darker is higher; blank: no headline of "
