@@ -155,8 +155,10 @@ def test_changing_a_widget_changes_the_url_and_the_numbers(seeded_db, monkeypatc
     assert at.query_params.get("company") == "AMD"
     assert f"{amd:,} headlines match" in texts(at)
     at.segmented_control(key="w_preset").set_value("30d").run()
-    assert at.query_params["to"] == "2026-11-20"  # presets end on the latest headline
-    assert at.query_params["from"] == "2026-10-22"
+    # A preset is a rolling window ending today, not the dates it covers today.
+    assert at.query_params["window"] == "30d"
+    assert "from" not in at.query_params and "to" not in at.query_params
+    assert at.segmented_control(key="w_preset").value == "30d"
     reset = next(b for b in at.button if b.label == "Reset filters")
     reset.click().run()
     assert at.query_params == {}
@@ -192,8 +194,8 @@ def test_heatmaps_explain_the_risk_formula_next_to_the_grid(seeded_db, monkeypat
 
 def test_heatmap_cell_drill_down_lists_the_headlines_behind_it(seeded_db, monkeypatch):
     at = open_app(seeded_db, monkeypatch, "heatmaps")
-    at.selectbox(key="hm_c").set_value("Nvidia")
-    at.selectbox(key="hm_t").set_value("geopolitics")
+    at.selectbox(key="cell_company").set_value("Nvidia")
+    at.selectbox(key="cell_theme").set_value("geopolitics")
     at.run()
     f = Filters(companies=("Nvidia",), themes=("geopolitics",))
     with Store(seeded_db, readonly=True) as store:
@@ -210,9 +212,9 @@ def test_heatmap_cell_drill_down_lists_the_headlines_behind_it(seeded_db, monkey
 
 def test_period_drill_downs_on_heatmaps_and_timeline(seeded_db, monkeypatch):
     at = open_app(seeded_db, monkeypatch, "heatmaps")
-    at.radio(key="hm_view").set_value("Theme × period").run()
-    at.selectbox(key="hm_tp_k").set_value("supply_chain")
-    at.selectbox(key="hm_tp_p").set_value("2026-11-16")
+    at.radio(key="view").set_value("theme").run()
+    at.selectbox(key="cell_key").set_value("supply_chain")
+    at.selectbox(key="cell_period").set_value("2026-11-16")
     at.run()
     f = Filters(themes=("supply_chain",), date_from=date(2026, 11, 16), date_to=date(2026, 11, 22))
     with Store(seeded_db, readonly=True) as store:
@@ -220,8 +222,8 @@ def test_period_drill_downs_on_heatmaps_and_timeline(seeded_db, monkeypatch):
     assert titles_shown(at, 0) == expected and expected
 
     at = open_app(seeded_db, monkeypatch, "timeline")
-    at.selectbox(key="tl_pick").set_value("2026-11-16")
-    at.selectbox(key="tl_key").set_value("supply_chain")
+    at.selectbox(key="pick").set_value("2026-11-16")
+    at.selectbox(key="line").set_value("supply_chain")
     at.run()
     assert titles_shown(at, 0) == expected
 

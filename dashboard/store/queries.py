@@ -22,7 +22,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from dashboard import risk as riskmod
-from dashboard.filters import Filters
+from dashboard.filters import Filters, period_bounds
 from dashboard.store.rows import (
     MAX_OFFSET,
     SORTS,
@@ -52,6 +52,7 @@ __all__ = [
     "export_columns",
     "export_rows",
     "facets",
+    "freshness",
     "fts_query",
     "headlines",
     "kpis",
@@ -184,12 +185,7 @@ def _series(
 
 
 def _period_end(start_day: str, period: str) -> date:
-    d = date.fromisoformat(start_day)
-    if period == "week":
-        return d + timedelta(days=6)
-    if period == "month":
-        return (d.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    return d
+    return period_bounds(start_day, period)[1]
 
 
 # -- rollups of a subset ------------------------------------------------------------------------
@@ -493,3 +489,13 @@ def feed_health(store, today: date, days: int = 30) -> dict:
 
     start = today - timedelta(days=days - 1)
     return cov.health(feed_days(store, start.isoformat(), today.isoformat()))
+
+
+def freshness(store) -> dict:
+    """How fresh the store is, for the line every page shows: the newest headline's time, the
+    last successful fetch of any feed, and feeds (total, failing: their last fetch failed)."""
+    latest, ok, feeds, failing = store.conn.execute(
+        "SELECT (SELECT max(published_at) FROM headlines), max(last_ok_at), count(*),"
+        " total(consecutive_failures > 0) FROM feeds"
+    ).fetchone()
+    return {"latest": latest, "last_ok": ok, "feeds": int(feeds), "failing": int(failing)}

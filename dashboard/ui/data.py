@@ -119,6 +119,11 @@ def csv_export(path: str, f: Filters):
     return export.filename(f), build
 
 
+def freshness(path: str) -> dict:
+    # Not cached: a fetch or the watcher may have written since the last run.
+    return queries.freshness(store(path))
+
+
 def heartbeat(path: str) -> dict | None:
     # Not cached: "last cycle 2 min ago" must be now's answer.
     from dashboard.store import watchlog
