@@ -20,6 +20,7 @@ import streamlit as st  # noqa: E402
 
 from dashboard import config  # noqa: E402
 from dashboard.errors import ChipwatchError  # noqa: E402
+from dashboard.store.queries import query_notices  # noqa: E402
 from dashboard.ui import charts, data, freshness, shell, watching  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -132,6 +133,9 @@ def main() -> None:
         )
     for notice in notices:
         st.warning(notice, icon=":material/link_off:")
+    if filtered:
+        for notice in query_notices(filters.q):  # a search never ignores text silently
+            st.warning(notice, icon=":material/search_off:")
     if tax_error:
         st.error(f"Taxonomy not loaded: {tax_error}", icon=":material/error:")
     freshness.draw(db, (filters.date_to or anchor) if filtered else None)

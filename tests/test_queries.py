@@ -356,17 +356,54 @@ def test_empty_store(empty_db):
         ("export controls", '"export" AND "controls"'),
         ('"export controls" nvidia', '"export controls" AND "nvidia"'),
         ("nvid*", '"nvid"*'),
-        ("a OR b NOT c", '"a" AND "OR" AND "b" AND "NOT" AND "c"'),
-        ("title:foo", '"title" AND "foo"'),
-        ("NEAR(a b, 3)", '"NEAR" AND "a" AND "b" AND "3"'),
+        ("a OR b NOT c", '("a" OR "b") NOT "c"'),
+        ("a b OR c -d -e", '"a" AND ("b" OR "c") NOT ("d" OR "e")'),
+        ("-nvidia", ""),  # an exclusion only: see test_text_search_operators
+        ("title:foo", '"title foo"'),
+        ("NEAR(a b, 3)", '"NEAR a" AND "b" AND "3"'),
         ('"unclosed phrase', '"unclosed phrase"'),
         ('( ) * ^ - + : ""', ""),
         ("", ""),
-        ("Café 東京 x_y", '"Café" AND "東京" AND "x" AND "y"'),
+        ("Café 東京 x_y", '"Café" AND "東京" AND "x y"'),
+        ("U.S. export", '"U S" AND "export"'),
     ],
 )
 def test_fts_query(typed, fts):
     assert Q.fts_query(typed) == fts
+
+
+def test_text_search_operators(seeded_db):
+    # Issue 12: "-nvidia" returned the same rows as "nvidia", "nvidia OR huawei" none.
+    with Store(seeded_db, readonly=True) as s:
+
+        def n(q: str) -> int:
+            return Q.count(s, Filters(q=q))
+
+        total, nvidia, huawei, both = n(""), n("nvidia"), n("huawei"), n("nvidia huawei")
+        assert nvidia > 0 and huawei > 0
+        assert n("-nvidia") == total - nvidia
+        assert n("nvidia OR huawei") == nvidia + huawei - both
+        assert n("nvidia -huawei") == nvidia - both
+        assert n("nvid*") >= nvidia
+        assert n('"export controls"') <= n("export controls")
+        # The rows, not only the count: an exclusion reads through the same WHERE clause.
+        rows = Q.headlines(s, Filters(q="-nvidia"), limit=500)
+        assert not rows["title"].str.contains("nvidia", case=False).any()
+
+
+@pytest.mark.parametrize("typed", ['"', "*", "(", "%", "🚀", "( ) ^"])
+def test_a_search_with_nothing_to_look_for_says_so(typed):
+    (notice,) = Q.query_notices(typed)
+    assert "was ignored" in notice
+    assert not Q.fts_query(typed)
+
+
+def test_a_partly_ignored_search_says_what_was_ignored():
+    assert Q.query_notices("nvidia (export") == (
+        'Ignored in the search: “(” (words, "phrases", prefix*, -word and OR are understood).',
+    )
+    assert "OR" in Q.query_notices("OR nvidia")[0]
+    assert Q.query_notices("nvidia OR huawei -tsmc") == ()
 
 
 def test_text_search_never_errors_fuzz(store):

@@ -38,6 +38,8 @@ from dashboard.store.sql import (
     _theme_cond,
     _where,
     fts_query,
+    has_text,
+    query_notices,
     theme_ids,
 )
 
@@ -57,6 +59,7 @@ __all__ = [
     "headlines",
     "kpis",
     "period_matrix",
+    "query_notices",
     "risk_cells",
     "score_column",
     "stale_tags",
@@ -76,7 +79,7 @@ _PERIOD_START = {
 
 def _rollup_ok(f: Filters, by: str | None) -> bool:
     """Can the rollups answer exactly? by is the dimension being counted per key."""
-    if f.sources or fts_query(f.q) or f.min_score is not None:
+    if f.sources or has_text(f.q) or f.min_score is not None:
         return False
     if by == "theme":
         return len(f.companies) <= 1
@@ -215,7 +218,7 @@ SELECT day, '', theme, sum(n), sum(s) FROM (
 
 def _companies_only(spec: Filters) -> bool:
     return len(spec.companies) > 1 and not (
-        spec.themes or spec.sources or fts_query(spec.q) or spec.min_score is not None
+        spec.themes or spec.sources or has_text(spec.q) or spec.min_score is not None
     )
 
 
@@ -223,7 +226,7 @@ def _matches(spec: Filters) -> str:
     """(id, day) of the headlines matching spec, for schema.rollup_sql."""
     if (
         spec.companies
-        and not (spec.sources or fts_query(spec.q))
+        and not (spec.sources or has_text(spec.q))
         and (spec.themes or spec.min_score is None)
     ):
         # Straight from the company index: the tag rows repeat the date, so the headline
