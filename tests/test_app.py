@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import unquote
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -275,3 +276,56 @@ def test_feeds_page_adds_a_feed_and_refuses_a_bad_url(seeded_db, monkeypatch):
     table = at.dataframe[0].value
     assert len(table) == before + 1
     assert "https://feeds.example.com/chips.xml" in set(table["URL"])
+
+
+def test_overview_with_a_theme_filter_agrees_with_the_csv(seeded_db, monkeypatch):
+    # Issue 12: with theme=geopolitics the Overview said "Hardware autonomy 0%" and "None" in
+    # Nvidia's other theme cells, while the CSV of the same rows carried those themes.
+    import csv
+    import io
+
+    from dashboard import export
+
+    geo = Filters(themes=("geopolitics",))
+    at = open_app(seeded_db, monkeypatch, theme="geopolitics")
+    with Store(seeded_db, readonly=True) as store:
+        rows = list(csv.DictReader(io.StringIO(export.csv_bytes(store, geo).decode("utf-8-sig"))))
+    assert len(rows) == int(at.metric[0].value.replace(",", ""))
+    from dashboard.tagging.taxonomy import load_taxonomy
+
+    # A headline carries a theme when its score reaches the theme's threshold.
+    threshold = load_taxonomy().theme("hardware_autonomy").threshold
+    carrying = [r for r in rows if float(r["hardware_autonomy_score"] or 0) >= threshold]
+    ha = next(m for m in at.metric if m.label == "Hardware autonomy")
+    assert ha.value == f"{len(carrying) / len(rows) * 100:.0f}%" != "0%"
+    companies = at.dataframe[0].value.set_index("Company")
+    for company in companies.index:
+        named = [r for r in carrying if company in r["companies"].split("; ")]
+        shown = companies.loc[company, "Hardware autonomy"]
+        assert pd.notna(shown) == bool(named), company
+    assert at.dataframe[0].proto.placeholder == ""  # an empty cell is blank, not "None"
+    top = next(m for m in at.metric if m.label.startswith("Highest risk"))
+    assert not top.delta  # a level, not a change: no arrow
+
+
+def test_a_search_that_ignores_text_says_so(seeded_db, monkeypatch):
+    for typed in ["🚀", "(", '"']:
+        at = open_app(seeded_db, monkeypatch, "headlines", q=typed)
+        assert any("was ignored" in w for w in warnings(at)), typed
+    at = open_app(seeded_db, monkeypatch, "headlines", q="-nvidia")
+    with Store(seeded_db, readonly=True) as store:
+        n = queries.count(store, Filters(q="-nvidia"))
+        assert n == queries.count(store, Filters()) - queries.count(store, Filters(q="nvidia"))
+    assert f"{n:,} headlines match" in texts(at)
+
+
+def test_feeds_and_taxonomy_show_no_filters_and_every_page_says_how_fresh(seeded_db, monkeypatch):
+    for page in PAGES:
+        at = open_app(seeded_db, monkeypatch, page, company="Nvidia")
+        assert any(c.value.startswith("Data: newest headline 20 Nov 2026") for c in at.caption)
+        hidden = page in ("feeds", "taxonomy")
+        assert (len(at.sidebar.multiselect) == 0) == hidden, page
+        assert at.query_params.get("company") == "Nvidia", page  # kept for the way back
+    # The seeded data ends 20 Nov; a window ending today says those days hold no data.
+    at = open_app(seeded_db, monkeypatch, "overview", window="30d")
+    assert any("The newest headline is from 20 Nov 2026" in w for w in warnings(at))

@@ -522,3 +522,37 @@ def test_evidence_text_keeps_every_character_and_orders_themes():
         'geopolitics: Huawei’s (title), say "ban" (summary), a\\b (title); supply_chain: fab (title)'
     )
     assert _derived([]) == ("{}", "")
+
+
+# -- a theme filter on the Overview (issue 12) -------------------------------------------------
+def test_every_theme_counts_the_chosen_headlines_other_themes(seeded_db):
+    # The theme filter chooses headlines; with every_theme the cells hold every theme those
+    # headlines carry: Nvidia x hardware autonomy among the geopolitics headlines is the
+    # geopolitics headlines naming Nvidia that carry hardware autonomy, as a CSV shows.
+    geo = Filters(themes=("geopolitics",))
+    with Store(seeded_db, readonly=True) as s:
+        rows = Q.headlines(s, geo, limit=5000)
+        tags = [
+            (set(c.split(";")) if c else set(), set(t.split(";")) if t else set())
+            for c, t in zip(
+                rows["companies"].str.replace("; ", ";"),
+                rows["themes"].str.replace("; ", ";"),
+                strict=True,
+            )
+        ]
+        cells = Q.risk_cells(s, geo, every_theme=True)
+        assert set(cells["theme"]) > {"geopolitics"}
+        for c, t, n in zip(cells["company"], cells["theme"], cells["n"], strict=True):
+            assert n == sum(c in cs and t in ts for cs, ts in tags), (c, t)
+        # The chosen theme's own cells are those of the plain reading.
+        plain = Q.risk_cells(s, geo).set_index(["company", "theme"])
+        mine = cells[cells["theme"] == "geopolitics"].set_index(["company", "theme"])
+        assert mine["risk"].to_dict() == pytest.approx(plain["risk"].to_dict())
+        k = Q.kpis(s, geo, every_theme=True)["theme_counts"]
+        for t, n in k.items():
+            assert n == sum(t in ts for _cs, ts in tags), t
+        assert k["geopolitics"] == Q.count(s, geo) and k["hardware_autonomy"] > 0
+        trend = Q.timeline(s, geo, by="theme", period="week", every_theme=True)
+        assert trend.groupby("key")["n"].sum().to_dict() == {t: n for t, n in k.items() if n}
+        # Without a theme filter both readings are one.
+        assert Q.risk_cells(s, Filters(), every_theme=True).equals(Q.risk_cells(s, Filters()))

@@ -413,7 +413,20 @@ def pct_change(current: float, previous: float | None) -> str | None:
     if previous == 0:
         return "new" if current else "±0%"
     change = (current - previous) / previous * 100
-    return f"{change:+.0f}%"
+    return "±0%" if round(change) == 0 else f"{change:+.0f}%"
+
+
+def pts_change(share: float, before: float | None) -> str | None:
+    """'+3 pts' style change of a share in percent; '±0 pts' when it rounds to nothing."""
+    if before is None:
+        return None
+    change = share - before
+    return "±0 pts" if round(change) == 0 else f"{change:+.0f} pts"
+
+
+def delta_arrow(delta: str | None) -> str:
+    """st.metric's delta_arrow for a delta text: no arrow for no change ('±0…')."""
+    return "off" if delta is None or delta.startswith("±") else "auto"
 
 
 LOW_COVERAGE_FILL = "rgba(120, 120, 120, 0.16)"

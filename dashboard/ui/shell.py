@@ -238,7 +238,8 @@ def sidebar_filters(
         on_change=_mark_dirty,
         format_func=lambda t: theme_labels.get(t, t),
         placeholder="All themes",
-        help="A headline must carry every theme chosen here.",
+        help="A headline must carry at least one of the themes chosen here. On the Overview,"
+        " its other themes are counted too.",
     )
     sb.multiselect(
         "Sources", sources, key="w_source", on_change=_mark_dirty, placeholder="All sources"

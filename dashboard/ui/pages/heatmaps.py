@@ -44,6 +44,8 @@ def _pick(chart_key: str, targets: tuple[str, ...]) -> None:
 
 
 def risk_view() -> None:
+    # A theme filter limits the columns to the chosen themes (a cell's drill-down can list
+    # exactly its headlines then); the Overview shows all the themes of those headlines.
     cells = data.risk_cells(ctx.db, ctx.version, f)
     # Companies in the Overview's order: riskiest overall first (not by their single
     # riskiest theme), so the two pages rank alike.
@@ -67,8 +69,9 @@ def risk_view() -> None:
         st.info("No headline in this window names a watchlist company and carries a theme.")
     else:
         st.caption(
-            "Companies from the highest overall risk down, as on the Overview. Click a cell,"
-            " or pick it below, to list its headlines."
+            "Companies from the highest overall risk down"
+            + (" in the chosen themes." if f.themes else ", as on the Overview.")
+            + " Click a cell, or pick it below, to list its headlines."
         )
         present = set(cells["company"])
         companies = [c for c in order if c in present]
