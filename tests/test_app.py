@@ -223,7 +223,7 @@ def test_period_drill_downs_on_heatmaps_and_timeline(seeded_db, monkeypatch):
     assert titles_shown(at, 0) == expected and expected
 
     at = open_app(seeded_db, monkeypatch, "timeline")
-    at.selectbox(key="pick").set_value("2026-11-16")
+    at.selectbox(key="week").set_value("2026-11-16")
     at.selectbox(key="line").set_value("supply_chain")
     at.run()
     assert titles_shown(at, 0) == expected

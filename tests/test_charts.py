@@ -489,3 +489,37 @@ def test_period_helpers_live_in_filters():
         date(2026, 12, 1),
         date(2027, 1, 1),
     ]
+
+
+def test_risk_grid_ranks_companies_as_the_overview_and_keeps_cells_readable():
+    # Issue 12: the heatmap ranked by a company's single riskiest cell (Samsung 2nd there,
+    # 4th on the Overview), and a click faded every other cell almost to nothing.
+    cells = pd.DataFrame(
+        {
+            "company": ["A", "B", "B", "C"],
+            "theme": ["geopolitics", "geopolitics", "supply_chain", "geopolitics"],
+            "n": [1, 1, 1, 1],
+            "mean_score": [0.5] * 4,
+            "risk": [90.0, 60.0, 60.0, 70.0],
+        }
+    )
+    overall = ["B", "A", "C"]  # B's two themes make it the riskiest overall
+    fig = charts.risk_grid(cells, theme_labels=LABELS, companies=overall)
+    assert list(fig.layout.yaxis.categoryarray) == ["C", "A", "B"]  # plotly: bottom first
+    (trace,) = fig.data
+    assert trace.unselected.marker.opacity >= 0.8
+    grid = charts.period_grid(
+        pd.DataFrame({"period": ["2026-11-02"], "key": ["geopolitics"], "n": [3]}),
+        title="t",
+        key_title="Theme",
+    )
+    assert grid.data[0].unselected.marker.opacity >= 0.8
+
+
+def test_deltas_that_round_to_nothing_carry_no_arrow():
+    # Issue 12: "↑ +0 pts" drew an arrow for no change.
+    assert charts.pts_change(20.2, 20.0) == "±0 pts"
+    assert charts.pts_change(23.0, 20.0) == "+3 pts"
+    assert charts.pts_change(20.0, None) is None
+    assert charts.pct_change(1003, 1000) == "±0%"
+    assert charts.delta_arrow("±0 pts") == "off" and charts.delta_arrow("+3 pts") == "auto"

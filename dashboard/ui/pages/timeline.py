@@ -14,12 +14,6 @@ if widgets.empty_state(ctx):
     st.stop()
 
 
-def _new_period() -> None:
-    # A pick of another period kind would name a day as a week (or keep "Day 01 Nov"):
-    # a value that is no option makes the picker fall back to the newest period.
-    st.session_state["pick"] = ""
-
-
 # Widget keys double as URL parameters (bind="query-params"): a copied link reopens this view.
 c1, c2, c3 = st.columns([1, 1, 1])
 by = (
@@ -40,7 +34,6 @@ period = (
         default="week",
         key="period",
         format_func=str.capitalize,
-        on_change=_new_period,
         bind="query-params",
     )
     or "week"
@@ -75,7 +68,7 @@ def _picked() -> None:
     if points:
         key, when = points[0]["customdata"][0], str(points[0]["customdata"][1])
         if when in periods:
-            st.session_state["pick"] = when
+            st.session_state[period] = when
         if key in keys:
             st.session_state["line"] = key
 
@@ -118,7 +111,14 @@ notes.append("Click a point to list that period's headlines, or pick one below."
 st.caption(" ".join(notes))
 
 p1, p2 = st.columns(2)
-when = p1.selectbox(f"{period.capitalize()} starting", periods, key="pick", bind="query-params")
+# The newest period with headlines by default: the current one may hold none yet.
+busy = {p.isoformat() for p, n in zip(filled["period"], filled["total"], strict=True) if n}
+newest = next((i for i, p in enumerate(periods) if p in busy), 0)
+# The picker's key (and URL parameter) is the period kind, day=, week= or month=: switching
+# the kind draws another picker, so an old pick ("Day 01 Nov") never outlives the switch.
+when = p1.selectbox(
+    f"{period.capitalize()} starting", periods, index=newest, key=period, bind="query-params"
+)
 plural = {"theme": "themes", "company": "companies"}[by]
 key = p2.selectbox(
     f"Only this {by}",
