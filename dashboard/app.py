@@ -20,7 +20,8 @@ import streamlit as st  # noqa: E402
 
 from dashboard import config  # noqa: E402
 from dashboard.errors import ChipwatchError  # noqa: E402
-from dashboard.ui import charts, data, shell, watching  # noqa: E402
+from dashboard.store.queries import query_notices  # noqa: E402
+from dashboard.ui import charts, data, freshness, shell, watching  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 PAGES = [
@@ -32,6 +33,9 @@ PAGES = [
     ("ui/pages/feeds.py", "Feeds", ":material/rss_feed:", "feeds"),
     ("ui/pages/taxonomy.py", "Taxonomy", ":material/label:", "taxonomy"),
 ]
+
+
+UNFILTERED = {"feeds", "taxonomy"}
 
 
 @st.cache_resource(show_spinner=False)
@@ -71,7 +75,7 @@ def main() -> None:
     labels.update({t: t.replace("_", " ").capitalize() for t in theme_ids if t not in labels})
     tax_companies = list(taxonomy.company_names) if taxonomy else []
     companies = list(dict.fromkeys(facets["companies"] + sorted(tax_companies)))
-    anchor = shell.preset_anchor(facets.get("last_day"))
+    anchor = shell.preset_anchor()
 
     pages = {
         path: st.Page(
@@ -80,6 +84,8 @@ def main() -> None:
         for path, title, icon, url in PAGES
     }
     nav = st.navigation(list(pages.values()), position="hidden")
+    # Feeds and Taxonomy are not views of the headlines: the filters would do nothing there.
+    filtered = nav.url_path not in UNFILTERED
 
     with st.sidebar:
         st.markdown("## :material/memory: Chipwatch")
@@ -88,8 +94,9 @@ def main() -> None:
         if fresh:
             st.caption(fresh, help="From the heartbeat of `chipwatch watch`.")
         links = st.container()
-        st.divider()
-        st.markdown("**Filters**")
+        if filtered:
+            st.divider()
+            st.markdown("**Filters**")
     filters, notices = shell.sidebar_filters(
         companies=companies,
         themes=theme_ids,
@@ -97,6 +104,7 @@ def main() -> None:
         sources=facets["sources"],
         anchor=anchor,
         first_day=facets.get("first_day"),
+        show=filtered,
     )
     with links:
         params = filters.to_params()
@@ -125,8 +133,12 @@ def main() -> None:
         )
     for notice in notices:
         st.warning(notice, icon=":material/link_off:")
+    if filtered:
+        for notice in query_notices(filters.q):  # a search never ignores text silently
+            st.warning(notice, icon=":material/search_off:")
     if tax_error:
         st.error(f"Taxonomy not loaded: {tax_error}", icon=":material/error:")
+    freshness.draw(db, (filters.date_to or anchor) if filtered else None)
     nav.run()
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import unquote
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -155,8 +156,10 @@ def test_changing_a_widget_changes_the_url_and_the_numbers(seeded_db, monkeypatc
     assert at.query_params.get("company") == "AMD"
     assert f"{amd:,} headlines match" in texts(at)
     at.segmented_control(key="w_preset").set_value("30d").run()
-    assert at.query_params["to"] == "2026-11-20"  # presets end on the latest headline
-    assert at.query_params["from"] == "2026-10-22"
+    # A preset is a rolling window ending today, not the dates it covers today.
+    assert at.query_params["window"] == "30d"
+    assert "from" not in at.query_params and "to" not in at.query_params
+    assert at.segmented_control(key="w_preset").value == "30d"
     reset = next(b for b in at.button if b.label == "Reset filters")
     reset.click().run()
     assert at.query_params == {}
@@ -192,8 +195,8 @@ def test_heatmaps_explain_the_risk_formula_next_to_the_grid(seeded_db, monkeypat
 
 def test_heatmap_cell_drill_down_lists_the_headlines_behind_it(seeded_db, monkeypatch):
     at = open_app(seeded_db, monkeypatch, "heatmaps")
-    at.selectbox(key="hm_c").set_value("Nvidia")
-    at.selectbox(key="hm_t").set_value("geopolitics")
+    at.selectbox(key="cell_company").set_value("Nvidia")
+    at.selectbox(key="cell_theme").set_value("geopolitics")
     at.run()
     f = Filters(companies=("Nvidia",), themes=("geopolitics",))
     with Store(seeded_db, readonly=True) as store:
@@ -210,9 +213,9 @@ def test_heatmap_cell_drill_down_lists_the_headlines_behind_it(seeded_db, monkey
 
 def test_period_drill_downs_on_heatmaps_and_timeline(seeded_db, monkeypatch):
     at = open_app(seeded_db, monkeypatch, "heatmaps")
-    at.radio(key="hm_view").set_value("Theme × period").run()
-    at.selectbox(key="hm_tp_k").set_value("supply_chain")
-    at.selectbox(key="hm_tp_p").set_value("2026-11-16")
+    at.radio(key="view").set_value("theme").run()
+    at.selectbox(key="cell_key").set_value("supply_chain")
+    at.selectbox(key="cell_period").set_value("2026-11-16")
     at.run()
     f = Filters(themes=("supply_chain",), date_from=date(2026, 11, 16), date_to=date(2026, 11, 22))
     with Store(seeded_db, readonly=True) as store:
@@ -220,8 +223,8 @@ def test_period_drill_downs_on_heatmaps_and_timeline(seeded_db, monkeypatch):
     assert titles_shown(at, 0) == expected and expected
 
     at = open_app(seeded_db, monkeypatch, "timeline")
-    at.selectbox(key="tl_pick").set_value("2026-11-16")
-    at.selectbox(key="tl_key").set_value("supply_chain")
+    at.selectbox(key="week").set_value("2026-11-16")
+    at.selectbox(key="line").set_value("supply_chain")
     at.run()
     assert titles_shown(at, 0) == expected
 
@@ -368,3 +371,54 @@ def test_pages_reach_the_store_only_through_data_and_actions():
     for page in pages.glob("*.py"):
         source = page.read_text()
         assert not re.search(r"^\s*(from|import) dashboard\.store", source, re.M), page.name
+def test_overview_with_a_theme_filter_agrees_with_the_csv(seeded_db, monkeypatch):
+    # Issue 12: with theme=geopolitics the Overview said "Hardware autonomy 0%" and "None" in
+    # Nvidia's other theme cells, while the CSV of the same rows carried those themes.
+    import csv
+    import io
+
+    from dashboard import export
+
+    geo = Filters(themes=("geopolitics",))
+    at = open_app(seeded_db, monkeypatch, theme="geopolitics")
+    with Store(seeded_db, readonly=True) as store:
+        rows = list(csv.DictReader(io.StringIO(export.csv_bytes(store, geo).decode("utf-8-sig"))))
+    assert len(rows) == int(at.metric[0].value.replace(",", ""))
+    from dashboard.tagging.taxonomy import load_taxonomy
+
+    # A headline carries a theme when its score reaches the theme's threshold.
+    threshold = load_taxonomy().theme("hardware_autonomy").threshold
+    carrying = [r for r in rows if float(r["hardware_autonomy_score"] or 0) >= threshold]
+    ha = next(m for m in at.metric if m.label == "Hardware autonomy")
+    assert ha.value == f"{len(carrying) / len(rows) * 100:.0f}%" != "0%"
+    companies = at.dataframe[0].value.set_index("Company")
+    for company in companies.index:
+        named = [r for r in carrying if company in r["companies"].split("; ")]
+        shown = companies.loc[company, "Hardware autonomy"]
+        assert pd.notna(shown) == bool(named), company
+    assert at.dataframe[0].proto.placeholder == ""  # an empty cell is blank, not "None"
+    top = next(m for m in at.metric if m.label.startswith("Highest risk"))
+    assert not top.delta  # a level, not a change: no arrow
+
+
+def test_a_search_that_ignores_text_says_so(seeded_db, monkeypatch):
+    for typed in ["🚀", "(", '"']:
+        at = open_app(seeded_db, monkeypatch, "headlines", q=typed)
+        assert any("was ignored" in w for w in warnings(at)), typed
+    at = open_app(seeded_db, monkeypatch, "headlines", q="-nvidia")
+    with Store(seeded_db, readonly=True) as store:
+        n = queries.count(store, Filters(q="-nvidia"))
+        assert n == queries.count(store, Filters()) - queries.count(store, Filters(q="nvidia"))
+    assert f"{n:,} headlines match" in texts(at)
+
+
+def test_feeds_and_taxonomy_show_no_filters_and_every_page_says_how_fresh(seeded_db, monkeypatch):
+    for page in PAGES:
+        at = open_app(seeded_db, monkeypatch, page, company="Nvidia")
+        assert any(c.value.startswith("Data: newest headline 20 Nov 2026") for c in at.caption)
+        hidden = page in ("feeds", "taxonomy")
+        assert (len(at.sidebar.multiselect) == 0) == hidden, page
+        assert at.query_params.get("company") == "Nvidia", page  # kept for the way back
+    # The seeded data ends 20 Nov; a window ending today says those days hold no data.
+    at = open_app(seeded_db, monkeypatch, "overview", window="30d")
+    assert any("The newest headline is from 20 Nov 2026" in w for w in warnings(at))

@@ -371,12 +371,155 @@ def test_drill_narrows_and_never_widens():
     assert (open_.date_from, open_.date_to) == (date(2026, 1, 5), date(2026, 1, 11))
 
 
-def test_presets_end_on_the_latest_headline_and_are_recognised_from_dates():
-    anchor = shell.preset_anchor(date(2026, 11, 20), today=date(2026, 11, 28))
-    assert anchor == date(2026, 11, 20)
-    assert shell.preset_anchor(None, today=date(2026, 11, 28)) == date(2026, 11, 28)
-    assert shell.preset_anchor(date(2027, 1, 1), today=date(2026, 11, 28)) == date(2026, 11, 28)
-    f = Filters().with_preset("30d", anchor)
-    assert shell.preset_of(f, anchor) == "30d"
-    assert shell.preset_of(Filters(), anchor) == "all"
-    assert shell.preset_of(Filters(date_from=date(2026, 1, 1)), anchor) == "custom"
+def test_presets_end_today_and_a_preset_link_rolls_forward():
+    # Issue 12: presets ended on the latest headline and were stored as fixed dates.
+    assert shell.preset_anchor(date(2026, 12, 1)) == date(2026, 12, 1)
+    f = Filters().with_preset("90d", date(2026, 12, 1))
+    assert (f.date_from, f.date_to) == (date(2026, 9, 3), date(2026, 12, 1))
+    assert f.to_params() == {"window": "90d"}
+    assert shell.preset_of(f, date(2026, 12, 1)) == "90d"
+    later, notices = Filters.from_params({"window": "90d"}, today=date(2026, 12, 20))
+    assert (later.date_from, later.date_to, notices) == (date(2026, 9, 22), date(2026, 12, 20), [])
+    fixed = Filters(date_from=date(2026, 9, 3), date_to=date(2026, 12, 1))
+    assert fixed.to_params() == {"from": "2026-09-03", "to": "2026-12-01"}
+    assert shell.preset_of(fixed, date(2026, 12, 1)) == "custom"  # fixed dates stay fixed
+    assert shell.preset_of(Filters(), date(2026, 12, 1)) == "all"
+    _, notices = Filters.from_params({"window": "2w"}, today=date(2026, 12, 1))
+    assert notices == ["Unknown window '2w' ignored (use 7d, 30d, 90d, 1y)."]
+    # A drill-down or the previous window is a fixed span, not the preset any more.
+    assert shell.drill(f, start=date(2026, 11, 2), end=date(2026, 11, 8)).window is None
+    assert f.previous_window().window is None
+
+
+def weekly(rows):
+    return pd.DataFrame(rows, columns=["period", "key", "n", "total", "share"])
+
+
+def test_timeline_is_a_sorted_date_axis_for_every_key_order():
+    # Issue 12 (blocker): keys whose first periods differ made a category axis run
+    # "2026-11-02, 2026-04-27, ..." and lines jump back in time.
+    df = weekly(
+        [
+            (date(2026, 11, 2), "Nvidia", 3, 9, 0.3),
+            (date(2026, 4, 27), "AMD", 1, 4, 0.25),
+            (date(2026, 11, 23), "AMD", 2, 5, 0.4),
+            (date(2026, 7, 6), "Nvidia", 1, 3, 0.3),
+        ]
+    )
+    fig = charts.timeline(df, period_name="week", key_title="Company")
+    assert fig.layout.xaxis.type == "date"
+    for trace in fig.data:
+        assert list(trace.x) == sorted(trace.x)
+    assert fig.data[0].x[0] == "2026-04-27"  # every line holds every period
+
+
+def test_timeline_shows_every_period_of_the_window_quiet_ones_as_zero():
+    # Issue 12: a 90-day window starting 30 Aug began at the first week with news, and weeks
+    # without a headline had no point.
+    df = weekly(
+        [
+            (date(2026, 9, 28), "geopolitics", 1, 5, 0.2),
+            (date(2026, 10, 19), "geopolitics", 4, 8, 0.5),
+        ]
+    )
+    window = (date(2026, 8, 30), date(2026, 11, 27))
+    fig = charts.timeline(df, period_name="week", window=window)
+    (line,) = fig.data
+    assert line.x[0] == "2026-08-24"  # the week holding 30 Aug
+    assert line.x[-1] == "2026-11-23"
+    assert len(line.x) == 14
+    by_week = dict(zip(line.x, line.y, strict=True))
+    assert by_week["2026-10-05"] == 0 and by_week["2026-10-12"] == 0
+    assert by_week["2026-09-28"] == 1 and by_week["2026-10-19"] == 4
+
+
+def test_timeline_marks_the_periods_the_window_covers_only_in_part():
+    df = weekly(
+        [
+            (date(2026, 11, 16), "geopolitics", 3, 5, 0.6),
+            (date(2026, 11, 23), "geopolitics", 1, 2, 0.5),
+        ]
+    )
+    fig = charts.timeline(df, period_name="week", window=(date(2026, 11, 16), date(2026, 11, 24)))
+    (line,) = fig.data
+    assert list(line.marker.symbol) == ["circle", "circle-open"]
+    assert "Partial week: 2 days in the window" in line.customdata[-1][4]
+    (band,) = [s for s in fig.layout.shapes if s.fillcolor == charts.PARTIAL_FILL]
+    assert (band.x0, band.x1) == ("2026-11-23", "2026-11-30")
+    assert charts.fill_periods(df, "week", (date(2026, 11, 16), date(2026, 11, 29)))[
+        "partial"
+    ].tolist() == [False, False]
+
+
+def test_timeline_uses_display_names_and_a_distinct_colour_per_line():
+    # Issue 12: legends read "Smic", "Sk hynix"; Alibaba and Intel shared a colour.
+    names = [
+        "Nvidia",
+        "TSMC",
+        "SK hynix",
+        "SMIC",
+        "AMD",
+        "Huawei",
+        "Intel",
+        "Samsung",
+        "Apple",
+        "Alibaba",
+    ]
+    df = weekly([(date(2026, 11, 2), n, 10 - i, 20, 0.1) for i, n in enumerate(names)])
+    fig = charts.timeline(df, period_name="week", key_title="Company")
+    assert [t.name for t in fig.data] == names
+    colours = [t.line.color for t in fig.data]
+    assert len(set(colours)) == len(names)
+    # Themes keep their fixed colours when drawn as lines.
+    fixed = charts.theme_colors(["geopolitics", "energy"])
+    assert charts.line_colors(["geopolitics", "energy"], fixed) == fixed
+
+
+def test_period_helpers_live_in_filters():
+    from dashboard.filters import period_starts
+
+    assert period_starts(date(2026, 8, 30), date(2026, 9, 14), "week") == [
+        date(2026, 8, 24),
+        date(2026, 8, 31),
+        date(2026, 9, 7),
+        date(2026, 9, 14),
+    ]
+    assert period_starts(date(2026, 11, 30), date(2027, 1, 2), "month") == [
+        date(2026, 11, 1),
+        date(2026, 12, 1),
+        date(2027, 1, 1),
+    ]
+
+
+def test_risk_grid_ranks_companies_as_the_overview_and_keeps_cells_readable():
+    # Issue 12: the heatmap ranked by a company's single riskiest cell (Samsung 2nd there,
+    # 4th on the Overview), and a click faded every other cell almost to nothing.
+    cells = pd.DataFrame(
+        {
+            "company": ["A", "B", "B", "C"],
+            "theme": ["geopolitics", "geopolitics", "supply_chain", "geopolitics"],
+            "n": [1, 1, 1, 1],
+            "mean_score": [0.5] * 4,
+            "risk": [90.0, 60.0, 60.0, 70.0],
+        }
+    )
+    overall = ["B", "A", "C"]  # B's two themes make it the riskiest overall
+    fig = charts.risk_grid(cells, theme_labels=LABELS, companies=overall)
+    assert list(fig.layout.yaxis.categoryarray) == ["C", "A", "B"]  # plotly: bottom first
+    (trace,) = fig.data
+    assert trace.unselected.marker.opacity >= 0.8
+    grid = charts.period_grid(
+        pd.DataFrame({"period": ["2026-11-02"], "key": ["geopolitics"], "n": [3]}),
+        title="t",
+        key_title="Theme",
+    )
+    assert grid.data[0].unselected.marker.opacity >= 0.8
+
+
+def test_deltas_that_round_to_nothing_carry_no_arrow():
+    # Issue 12: "↑ +0 pts" drew an arrow for no change.
+    assert charts.pts_change(20.2, 20.0) == "±0 pts"
+    assert charts.pts_change(23.0, 20.0) == "+3 pts"
+    assert charts.pts_change(20.0, None) is None
+    assert charts.pct_change(1003, 1000) == "±0%"
+    assert charts.delta_arrow("±0 pts") == "off" and charts.delta_arrow("+3 pts") == "auto"

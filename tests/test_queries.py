@@ -364,17 +364,54 @@ def test_empty_store(empty_db):
         ("export controls", '"export" AND "controls"'),
         ('"export controls" nvidia', '"export controls" AND "nvidia"'),
         ("nvid*", '"nvid"*'),
-        ("a OR b NOT c", '"a" AND "OR" AND "b" AND "NOT" AND "c"'),
-        ("title:foo", '"title" AND "foo"'),
-        ("NEAR(a b, 3)", '"NEAR" AND "a" AND "b" AND "3"'),
+        ("a OR b NOT c", '("a" OR "b") NOT "c"'),
+        ("a b OR c -d -e", '"a" AND ("b" OR "c") NOT ("d" OR "e")'),
+        ("-nvidia", ""),  # an exclusion only: see test_text_search_operators
+        ("title:foo", '"title foo"'),
+        ("NEAR(a b, 3)", '"NEAR a" AND "b" AND "3"'),
         ('"unclosed phrase', '"unclosed phrase"'),
         ('( ) * ^ - + : ""', ""),
         ("", ""),
-        ("Café 東京 x_y", '"Café" AND "東京" AND "x" AND "y"'),
+        ("Café 東京 x_y", '"Café" AND "東京" AND "x y"'),
+        ("U.S. export", '"U S" AND "export"'),
     ],
 )
 def test_fts_query(typed, fts):
     assert Q.fts_query(typed) == fts
+
+
+def test_text_search_operators(seeded_db):
+    # Issue 12: "-nvidia" returned the same rows as "nvidia", "nvidia OR huawei" none.
+    with Store(seeded_db, readonly=True) as s:
+
+        def n(q: str) -> int:
+            return Q.count(s, Filters(q=q))
+
+        total, nvidia, huawei, both = n(""), n("nvidia"), n("huawei"), n("nvidia huawei")
+        assert nvidia > 0 and huawei > 0
+        assert n("-nvidia") == total - nvidia
+        assert n("nvidia OR huawei") == nvidia + huawei - both
+        assert n("nvidia -huawei") == nvidia - both
+        assert n("nvid*") >= nvidia
+        assert n('"export controls"') <= n("export controls")
+        # The rows, not only the count: an exclusion reads through the same WHERE clause.
+        rows = Q.headlines(s, Filters(q="-nvidia"), limit=500)
+        assert not rows["title"].str.contains("nvidia", case=False).any()
+
+
+@pytest.mark.parametrize("typed", ['"', "*", "(", "%", "🚀", "( ) ^"])
+def test_a_search_with_nothing_to_look_for_says_so(typed):
+    (notice,) = Q.query_notices(typed)
+    assert "was ignored" in notice
+    assert not Q.fts_query(typed)
+
+
+def test_a_partly_ignored_search_says_what_was_ignored():
+    assert Q.query_notices("nvidia (export") == (
+        'Ignored in the search: “(” (words, "phrases", prefix*, -word and OR are understood).',
+    )
+    assert "OR" in Q.query_notices("OR nvidia")[0]
+    assert Q.query_notices("nvidia OR huawei -tsmc") == ()
 
 
 def test_text_search_never_errors_fuzz(store):
@@ -545,3 +582,35 @@ def test_trend_period_by_window_length(days, period):
     from dashboard.store.queries import trend_period
 
     assert trend_period(days) == period
+# -- a theme filter on the Overview (issue 12) -------------------------------------------------
+def test_every_theme_counts_the_chosen_headlines_other_themes(seeded_db):
+    # The theme filter chooses headlines; with every_theme the cells hold every theme those
+    # headlines carry: Nvidia x hardware autonomy among the geopolitics headlines is the
+    # geopolitics headlines naming Nvidia that carry hardware autonomy, as a CSV shows.
+    geo = Filters(themes=("geopolitics",))
+    with Store(seeded_db, readonly=True) as s:
+        rows = Q.headlines(s, geo, limit=5000)
+        tags = [
+            (set(c.split(";")) if c else set(), set(t.split(";")) if t else set())
+            for c, t in zip(
+                rows["companies"].str.replace("; ", ";"),
+                rows["themes"].str.replace("; ", ";"),
+                strict=True,
+            )
+        ]
+        cells = Q.risk_cells(s, geo, every_theme=True)
+        assert set(cells["theme"]) > {"geopolitics"}
+        for c, t, n in zip(cells["company"], cells["theme"], cells["n"], strict=True):
+            assert n == sum(c in cs and t in ts for cs, ts in tags), (c, t)
+        # The chosen theme's own cells are those of the plain reading.
+        plain = Q.risk_cells(s, geo).set_index(["company", "theme"])
+        mine = cells[cells["theme"] == "geopolitics"].set_index(["company", "theme"])
+        assert mine["risk"].to_dict() == pytest.approx(plain["risk"].to_dict())
+        k = Q.kpis(s, geo, every_theme=True)["theme_counts"]
+        for t, n in k.items():
+            assert n == sum(t in ts for _cs, ts in tags), t
+        assert k["geopolitics"] == Q.count(s, geo) and k["hardware_autonomy"] > 0
+        trend = Q.timeline(s, geo, by="theme", period="week", every_theme=True)
+        assert trend.groupby("key")["n"].sum().to_dict() == {t: n for t, n in k.items() if n}
+        # Without a theme filter both readings are one.
+        assert Q.risk_cells(s, Filters(), every_theme=True).equals(Q.risk_cells(s, Filters()))

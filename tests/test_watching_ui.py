@@ -134,14 +134,13 @@ def test_low_coverage_is_shaded_on_the_chart():
             "share": 1.0,
         }
     )
-    fig = charts.mark_low_coverage(charts.timeline(df), list(df["period"]), ["2026-06-02"])
-    (band,) = fig.layout.shapes
-    assert (band.x0, band.x1) == (0.5, 1.5)  # the middle of the three days, in date order
-    assert list(fig.layout.xaxis.categoryarray) == ["2026-06-01", "2026-06-02", "2026-06-03"]
-    both = charts.mark_low_coverage(
-        charts.timeline(df), list(df["period"]), ["2026-06-02", "2026-06-03"]
-    )
-    assert [(b.x0, b.x1) for b in both.layout.shapes] == [(0.5, 2.5)]  # one band, one label
+    fig = charts.mark_low_coverage(charts.timeline(df), ["2026-06-02"], "day")
+    bands = [b for b in fig.layout.shapes if b.fillcolor == charts.LOW_COVERAGE_FILL]
+    assert [(b.x0, b.x1) for b in bands] == [("2026-06-02", "2026-06-03")]  # the middle day
+    assert fig.layout.xaxis.type == "date"
+    both = charts.mark_low_coverage(charts.timeline(df), ["2026-06-02", "2026-06-03"], "day")
+    bands = [b for b in both.layout.shapes if b.fillcolor == charts.LOW_COVERAGE_FILL]
+    assert [(b.x0, b.x1) for b in bands] == [("2026-06-02", "2026-06-04")]  # one band, one label
 
 
 def test_timeline_page_shades_a_day_most_feeds_missed(seeded_db, monkeypatch):
@@ -154,8 +153,11 @@ def test_timeline_page_shades_a_day_most_feeds_missed(seeded_db, monkeypatch):
             for feed in feeds:
                 ok = "failed" if offset == 5 and feed != feeds[0] else "ok"
                 watchlog.record_fetch(store, feed, day, ok)
-    at = open_app(seeded_db, monkeypatch, "timeline")
-    at.segmented_control(key="tl_period_kind").set_value("day").run()
+    # Up to the last fetch: the days after it (none fetched) are low coverage too.
+    at = open_app(
+        seeded_db, monkeypatch, "timeline", to=(DEMO_END - timedelta(days=1)).date().isoformat()
+    )
+    at.segmented_control(key="period").set_value("day").run()
     assert not at.exception
     assert "Shaded: 1 day(s) when fewer than half of the usual feeds answered" in texts(at)
     blind = (DEMO_END - timedelta(days=5)).date().isoformat()

@@ -22,7 +22,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from dashboard import risk as riskmod
-from dashboard.filters import Filters
+from dashboard.filters import Filters, period_bounds
 from dashboard.store.rows import (
     MAX_OFFSET,
     SORTS,
@@ -38,6 +38,8 @@ from dashboard.store.sql import (
     _theme_cond,
     _where,
     fts_query,
+    has_text,
+    query_notices,
     theme_ids,
 )
 
@@ -52,10 +54,12 @@ __all__ = [
     "export_columns",
     "export_rows",
     "facets",
+    "freshness",
     "fts_query",
     "headlines",
     "kpis",
     "period_matrix",
+    "query_notices",
     "risk_cells",
     "score_column",
     "stale_tags",
@@ -96,7 +100,7 @@ _PERIOD_START = {
 
 def _rollup_ok(f: Filters, by: str | None) -> bool:
     """Can the rollups answer exactly? by is the dimension being counted per key."""
-    if f.sources or fts_query(f.q) or f.min_score is not None:
+    if f.sources or has_text(f.q) or f.min_score is not None:
         return False
     if by == "theme":
         return len(f.companies) <= 1
@@ -130,6 +134,7 @@ def _series(
     *,
     today: date | None = None,
     need_r: bool = True,
+    every_theme: bool = False,
 ) -> list[tuple]:
     """(key, period, n, score_sum, R) for f, grouped by key and period.
 
@@ -140,6 +145,8 @@ def _series(
     period=None groups the whole window; R is then seen from the window's end, else from
     each period's end. f's own restriction on the `by` dimension only limits the keys.
     need_r=False is for callers that only count: score_sum and R may then be 0.
+    every_theme=True (by theme or cell): f's themes choose the headlines, and every theme
+    those headlines carry is a key (the Overview's reading of a theme filter).
 
     Filters the daily rollups cannot answer exactly are answered from a rollup of the same
     shape over just the matching headlines (see _subset): the filter's sources, text, minimum
@@ -147,7 +154,11 @@ def _series(
     the keys remain to be applied.
     """
     table = "rollup_daily"
-    if not _rollup_ok(f, by):
+    if every_theme and f.themes and by in ("theme", "cell"):
+        table = _subset(store, replace(f, date_from=None, date_to=None), every_theme=True)
+        keep = f.companies if by == "cell" else ()
+        f = replace(f, sources=(), q="", min_score=None, themes=(), companies=keep)
+    elif not _rollup_ok(f, by):
         table = _subset(store, replace(f, date_from=None, date_to=None))
         keep = f.companies if by in ("company", "cell") else ()
         f = replace(f, sources=(), q="", min_score=None, themes=(), companies=keep)
@@ -205,12 +216,7 @@ def _series(
 
 
 def _period_end(start_day: str, period: str) -> date:
-    d = date.fromisoformat(start_day)
-    if period == "week":
-        return d + timedelta(days=6)
-    if period == "month":
-        return (d.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    return d
+    return period_bounds(start_day, period)[1]
 
 
 # -- rollups of a subset ------------------------------------------------------------------------
@@ -240,7 +246,7 @@ SELECT day, '', theme, sum(n), sum(s) FROM (
 
 def _companies_only(spec: Filters) -> bool:
     return len(spec.companies) > 1 and not (
-        spec.themes or spec.sources or fts_query(spec.q) or spec.min_score is not None
+        spec.themes or spec.sources or has_text(spec.q) or spec.min_score is not None
     )
 
 
@@ -248,7 +254,7 @@ def _matches(spec: Filters) -> str:
     """(id, day) of the headlines matching spec, for schema.rollup_sql."""
     if (
         spec.companies
-        and not (spec.sources or fts_query(spec.q))
+        and not (spec.sources or has_text(spec.q))
         and (spec.themes or spec.min_score is None)
     ):
         # Straight from the company index: the tag rows repeat the date, so the headline
@@ -288,9 +294,10 @@ def _data_token(store, cache: _SubsetCache) -> tuple:
     )
 
 
-def _subset(store, spec: Filters) -> str:
+def _subset(store, spec: Filters, *, every_theme: bool = False) -> str:
     """Name of a TEMP table shaped like rollup_daily over only the headlines matching spec
-    (which has no dates), with theme rows only for the themes spec counts.
+    (which has no dates), with theme rows only for the themes spec counts (every carried
+    theme with every_theme=True).
 
     Built once per connection, filter and data version, so the several aggregates of one
     page (and the previous window's KPIs) read a small table instead of repeating the text
@@ -301,14 +308,15 @@ def _subset(store, spec: Filters) -> str:
         cache = _SubsetCache()
         store._subset_cache = cache
     token = _data_token(store, cache)
-    found = cache.tables.get(spec)
+    name = (spec, "every_theme") if every_theme else spec
+    found = cache.tables.get(name)
     if found is not None and found[1] == token:
-        cache.tables[spec] = cache.tables.pop(spec)  # most recently used last
+        cache.tables[name] = cache.tables.pop(name)  # most recently used last
         return found[0]
     conn = store.conn
     if found is not None:
         conn.execute(f"DROP TABLE IF EXISTS temp.{found[0]}")
-        del cache.tables[spec]
+        del cache.tables[name]
     while len(cache.tables) >= _SUBSETS_KEPT:
         old = next(iter(cache.tables))
         conn.execute(f"DROP TABLE IF EXISTS temp.{cache.tables.pop(old)[0]}")
@@ -321,13 +329,14 @@ def _subset(store, spec: Filters) -> str:
               n INTEGER NOT NULL, score_sum REAL NOT NULL,
               PRIMARY KEY (company, theme, day)) WITHOUT ROWID"""
     )
-    if _companies_only(spec):
+    if _companies_only(spec) and not every_theme:
         sql = _UNION_SQL.format(table=table)
     else:
-        sql = rollup_sql(_matches(spec), f"temp.{table}", _theme_cond(spec))
+        themes = "ht.carried = 1" if every_theme else _theme_cond(spec)
+        sql = rollup_sql(_matches(spec), f"temp.{table}", themes)
     _rows(store, sql, _params(spec))
     cache.own_changes += conn.total_changes - before
-    cache.tables[spec] = (table, token)
+    cache.tables[name] = (table, token)
     return table
 
 
@@ -384,28 +393,36 @@ def count(store, f: Filters) -> int:
     return int(sum(r[2] for r in _series(store, f, None, None, need_r=False)))
 
 
-def _theme_counts(store, f: Filters) -> dict[str, int]:
-    themes = f.themes or theme_ids(store)
-    counts = {r[0]: int(r[2]) for r in _series(store, f, "theme", None, need_r=False)}
+def _theme_counts(store, f: Filters, every_theme: bool = False) -> dict[str, int]:
+    themes = theme_ids(store) if every_theme or not f.themes else f.themes
+    rows = _series(store, f, "theme", None, need_r=False, every_theme=every_theme)
+    counts = {r[0]: int(r[2]) for r in rows}
     return {t: counts.get(t, 0) for t in themes}
 
 
-def kpis(store, f: Filters) -> dict:
+def kpis(store, f: Filters, *, every_theme: bool = False) -> dict:
     """headlines and theme_counts ({theme: headlines carrying it}); `previous` holds the same
-    for the window of equal length just before, when the window is bounded."""
-    out = {"headlines": count(store, f), "theme_counts": _theme_counts(store, f)}
+    for the window of equal length just before, when the window is bounded. every_theme:
+    see risk_cells."""
+    out = {"headlines": count(store, f), "theme_counts": _theme_counts(store, f, every_theme)}
     prev = f.previous_window()
     if prev is not None:
         out["previous"] = {
             "headlines": count(store, prev),
-            "theme_counts": _theme_counts(store, prev),
+            "theme_counts": _theme_counts(store, prev, every_theme),
         }
     return out
 
 
-def risk_cells(store, f: Filters, *, today: date | None = None) -> pd.DataFrame:
-    """company, theme, n (headlines), mean_score, risk (0-100, see dashboard.risk)."""
-    rows = _series(store, f, "cell", None, today=today)
+def risk_cells(
+    store, f: Filters, *, today: date | None = None, every_theme: bool = False
+) -> pd.DataFrame:
+    """company, theme, n (headlines), mean_score, risk (0-100, see dashboard.risk).
+
+    every_theme=False: a theme filter also limits the themes (cells of the chosen themes).
+    every_theme=True: it only chooses the headlines, and the cells hold every theme they
+    carry, so the figures agree with a CSV export of the same filter."""
+    rows = _series(store, f, "cell", None, today=today, every_theme=every_theme)
     df = pd.DataFrame(
         [
             (c, t, int(n), s / n if n else 0.0, riskmod.risk_from_pressure(r))
@@ -418,9 +435,12 @@ def risk_cells(store, f: Filters, *, today: date | None = None) -> pd.DataFrame:
     )
 
 
-def company_risk(store, f: Filters, *, today: date | None = None) -> pd.DataFrame:
-    """company, n (headlines naming it), risk (over all its themes), top_theme; riskiest first."""
-    cells = _series(store, f, "cell", None, today=today)
+def company_risk(
+    store, f: Filters, *, today: date | None = None, every_theme: bool = False
+) -> pd.DataFrame:
+    """company, n (headlines naming it), risk (over all its themes), top_theme; riskiest first.
+    every_theme: see risk_cells."""
+    cells = _series(store, f, "cell", None, today=today, every_theme=every_theme)
     pressure: dict[str, float] = {}
     top: dict[str, tuple[float, str]] = {}
     for (c, t), _p, _n, _s, r in cells:
@@ -451,13 +471,21 @@ def _check(by: str, period: str) -> None:
 
 
 def timeline(
-    store, f: Filters, *, by: str = "theme", period: str = "day", top: int = 10
+    store,
+    f: Filters,
+    *,
+    by: str = "theme",
+    period: str = "day",
+    top: int = 10,
+    every_theme: bool = False,
 ) -> pd.DataFrame:
     """period (start date), key, n, total (headlines matching f without the `by` restriction
-    in that period), share (n / total). Only the `top` keys with the most headlines."""
+    in that period), share (n / total). Only the `top` keys with the most headlines.
+    every_theme (by theme): see risk_cells; total is then the chosen headlines."""
     _check(by, period)
-    rows = _series(store, f, by, period, need_r=False)
-    base = replace(f, themes=()) if by == "theme" else replace(f, companies=())
+    every = every_theme and by == "theme" and bool(f.themes)
+    rows = _series(store, f, by, period, need_r=False, every_theme=every)
+    base = f if every else replace(f, themes=()) if by == "theme" else replace(f, companies=())
     totals = {p: n for _k, p, n, _s, _r in _series(store, base, None, period, need_r=False)}
     df = pd.DataFrame(
         [(p, k, int(n)) for k, p, n, _s, _r in rows if n], columns=["period", "key", "n"]
@@ -526,3 +554,13 @@ def feed_health(store, today: date, days: int = 30) -> dict:
 
     start = today - timedelta(days=days - 1)
     return cov.health(feed_days(store, start.isoformat(), today.isoformat()))
+
+
+def freshness(store) -> dict:
+    """How fresh the store is, for the line every page shows: the newest headline's time, the
+    last successful fetch of any feed, and feeds (total, failing: their last fetch failed)."""
+    latest, ok, feeds, failing = store.conn.execute(
+        "SELECT (SELECT max(published_at) FROM headlines), max(last_ok_at), count(*),"
+        " total(consecutive_failures > 0) FROM feeds"
+    ).fetchone()
+    return {"latest": latest, "last_ok": ok, "feeds": int(feeds), "failing": int(failing)}

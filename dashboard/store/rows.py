@@ -17,7 +17,7 @@ from dataclasses import replace
 import pandas as pd
 
 from dashboard.filters import Filters
-from dashboard.store.sql import _params, _theme_cond, _where, fts_query, theme_ids
+from dashboard.store.sql import _params, _theme_cond, _where, has_text, theme_ids
 
 SORTS = {
     "published_at": "h.published_at",
@@ -123,7 +123,7 @@ def headlines(
     d = direction
     # Only dates, companies and themes: the walk can stay on the tag indexes, and the
     # headline rows are read for the page alone, not for every row the offset skips.
-    tags_only = not (f.sources or fts_query(f.q) or (f.min_score is not None and not f.themes))
+    tags_only = not (f.sources or has_text(f.q) or (f.min_score is not None and not f.themes))
     if sort == "published_at" and len(f.companies) == 1 and tags_only:
         # Walk the company's own date index: a page deep into one company costs its offset,
         # not a scan of everyone else's headlines.

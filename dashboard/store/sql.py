@@ -11,36 +11,131 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 from dashboard.filters import Filters
 
 MAX_QUERY_TERMS = 16
 
 # -- text search -----------------------------------------------------------------------------
-_QUERY_TOKEN = re.compile(r'"([^"]*)"?|([^\W_]+)(\*?)')
+# What the user types, in the search box or ?q=: words (all must occur), "a phrase", prefix*,
+# -word or -"a phrase" (must not occur), and OR between two terms (either may occur). Words
+# are split where the FTS5 tokenizer splits them (any character but a letter or digit), so
+# "U.S." and "co-operation" are searched as the phrases the index holds.
+_TOKEN = re.compile(r'-?"[^"]*"?|[^\s"]+')
 _WORD = re.compile(r"[^\W_]+")
+# Characters that look like an operator to the analyst: when dropped, we say so.
+_OPERATORS = set('()[]{}^~:+%*"')
+
+
+@dataclass(frozen=True)
+class TextQuery:
+    match: str  # FTS5 expression the headline must match ('' = no such condition)
+    exclude: str  # FTS5 expression it must not match, when nothing else is asked for
+    notices: tuple[str, ...]  # what of the text was ignored, and why
+
+    def __bool__(self) -> bool:
+        return bool(self.match or self.exclude)
+
+
+@lru_cache(maxsize=256)
+def parse_query(text: str) -> TextQuery:
+    """Turn what the user typed into safe FTS5 expressions, and say what was ignored.
+
+    Every term is quoted, so no input can raise an FTS5 syntax error or smuggle in a column
+    filter; OR joins its two neighbours (a b OR c is a AND (b OR c)); negated terms are
+    excluded. A query of negations only ("-nvidia") cannot be an FTS5 expression on its own:
+    it comes back as ``exclude``, which the WHERE clause turns into NOT IN.
+    """
+    notices: list[str] = []
+    ignored: list[str] = []  # tokens and characters that mean nothing to the search
+    groups: list[list[str]] = []  # ANDed groups of ORed terms
+    negated: list[str] = []
+    pending_or = negate_next = last_positive = False
+    terms = 0
+    for token in _TOKEN.findall(text or ""):
+        if token == "OR":
+            if last_positive:
+                pending_or = True
+            else:
+                notices.append("“OR” needs a search term on each side: it was ignored.")
+            last_positive = False
+            continue
+        if token == "AND":
+            continue  # what terms do anyway
+        if token == "NOT":
+            negate_next = True
+            continue
+        negative = negate_next or (token.startswith("-") and len(token) > 1)
+        negate_next = False
+        body = token[1:] if token.startswith("-") and len(token) > 1 else token
+        if body.startswith('"'):
+            inner = body[1:-1] if len(body) > 1 and body.endswith('"') else body[1:]
+            if not (len(body) > 1 and body.endswith('"')):
+                notices.append(f"An unclosed quote was closed: searched “{inner.strip()}”.")
+            star = False
+        else:
+            star = body.endswith("*")
+            inner = body.rstrip("*")
+            ignored.extend(c for c in inner if c in _OPERATORS)
+        words = _WORD.findall(inner)
+        if not words:
+            if token.strip('"'):
+                ignored.append(token)
+            pending_or = last_positive = False
+            continue
+        if terms >= MAX_QUERY_TERMS:
+            notices.append(f"Only the first {MAX_QUERY_TERMS} search terms were used.")
+            break
+        terms += 1
+        term = '"' + " ".join(words) + '"' + ("*" if star else "")
+        if negative:
+            negated.append(term)
+            if pending_or:
+                notices.append("“OR” before an excluded term was ignored.")
+            pending_or = last_positive = False
+        else:
+            if pending_or and groups:
+                groups[-1].append(term)
+            else:
+                groups.append([term])
+            pending_or, last_positive = False, True
+    if pending_or:
+        notices.append("“OR” needs a search term on each side: it was ignored.")
+    if text and text.strip() and not groups and not negated:
+        notices = [
+            f"The search “{text.strip()[:60]}” was ignored: it holds no word (letters or"
+            " digits) to look for, so every headline is shown."
+        ]
+    elif ignored:
+        notices.insert(
+            0,
+            "Ignored in the search: "
+            + " ".join(f"“{x}”" for x in dict.fromkeys(ignored))
+            + ' (words, "phrases", prefix*, -word and OR are understood).',
+        )
+    positive = " AND ".join(g[0] if len(g) == 1 else "(" + " OR ".join(g) + ")" for g in groups)
+    excluded = negated[0] if len(negated) == 1 else "(" + " OR ".join(negated) + ")"
+    if positive and negated:
+        return TextQuery(f"{positive} NOT {excluded}", "", tuple(dict.fromkeys(notices)))
+    return TextQuery(positive, excluded if negated else "", tuple(dict.fromkeys(notices)))
 
 
 def fts_query(text: str) -> str:
-    """Turn what the user typed into a safe FTS5 query ('' means no text filter).
+    """The FTS5 expression a headline must match for ``text`` ('' means none)."""
+    return parse_query(text or "").match
 
-    Words are quoted one by one and ANDed; a "quoted phrase" stays a phrase; a trailing * on
-    a word makes it a prefix. Everything else (operators, brackets, colons) is dropped, so
-    no input can raise an FTS5 syntax error or smuggle in a column filter.
-    """
-    parts: list[str] = []
-    for m in _QUERY_TOKEN.finditer(text or ""):
-        phrase, word, star = m.groups()
-        if phrase is not None:
-            words = _WORD.findall(phrase)
-            if words:
-                parts.append('"' + " ".join(words) + '"')
-        elif word:
-            parts.append(f'"{word}"' + ("*" if star else ""))
-        if len(parts) >= MAX_QUERY_TERMS:
-            break
-    return " AND ".join(parts)
+
+def has_text(text: str) -> bool:
+    """Does ``text`` filter the headlines at all (a match or an exclusion)?"""
+    return bool(parse_query(text or ""))
+
+
+def query_notices(text: str) -> tuple[str, ...]:
+    """What of the search ``text`` was ignored, for the page to say."""
+    return parse_query(text or "").notices
 
 
 # -- filter -> SQL ----------------------------------------------------------------------------
@@ -61,6 +156,7 @@ def _params(f: Filters, today: date | None = None) -> dict:
         "themes": json.dumps(list(f.themes)),
         "sources": json.dumps(list(f.sources)),
         "q": fts_query(f.q),
+        "qx": parse_query(f.q or "").exclude,
         "min": f.min_score,
         "c1": f.companies[0] if f.companies else "",
         "t1": f.themes[0] if f.themes else "",
@@ -107,6 +203,10 @@ def _where(f: Filters, *, probe: bool = False, source_index: bool = True) -> str
         conds.append(f"{plus}h.source IN (SELECT value FROM json_each(:sources))")
     if fts_query(f.q):
         conds.append("h.rowid IN (SELECT rowid FROM headlines_fts WHERE headlines_fts MATCH :q)")
+    if parse_query(f.q or "").exclude:
+        conds.append(
+            "h.rowid NOT IN (SELECT rowid FROM headlines_fts WHERE headlines_fts MATCH :qx)"
+        )
     company = "company IN (SELECT value FROM json_each(:companies))"
     if f.companies and probe:
         conds.append(

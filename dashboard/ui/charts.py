@@ -13,6 +13,8 @@ from datetime import date, timedelta
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.filters import period_bounds, period_starts
+
 # Fixed colours for the themes that ship, so a theme keeps its colour whatever else is
 # declared; themes added later take the next unused colour from EXTRA in taxonomy order.
 BASE_COLORS = {
@@ -36,6 +38,14 @@ OTHER_COLOR = "#9AA5B1"
 RISK_SCALE = [[0.0, "#F4F1EA"], [0.35, "#F2C57C"], [0.7, "#D9663B"], [1.0, "#8E1F1A"]]
 VOLUME_SCALE = [[0.0, "#F1F5F9"], [0.5, "#7FA7CF"], [1.0, "#1D3F66"]]
 FONT = dict(family="Source Sans Pro, Segoe UI, sans-serif", size=13, color="#1F2A36")
+
+
+# After a click plotly fades every unselected marker to 20 % opacity, which made the rest of
+# a heatmap unreadable: keep them readable (the picked cell is named under the grid).
+KEEP_VISIBLE = dict(
+    selected=dict(marker=dict(opacity=1.0)),
+    unselected=dict(marker=dict(opacity=0.85)),
+)
 
 
 def risk_color(risk: float) -> str:
@@ -74,7 +84,9 @@ def theme_colors(theme_ids: Iterable[str]) -> dict[str, str]:
 
 
 def _label(labels: Mapping[str, str] | None, key: str) -> str:
-    return (labels or {}).get(key, key.replace("_", " ").capitalize())
+    # Keys without a label are shown as stored: company names are already the taxonomy's
+    # display names ("SK hynix", "TSMC"), and capitalising them would misspell them.
+    return (labels or {}).get(key, key)
 
 
 def _layout(fig: go.Figure, title: str, *, height: int, x_title: str, y_title: str) -> go.Figure:
@@ -121,12 +133,14 @@ def risk_grid(
     *,
     theme_labels: Mapping[str, str] | None = None,
     themes: Sequence[str] | None = None,
+    companies: Sequence[str] | None = None,
     title: str = "Risk by company and theme",
 ) -> go.Figure:
     """Company x theme risk (0-100) as a clickable grid.
 
-    cells: company, theme, n, mean_score, risk. Companies are ordered by their highest
-    risk (highest at the top), themes by the taxonomy order given in ``themes``.
+    cells: company, theme, n, mean_score, risk. Companies are drawn top to bottom in the
+    order of ``companies`` (the Overview's: overall risk), else by their highest cell risk;
+    themes by the taxonomy order given in ``themes``.
     """
     if cells is None or cells.empty:
         return empty_figure("No company carries a theme in this window.", title=title)
@@ -134,7 +148,13 @@ def risk_grid(
     order = list(themes) if themes else []
     order += [t for t in dict.fromkeys(df["theme"]) if t not in order]
     df = df[df["theme"].isin(order)]
-    companies = df.groupby("company")["risk"].max().sort_values(ascending=True).index.tolist()
+    ranked = df.groupby("company")["risk"].max().sort_values(ascending=False).index.tolist()
+    if companies:
+        present = set(ranked)
+        ranked = [c for c in companies if c in present] + [
+            c for c in ranked if c not in set(companies)
+        ]
+    companies = ranked[::-1]  # plotly draws the first category at the bottom
     x_labels = [_label(theme_labels, t) for t in order]
     df["theme_label"] = [_label(theme_labels, t) for t in df["theme"]]
     size = _cell_size(len(order), len(companies), width=700)
@@ -163,6 +183,7 @@ def risk_grid(
                 "<br><i>Click to list the headlines</i><extra></extra>"
             ),
             name="",
+            **KEEP_VISIBLE,
         )
     )
     fig.update_xaxes(categoryorder="array", categoryarray=x_labels, side="top")
@@ -207,6 +228,7 @@ def period_grid(
                 colorbar=dict(title=dict(text="Headlines"), thickness=12),
             ),
             customdata=long[["key", "period", "n"]].to_numpy(),
+            **KEEP_VISIBLE,
             hovertemplate=(
                 f"<b>%{{y}}</b><br>{period_title} starting %{{x}}<br>"
                 "%{customdata[2]} headlines<br><i>Click to list them</i><extra></extra>"
@@ -236,6 +258,55 @@ def _long_matrix(matrix: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# Lines per company need more distinct colours than there are themes: twelve that stay apart
+# on white (a company keeps its place in the list, so a colour is never reused on one chart).
+LINE_COLORS = (
+    "#1F77B4",
+    "#D62728",
+    "#2CA02C",
+    "#FF7F0E",
+    "#9467BD",
+    "#8C564B",
+    "#E377C2",
+    "#17BECF",
+    "#BCBD22",
+    "#393B79",
+    "#7F7F7F",
+    "#AD494A",
+)
+PARTIAL_FILL = "rgba(59, 110, 165, 0.07)"
+
+
+def fill_periods(
+    data: pd.DataFrame, kind: str, window: tuple[date, date] | None = None
+) -> pd.DataFrame:
+    """data (period, key, n, total, share) with a row for every period of the window and
+    every key, zero where nothing was published, sorted by key order then period; plus
+    ``partial``: the period is only partly inside the window (its count covers fewer days).
+
+    window: the first and last day shown (the filter's dates, else the data's span).
+    """
+    cols = ["period", "key", "n", "total", "share", "partial", "days"]
+    if data is None or data.empty:
+        return pd.DataFrame(columns=cols)
+    df = data.copy()
+    df["period"] = [period_bounds(p, kind)[0] for p in df["period"]]
+    first, last = window or (min(df["period"]), period_bounds(max(df["period"]), kind)[1])
+    periods = period_starts(first, last, kind)
+    totals = df.groupby("period")["total"].max().to_dict()
+    keys = list(dict.fromkeys(df["key"]))
+    full = pd.MultiIndex.from_product([keys, periods], names=["key", "period"])
+    out = df.groupby(["key", "period"])["n"].sum().reindex(full, fill_value=0).reset_index()
+    out["n"] = out["n"].astype("int64")
+    out["total"] = [int(totals.get(p, 0)) for p in out["period"]]
+    out["share"] = (out["n"] / out["total"].where(out["total"] > 0)).fillna(0.0)
+    spans = {p: period_bounds(p, kind) for p in periods}
+    inside = {p: (min(b, last) - max(a, first)).days + 1 for p, (a, b) in spans.items()}
+    out["days"] = [inside[p] for p in out["period"]]
+    out["partial"] = [inside[p] < (spans[p][1] - spans[p][0]).days + 1 for p in out["period"]]
+    return out[cols]
+
+
 def timeline(
     data: pd.DataFrame,
     *,
@@ -245,50 +316,89 @@ def timeline(
     period_name: str = "day",
     title: str | None = None,
     key_title: str = "Theme",
+    window: tuple[date, date] | None = None,
 ) -> go.Figure:
     """Headline volume per key over time, as counts (measure='n') or share of all headlines.
 
     data: period, key, n, total, share. Lines, not stacked areas: one headline can carry
-    several themes and name several companies, so the series overlap.
+    several themes and name several companies, so the series overlap. The x axis is a date
+    axis holding every period of ``window`` (quiet ones as 0, see fill_periods); a period the
+    window only partly covers is drawn with an open marker on a shaded band, since its count
+    covers fewer days than the others.
     """
     as_share = measure == "share"
     what = "Share of all headlines" if as_share else "Headlines"
     title = title or f"{what} per {key_title.lower()}, by {period_name}"
     if data is None or data.empty:
         return empty_figure("No headlines in this window.", title=title)
-    df = data.copy()
-    df["period"] = df["period"].astype(str)
-    palette = dict(colors or {})
+    df = fill_periods(data, period_name, window)
+    df["x"] = [p.isoformat() for p in df["period"]]
     fig = go.Figure()
-    extra = [c for c in EXTRA_COLORS if c not in palette.values()]
-    for i, (key, part) in enumerate(df.groupby("key", sort=False)):
+    colours = line_colors(list(dict.fromkeys(df["key"])), colors)
+    for key, part in df.groupby("key", sort=False):
         part = part.sort_values("period")
-        color = palette.get(key) or (extra[i % len(extra)] if extra else OTHER_COLOR)
+        color = colours[key]
         y = part["share"] * 100 if as_share else part["n"]
+        note = [
+            f"<br><i>Partial {period_name}: {d} day{'s' if d != 1 else ''} in the window</i>"
+            if p
+            else ""
+            for p, d in zip(part["partial"], part["days"], strict=True)
+        ]
         fig.add_trace(
             go.Scatter(
-                x=part["period"],
+                x=part["x"],
                 y=y,
                 mode="lines+markers",
                 name=_label(labels, key),
                 line=dict(color=color, width=2),
-                marker=dict(size=6, color=color),
-                customdata=part[["key", "period", "n", "total"]].to_numpy(),
+                marker=dict(
+                    size=[9 if p else 6 for p in part["partial"]],
+                    color=color,
+                    symbol=["circle-open" if p else "circle" for p in part["partial"]],
+                ),
+                customdata=list(
+                    zip(part["key"], part["x"], part["n"], part["total"], note, strict=True)
+                ),
                 hovertemplate=(
                     f"<b>{_escape(_label(labels, key))}</b><br>{period_name.capitalize()} "
-                    "starting %{x}<br>%{customdata[2]} of %{customdata[3]} headlines"
+                    "starting %{x|%d %b %Y}<br>%{customdata[2]} of %{customdata[3]} headlines"
                     + (" (%{y:.1f}%)" if as_share else "")
-                    + "<br><i>Click to list them</i><extra></extra>"
+                    + "%{customdata[4]}<br><i>Click to list them</i><extra></extra>"
                 ),
             )
         )
-    fig.update_xaxes(type="category")
+    for start in sorted({p for p, q in zip(df["period"], df["partial"], strict=True) if q}):
+        lo, hi = period_bounds(start, period_name)
+        fig.add_vrect(
+            x0=lo.isoformat(),
+            x1=(hi + timedelta(days=1)).isoformat(),
+            fillcolor=PARTIAL_FILL,
+            line_width=0,
+            layer="below",
+            annotation_text=f"partial {period_name}",
+            annotation_position="bottom left",
+            annotation_font_size=10,
+        )
+    fig.update_xaxes(type="date", tickformat="%d %b %Y" if period_name != "month" else "%b %Y")
     y_title = "% of all headlines" if as_share else "Headlines"
     fig = _layout(
         fig, title, height=380, x_title=f"{period_name.capitalize()} starting", y_title=y_title
     )
     fig.update_yaxes(rangemode="tozero", showgrid=True, gridcolor="#E6EAEE")
     return fig
+
+
+def line_colors(keys: Sequence[str], fixed: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A distinct colour for every key shown: its fixed colour (a theme's) when it has one,
+    else the next unused one of LINE_COLORS; only past len(LINE_COLORS) keys does a colour
+    repeat."""
+    fixed = dict(fixed or {})
+    out = {k: fixed[k] for k in keys if k in fixed}
+    spare = [c for c in (*LINE_COLORS, *EXTRA_COLORS) if c not in out.values()]
+    for i, k in enumerate(k for k in keys if k not in out):
+        out[k] = spare[i % len(spare)]
+    return out
 
 
 def _escape(text: str) -> str:
@@ -303,7 +413,20 @@ def pct_change(current: float, previous: float | None) -> str | None:
     if previous == 0:
         return "new" if current else "±0%"
     change = (current - previous) / previous * 100
-    return f"{change:+.0f}%"
+    return "±0%" if round(change) == 0 else f"{change:+.0f}%"
+
+
+def pts_change(share: float, before: float | None) -> str | None:
+    """'+3 pts' style change of a share in percent; '±0 pts' when it rounds to nothing."""
+    if before is None:
+        return None
+    change = share - before
+    return "±0 pts" if round(change) == 0 else f"{change:+.0f} pts"
+
+
+def delta_arrow(delta: str | None) -> str:
+    """st.metric's delta_arrow for a delta text: no arrow for no change ('±0…')."""
+    return "off" if delta is None or delta.startswith("±") else "auto"
 
 
 LOW_COVERAGE_FILL = "rgba(120, 120, 120, 0.16)"
@@ -314,12 +437,7 @@ def low_coverage_periods(periods: Iterable[str], low_days: Iterable[str], kind: 
     low = set(low_days)
     out = []
     for period in periods:
-        first = date.fromisoformat(str(period)[:10])
-        last = first
-        if kind == "week":
-            last = first + timedelta(days=6)
-        elif kind == "month":
-            last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        first, last = period_bounds(period, kind)
         day = first
         while day <= last and day.isoformat() not in low:
             day += timedelta(days=1)
@@ -328,23 +446,21 @@ def low_coverage_periods(periods: Iterable[str], low_days: Iterable[str], kind: 
     return out
 
 
-def mark_low_coverage(fig: go.Figure, periods: Sequence[str], low: Iterable[str]) -> go.Figure:
-    """Shade the low-coverage periods of a category-axis chart: fewer than half of the usual
-    feeds answered then, so its counts undercount (a silent feed is not calm news)."""
-    order = sorted({str(p) for p in periods})
-    fig.update_xaxes(categoryorder="array", categoryarray=order)
-    marked = sorted(order.index(p) for p in set(low) if p in order)
+def mark_low_coverage(fig: go.Figure, low: Iterable[str], kind: str) -> go.Figure:
+    """Shade the low-coverage periods (their starts) of a date-axis chart: fewer than half of
+    the usual feeds answered then, so its counts undercount (a silent feed is not calm news)."""
+    spans = sorted(period_bounds(p, kind) for p in set(low))
     # Neighbouring periods make one band with one label, not labels printed over each other.
-    runs: list[list[int]] = []
-    for i in marked:
-        if runs and i == runs[-1][1] + 1:
-            runs[-1][1] = i
+    runs: list[list[date]] = []
+    for lo, hi in spans:
+        if runs and lo == runs[-1][1] + timedelta(days=1):
+            runs[-1][1] = hi
         else:
-            runs.append([i, i])
-    for first, last in runs:
+            runs.append([lo, hi])
+    for lo, hi in runs:
         fig.add_vrect(
-            x0=first - 0.5,
-            x1=last + 0.5,
+            x0=lo.isoformat(),
+            x1=(hi + timedelta(days=1)).isoformat(),
             fillcolor=LOW_COVERAGE_FILL,
             line_width=0,
             layer="below",

@@ -52,23 +52,25 @@ def facets(path: str, v: str) -> dict:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def kpis(path: str, v: str, f: Filters) -> dict:
-    return queries.kpis(store(path), f)
+def kpis(path: str, v: str, f: Filters, every_theme: bool = False) -> dict:
+    return queries.kpis(store(path), f, every_theme=every_theme)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def risk_cells(path: str, v: str, f: Filters) -> pd.DataFrame:
-    return queries.risk_cells(store(path), f)
+def risk_cells(path: str, v: str, f: Filters, every_theme: bool = False) -> pd.DataFrame:
+    return queries.risk_cells(store(path), f, every_theme=every_theme)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def company_risk(path: str, v: str, f: Filters) -> pd.DataFrame:
-    return queries.company_risk(store(path), f)
+def company_risk(path: str, v: str, f: Filters, every_theme: bool = False) -> pd.DataFrame:
+    return queries.company_risk(store(path), f, every_theme=every_theme)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def timeline(path: str, v: str, f: Filters, by: str, period: str, top: int = 10) -> pd.DataFrame:
-    return queries.timeline(store(path), f, by=by, period=period, top=top)
+def timeline(
+    path: str, v: str, f: Filters, by: str, period: str, top: int = 10, every_theme: bool = False
+) -> pd.DataFrame:
+    return queries.timeline(store(path), f, by=by, period=period, top=top, every_theme=every_theme)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -124,6 +126,11 @@ def csv_export(path: str, f: Filters):
             return export.csv_bytes(own, f)
 
     return export.filename(f), build
+
+
+def freshness(path: str) -> dict:
+    # Not cached: a fetch or the watcher may have written since the last run.
+    return queries.freshness(store(path))
 
 
 def heartbeat(path: str) -> dict | None:

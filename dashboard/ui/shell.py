@@ -19,9 +19,10 @@ from datetime import UTC, date, datetime, timedelta
 import streamlit as st
 
 from dashboard.filters import PRESETS, Filters
+from dashboard.filters import period_bounds as period_bounds  # pages read it here
 from dashboard.ui.tables import escape_md
 
-PARAMS = ("from", "to", "company", "theme", "source", "q", "min_score")
+PARAMS = ("window", "from", "to", "company", "theme", "source", "q", "min_score")
 PRESET_LABELS = {
     "7d": "7 d",
     "30d": "30 d",
@@ -78,19 +79,17 @@ def to_day(value) -> date | None:
         return None
 
 
-def preset_anchor(last_day: date | None, today: date | None = None) -> date:
-    """Presets end on the latest headline's day (never after today), so '7 d' on a database
-    that was last fed a week ago still shows the last week of news rather than nothing."""
-    today = today or datetime.now(UTC).date()
-    return min(last_day, today) if last_day else today
+def preset_anchor(today: date | None = None) -> date:
+    """Presets end today (UTC). Ending them on the latest headline instead made a database
+    nobody fed for a week look current; the freshness line says how old the data is."""
+    return today or datetime.now(UTC).date()
 
 
 def preset_of(f: Filters, anchor: date) -> str:
+    if f.window in PRESETS:
+        return f.window
     if f.date_from is None and f.date_to is None:
         return "all"
-    for key, days in PRESETS.items():
-        if f.date_to == anchor and f.date_from == anchor - timedelta(days=days - 1):
-            return key
     return "custom"
 
 
@@ -114,7 +113,8 @@ def _on_preset() -> None:
     if preset == "all":
         st.session_state["w_dates"] = (first, anchor)
     elif preset in PRESETS:
-        st.session_state["w_dates"] = (anchor - timedelta(days=PRESETS[preset] - 1), anchor)
+        f = Filters().with_preset(preset, anchor)
+        st.session_state["w_dates"] = (f.date_from, f.date_to)
 
 
 def _on_dates() -> None:
@@ -152,7 +152,7 @@ def _from_widgets() -> Filters:
     elif preset != "all" and len(dates) == 1:
         date_from = dates[0]  # the analyst is halfway through picking a range
     min_score = float(ss.get("w_min") or 0.0)
-    return Filters(
+    out = Filters(
         date_from=date_from,
         date_to=date_to,
         companies=tuple(ss.get("w_company") or ()),
@@ -161,6 +161,10 @@ def _from_widgets() -> Filters:
         q=(ss.get("w_q") or "").strip(),
         min_score=min_score if min_score > 0 else None,
     )
+    if preset in PRESETS:
+        # A preset is a rolling window (window=90d in the link), not the dates of today.
+        return out.with_preset(preset, ss.get("_w_anchor") or date_to)
+    return out
 
 
 def sidebar_filters(
@@ -171,13 +175,20 @@ def sidebar_filters(
     sources: list[str],
     anchor: date,
     first_day: date | None,
+    show: bool = True,
 ) -> tuple[Filters, list[str]]:
-    """Draw the filters in the sidebar; return the filters in force and URL notices."""
+    """Draw the filters in the sidebar; return the filters in force and URL notices.
+
+    show=False (pages the filters do not apply to) draws nothing and keeps the URL's filters,
+    so they are still in force when the analyst goes back to a page they apply to."""
     ss = st.session_state
     ss["_w_anchor"], ss["_w_first"] = anchor, first_day
     url_filters, notices = Filters.from_params(
-        _current_params(), companies=companies, themes=themes, sources=sources
+        _current_params(), companies=companies, themes=themes, sources=sources, today=anchor
     )
+    if not show:
+        ss.pop("_w_dirty", None)
+        return url_filters, notices
     if ss.pop("_w_dirty", False):
         f = _from_widgets()
     else:
@@ -191,7 +202,8 @@ def sidebar_filters(
         key="w_preset",
         format_func=PRESET_LABELS.get,
         on_change=_on_preset,
-        help="Presets end on the day of the latest headline.",
+        help="Presets are the last 7, 30 or 90 days or the last year up to today; a link to"
+        " one rolls forward (window=90d). From–to keeps fixed dates.",
     )
     low = min(d for d in (first_day, anchor, f.date_from, f.date_to) if d)
     high = max(d for d in (anchor, datetime.now(UTC).date(), f.date_from, f.date_to) if d)
@@ -203,7 +215,6 @@ def sidebar_filters(
         on_change=_on_dates,
         format="YYYY-MM-DD",
     )
-    sb.caption(f"Presets end on {anchor:%d %b %Y}, the latest headline's day.")
     sb.multiselect(
         "Companies", companies, key="w_company", on_change=_mark_dirty, placeholder="All companies"
     )
@@ -214,7 +225,8 @@ def sidebar_filters(
         on_change=_mark_dirty,
         format_func=lambda t: theme_labels.get(t, t),
         placeholder="All themes",
-        help="A headline must carry every theme chosen here.",
+        help="A headline must carry at least one of the themes chosen here. On the Overview,"
+        " its other themes are counted too.",
     )
     sb.multiselect(
         "Sources", sources, key="w_source", on_change=_mark_dirty, placeholder="All sources"
@@ -239,7 +251,13 @@ def sidebar_filters(
 
     target = f.to_params()
     if _normal(target) != _current_params():
-        st.query_params.from_dict(target)
+        # Only the filters' own names: the page's parameters (bound widgets such as the
+        # Timeline's period) share the URL and are not ours to clear.
+        for name in PARAMS:
+            if name in target:
+                st.query_params[name] = target[name]
+            elif name in st.query_params:
+                del st.query_params[name]
     # A notice stays until the filters change, so a rerun does not hide it.
     if notices:
         ss["_w_notices"] = (_normal(target), notices)
@@ -263,23 +281,17 @@ def drill(f: Filters, **changes) -> Filters:
         start, end = changes["start"], changes["end"]
         lo = max(start, f.date_from) if f.date_from else start
         hi = min(end, f.date_to) if f.date_to else end
-        out = replace(out, date_from=lo, date_to=hi)
+        out = out.with_dates(lo, hi)
     return out
 
 
-def period_bounds(period: str, kind: str) -> tuple[date, date]:
-    """The first and last day of the period that starts on (or contains) ``period``."""
-    start = to_day(period)
-    if start is None:
-        raise ValueError(f"not a period: {period!r}")
-    if kind == "week":
-        start = start - timedelta(days=start.weekday())
-        return start, start + timedelta(days=6)
-    if kind == "month":
-        start = start.replace(day=1)
-        nxt = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-        return start, nxt - timedelta(days=1)
-    return start, start
+def shown_window(ctx: Context) -> tuple[date, date]:
+    """The first and last day a page shows: the filter's dates, else the data's first day
+    and today (the anchor)."""
+    f = ctx.filters
+    last = f.date_to or max(ctx.anchor, ctx.facets.get("last_day") or ctx.anchor)
+    first = f.date_from or ctx.facets.get("first_day") or last
+    return min(first, last), last
 
 
 STRONG_SCORE = 0.6

@@ -20,10 +20,19 @@ if not data.count(ctx.db, ctx.version, f):
     st.stop()
 
 label = ctx.label
-VIEWS = ["Company × theme risk", "Theme × period", "Company × period"]
+VIEWS = {"risk": "Company × theme risk", "theme": "Theme × period", "company": "Company × period"}
 # One view at a time: tabs would draw all three grids on every run, and the grids are what
-# the browser spends its time on.
-view = st.radio("View", VIEWS, horizontal=True, key="hm_view", label_visibility="collapsed")
+# the browser spends its time on. The view, period and picked cell are URL parameters
+# (bind="query-params"), so a copied link opens the same cell.
+view = st.radio(
+    "View",
+    list(VIEWS),
+    horizontal=True,
+    key="view",
+    format_func=VIEWS.get,
+    label_visibility="collapsed",
+    bind="query-params",
+)
 
 
 def _pick(chart_key: str, targets: tuple[str, ...]) -> None:
@@ -34,36 +43,44 @@ def _pick(chart_key: str, targets: tuple[str, ...]) -> None:
             st.session_state[target] = str(value)
 
 
-def _keep(key: str, options: list[str]) -> None:
-    if st.session_state.get(key) not in options:
-        st.session_state[key] = options[0]
-
-
 def risk_view() -> None:
+    # A theme filter limits the columns to the chosen themes (a cell's drill-down can list
+    # exactly its headlines then); the Overview shows all the themes of those headlines.
     cells = data.risk_cells(ctx.db, ctx.version, f)
+    # Companies in the Overview's order: riskiest overall first (not by their single
+    # riskiest theme), so the two pages rank alike.
+    order = list(data.company_risk(ctx.db, ctx.version, f)["company"])
     left, right = st.columns([3, 1], gap="large")
     with right:
         st.markdown("**How risk is computed**")
         widgets.risk_explainer()
     with left:
         st.plotly_chart(
-            charts.risk_grid(cells, theme_labels=ctx.theme_labels, themes=ctx.theme_ids),
+            charts.risk_grid(
+                cells, theme_labels=ctx.theme_labels, themes=ctx.theme_ids, companies=order
+            ),
             width="stretch",
             key="hm_risk",
-            on_select=lambda: _pick("hm_risk", ("hm_c", "hm_t")),
+            on_select=lambda: _pick("hm_risk", ("cell_company", "cell_theme")),
             selection_mode="points",
             config={"displayModeBar": False},
         )
     if cells.empty:
         st.info("No headline in this window names a watchlist company and carries a theme.")
     else:
-        companies = list(dict.fromkeys(cells["company"]))
+        st.caption(
+            "Companies from the highest overall risk down"
+            + (" in the chosen themes." if f.themes else ", as on the Overview.")
+            + " Click a cell, or pick it below, to list its headlines."
+        )
+        present = set(cells["company"])
+        companies = [c for c in order if c in present]
         themes = [t for t in ctx.theme_ids if t in set(cells["theme"])]
-        _keep("hm_c", companies)
-        _keep("hm_t", themes)
         a, b = st.columns(2)
-        company = a.selectbox("Company", companies, key="hm_c")
-        theme = b.selectbox("Theme", themes, key="hm_t", format_func=label)
+        company = a.selectbox("Company", companies, key="cell_company", bind="query-params")
+        theme = b.selectbox(
+            "Theme", themes, key="cell_theme", format_func=label, bind="query-params"
+        )
         row = cells[(cells["company"] == company) & (cells["theme"] == theme)]
         risk = f" — risk {row['risk'].iloc[0]:.0f}/100" if not row.empty else ""
         widgets.drill_list(
@@ -80,8 +97,9 @@ def period_tab(by: str, prefix: str) -> None:
             "Period",
             ["day", "week", "month"],
             default="week",
-            key=f"{prefix}_kind",
+            key="period",
             format_func=str.capitalize,
+            bind="query-params",
         )
         or "week"
     )
@@ -106,7 +124,7 @@ def period_tab(by: str, prefix: str) -> None:
         width="stretch",
         key=chart_key,
         selection_mode="points",
-        on_select=lambda: _pick(chart_key, (f"{prefix}_k", f"{prefix}_p")),
+        on_select=lambda: _pick(chart_key, ("cell_key", "cell_period")),
         config={"displayModeBar": False},
     )
     if m.empty:
@@ -114,13 +132,17 @@ def period_tab(by: str, prefix: str) -> None:
         return
     keys = order
     periods = sorted({str(p) for p in m.loc[m["n"] > 0, "period"]}, reverse=True)
-    _keep(f"{prefix}_k", keys)
-    _keep(f"{prefix}_p", periods)
     a, b = st.columns(2)
     key = a.selectbox(
-        by.capitalize(), keys, key=f"{prefix}_k", format_func=lambda k: labels.get(k, k)
+        by.capitalize(),
+        keys,
+        key="cell_key",
+        format_func=lambda k: labels.get(k, k),
+        bind="query-params",
     )
-    when = b.selectbox(f"{period.capitalize()} starting", periods, key=f"{prefix}_p")
+    when = b.selectbox(
+        f"{period.capitalize()} starting", periods, key="cell_period", bind="query-params"
+    )
     start, end = shell.period_bounds(when, period)
     span = f"{start:%d %b %Y}" + (f" – {end:%d %b %Y}" if end != start else "")
     widgets.drill_list(
@@ -131,9 +153,9 @@ def period_tab(by: str, prefix: str) -> None:
     )
 
 
-if view == VIEWS[0]:
-    risk_view()
-elif view == VIEWS[1]:
+if view == "theme":
     period_tab("theme", "hm_tp")
-else:
+elif view == "company":
     period_tab("company", "hm_cp")
+else:
+    risk_view()

@@ -15,18 +15,28 @@ st.caption(window := shell.window_text(f))
 
 if widgets.empty_state(ctx):
     st.stop()
-k = data.kpis(ctx.db, ctx.version, f)
+# A theme filter chooses the headlines; every number below describes those headlines with
+# all the themes they carry, as the CSV of the same filter does.
+k = data.kpis(ctx.db, ctx.version, f, every_theme=True)
 if not k["headlines"]:
     widgets.no_match(ctx)
     st.stop()
 watching.coverage_note(ctx.db, f)  # counts over days we were mostly blind say so
 
+if f.themes:
+    chosen = " and ".join(ctx.label(t) for t in f.themes)
+    st.caption(
+        f"Theme filter: the headlines carrying {chosen}. The shares and risks per theme"
+        " below are those headlines' own, for every theme they carry."
+    )
 prev = k.get("previous")
 cols = st.columns(1 + min(len(ctx.theme_ids), 4) + 1)
+delta = charts.pct_change(k["headlines"], prev["headlines"]) if prev else None
 cols[0].metric(
     "Headlines",
     f"{k['headlines']:,}",
-    delta=charts.pct_change(k["headlines"], prev["headlines"]) if prev else None,
+    delta=delta,
+    delta_arrow=charts.delta_arrow(delta),
     help="Headlines matching the filters. The change compares with the window of equal "
     "length just before this one."
     if prev
@@ -38,22 +48,23 @@ for col, theme in zip(cols[1:-1], ctx.theme_ids[:4], strict=False):
     before = None
     if prev and prev["headlines"]:
         before = prev["theme_counts"].get(theme, 0) / prev["headlines"] * 100
+    delta = charts.pts_change(share, before)
     col.metric(
         f"{ctx.label(theme)}",
         f"{share:.0f}%",
-        delta=f"{share - before:+.0f} pts" if before is not None else None,
+        delta=delta,
+        delta_arrow=charts.delta_arrow(delta),
         delta_color="inverse",  # more risk news is the bad direction
         help=f"{n:,} headlines carry this theme: their share of all headlines in the window.",
     )
-risk = data.company_risk(ctx.db, ctx.version, f)
+risk = data.company_risk(ctx.db, ctx.version, f, every_theme=True)
 if not risk.empty:
     top = risk.iloc[0]
+    # The score in the label, not as a delta: a delta draws an arrow, and this is no change.
     cols[-1].metric(
-        "Highest risk",
+        f"Highest risk: {top['risk']:.0f} / 100",
         str(top["company"]),
-        f"{top['risk']:.0f} / 100",
-        delta_color="off",
-        help="The company with the highest overall risk score.",
+        help="The company with the highest overall risk score (0-100) in the window.",
     )
 
 # Tables, not charts: the Overview is read every morning, and plotly's first chart costs
@@ -69,7 +80,7 @@ if risk.empty:
 else:
     companies = tables.company_table(
         risk,
-        data.risk_cells(ctx.db, ctx.version, f),
+        data.risk_cells(ctx.db, ctx.version, f, every_theme=True),
         data.timeline(ctx.db, ctx.version, f, "company", period, top=len(risk)),
         ctx.theme_ids,
         ctx.theme_labels,
@@ -90,6 +101,7 @@ else:
         hide_index=True,
         width="stretch",
         height=35 * (len(companies) + 1) + 3,  # every row, no inner scrollbar
+        placeholder="",  # a theme without headlines is blank, as the caption says
         key="ov_companies",
     )
 left, right = st.columns([3, 2], gap="large")
@@ -97,7 +109,7 @@ with left:
     st.subheader("Themes")
     st.dataframe(
         tables.theme_table(
-            data.timeline(ctx.db, ctx.version, f, "theme", period),
+            data.timeline(ctx.db, ctx.version, f, "theme", period, every_theme=True),
             k["theme_counts"],
             k["headlines"],
             ctx.theme_ids,

@@ -13,10 +13,17 @@ st.caption(shell.window_text(f))
 if widgets.empty_state(ctx):
     st.stop()
 
+
+# Widget keys double as URL parameters (bind="query-params"): a copied link reopens this view.
 c1, c2, c3 = st.columns([1, 1, 1])
 by = (
     c1.segmented_control(
-        "Lines per", ["theme", "company"], default="theme", key="tl_by", format_func=str.capitalize
+        "Lines per",
+        ["theme", "company"],
+        default="theme",
+        key="by",
+        format_func=str.capitalize,
+        bind="query-params",
     )
     or "theme"
 )
@@ -25,8 +32,9 @@ period = (
         "Period",
         ["day", "week", "month"],
         default="week",
-        key="tl_period_kind",
+        key="period",
         format_func=str.capitalize,
+        bind="query-params",
     )
     or "week"
 )
@@ -35,8 +43,9 @@ measure = (
         "Measure",
         ["n", "share"],
         default="n",
-        key="tl_measure",
+        key="measure",
         format_func={"n": "Count", "share": "Share of all"}.get,
+        bind="query-params",
     )
     or "n"
 )
@@ -47,7 +56,9 @@ if df.empty:
     st.stop()
 
 labels = ctx.theme_labels if by == "theme" else {}
-periods = sorted({str(p) for p in df["period"]}, reverse=True)
+window = shell.shown_window(ctx)
+filled = charts.fill_periods(df, period, window)
+periods = sorted({p.isoformat() for p in filled["period"]}, reverse=True)
 keys = list(dict.fromkeys(df["key"]))
 
 
@@ -57,9 +68,9 @@ def _picked() -> None:
     if points:
         key, when = points[0]["customdata"][0], str(points[0]["customdata"][1])
         if when in periods:
-            st.session_state["tl_pick"] = when
+            st.session_state[period] = when
         if key in keys:
-            st.session_state["tl_key"] = key
+            st.session_state["line"] = key
 
 
 figure = charts.timeline(
@@ -69,41 +80,52 @@ figure = charts.timeline(
     labels=labels,
     period_name=period,
     key_title=by.capitalize(),
+    window=window,
 )
 # Coverage (the watcher's fetch record): shade the periods when we were mostly blind.
-first_day = shell.period_bounds(min(periods), period)[0]
-last_day = shell.period_bounds(max(periods), period)[1]
 blind = charts.low_coverage_periods(
-    periods, data.low_coverage_days(ctx.db, first_day, last_day), period
+    periods, data.low_coverage_days(ctx.db, window[0], window[1]), period
 )
 st.plotly_chart(
-    charts.mark_low_coverage(figure, periods, blind),
+    charts.mark_low_coverage(figure, blind, period),
     width="stretch",
     key="tl_chart",
     on_select=_picked,
     selection_mode="points",
     config={"displayModeBar": False},
 )
+notes = []
 if by == "company":
-    st.caption("The ten companies with the most headlines in the window.")
+    notes.append("The ten companies with the most headlines in the window.")
+if filled["partial"].any():
+    notes.append(
+        f"Open markers on a shaded band: a {period} the window covers only in part, so its"
+        " count covers fewer days."
+    )
 if blind:
-    st.caption(
+    notes.append(
         f"Shaded: {len(blind)} {period}(s) when fewer than half of the usual feeds answered;"
         " counts there undercount the news."
     )
-st.caption("Click a point to list that period's headlines, or pick one below.")
+notes.append("Click a point to list that period's headlines, or pick one below.")
+st.caption(" ".join(notes))
 
-if st.session_state.get("tl_pick") not in periods:
-    st.session_state["tl_pick"] = periods[0]
-if st.session_state.get("tl_key", "") not in ["", *keys]:
-    st.session_state["tl_key"] = ""
 p1, p2 = st.columns(2)
-when = p1.selectbox(f"{period.capitalize()} starting", periods, key="tl_pick")
+# The newest period with headlines by default: the current one may hold none yet.
+busy = {p.isoformat() for p, n in zip(filled["period"], filled["total"], strict=True) if n}
+newest = next((i for i, p in enumerate(periods) if p in busy), 0)
+# The picker's key (and URL parameter) is the period kind, day=, week= or month=: switching
+# the kind draws another picker, so an old pick ("Day 01 Nov") never outlives the switch.
+when = p1.selectbox(
+    f"{period.capitalize()} starting", periods, index=newest, key=period, bind="query-params"
+)
+plural = {"theme": "themes", "company": "companies"}[by]
 key = p2.selectbox(
     f"Only this {by}",
     ["", *keys],
-    key="tl_key",
-    format_func=lambda k: f"All {by}s" if not k else labels.get(k, k),
+    key="line",
+    format_func=lambda k: f"All {plural}" if not k else labels.get(k, k),
+    bind="query-params",
 )
 start, end = shell.period_bounds(when, period)
 narrowed = shell.drill(f, start=start, end=end, **({by: key} if key else {}))
