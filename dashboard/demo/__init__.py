@@ -180,6 +180,7 @@ def _kinds(rows) -> dict[str, Kind]:
 KINDS = _kinds(catalog.KINDS)
 SCENARIO_KINDS = {**KINDS, **_kinds(catalog.BURST_KINDS)}
 _BY_THEME = {t: [k for k in KINDS.values() if k.theme == t] for t in catalog.THEME_WEIGHTS}
+_ALL_KINDS = list(KINDS.values())
 _THEME_DRAW = [t for t, w in catalog.THEME_WEIGHTS.items() for _ in range(w)]
 
 
@@ -365,16 +366,17 @@ def events(n: int, *, seed: int = 7, end: datetime | None = None, days: int = 12
         pool = _BY_THEME[rng.choice(_THEME_DRAW)]
         kind = rng.choice(pool)
         if cooldown:
-            # Up to six draws for a kind not told lately; else the least recently told of them.
-            for _ in range(6):
+            # Draws for a kind not told lately; else the least recently told of them.
+            # Past six draws, a kind of any theme will do.
+            for attempt in range(18):
                 if clock - last_used.get(kind.id, -1e18) >= cooldown and all(
                     abs(clock - t) >= cooldown for t in reserved.get(kind.id, ())
                 ):
                     break
-                other = rng.choice(pool)
+                other = rng.choice(pool if attempt < 6 else _ALL_KINDS)
                 if last_used.get(other.id, -1e18) < last_used.get(kind.id, -1e18):
                     kind = other
-                last_used[kind.id] = clock
+            last_used[kind.id] = clock
         outlets = rng.sample(SLUGS, min(k, remaining, len(kind.templates)))
         told = teller.fresh(kind, {}, max(first, start), outlets)
         push(told)
