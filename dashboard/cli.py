@@ -473,7 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bundled", action="store_true", help="ingest the bundled data/demo/")
     p.add_argument("--if-empty", action="store_true", help="only when the database is empty")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--days", type=int, default=240, help="days the corpus spans (with --out)")
+    p.add_argument("--days", type=int, default=120, help="days the corpus spans (with --out)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("purge", parents=[common], help="remove the synthetic demo rows")
