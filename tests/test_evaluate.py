@@ -66,12 +66,13 @@ def test_tag_csv_whole_output(tmp_path, round_tagger):
     out = tmp_path / "out.csv"
     assert tag_csv(src, out, round_tagger) == 3
     assert out.read_text(encoding="utf-8") == (
-        "id,title,summary,source,companies,trade_score,trade,plants_score,plants,evidence\n"
-        '1,"US widens export controls, trade talks stall",,wire,,0.800,1,0.000,0,'
-        '"trade: export controls (title), trade (title)"\n'
+        "id,title,summary,source,companies,trade_score,trade,trade_direction,"
+        "plants_score,plants,plants_direction,evidence,direction_evidence\n"
+        '1,"US widens export controls, trade talks stall",,wire,,0.800,1,0,0.000,0,0,'
+        '"trade: export controls (title), trade (title)",\n'
         '2,Widget Company opens fab,"New fab in Ohio, export plans later",trade press,'
-        "Widgetco,0.100,0,0.500,1,trade: export (summary); plants: fab (title)\n"
-        "3,Nothing to see,,blog,,0.000,0,0.000,0,\n"
+        "Widgetco,0.100,0,0,0.500,1,0,trade: export (summary); plants: fab (title),\n"
+        "3,Nothing to see,,blog,,0.000,0,0,0.000,0,0,,\n"
     )
 
 
@@ -89,9 +90,12 @@ def test_tag_csv_replaces_its_own_columns_when_run_again(tmp_path, round_tagger)
         "companies",
         "trade_score",
         "trade",
+        "trade_direction",
         "plants_score",
         "plants",
+        "plants_direction",
         "evidence",
+        "direction_evidence",
     ]
     assert rows[0]["note"] == "keep me"
     assert rows[0]["trade"] == "0" and rows[0]["plants"] == "1" and rows[0]["companies"] == ""

@@ -246,3 +246,101 @@ def test_format_tags_is_readable(tagger):
     assert len(lines) == 1 + len(tagger.taxonomy.themes)
     geo = next(line for line in lines if line.startswith("geopolitics"))
     assert " yes " in geo and "entity list (title 0.90)" in geo
+
+
+# Direction: escalating (+1), easing (-1) or neutral (0), for the themes a headline carries.
+@pytest.mark.parametrize(
+    "title, theme, direction",
+    [
+        ("DeepSeek withholds latest AI model from Nvidia, AMD", "hardware_autonomy", 1),
+        ("TSMC expands CoWoS capacity", "supply_chain", -1),
+        ("US lifts licence requirement for Nvidia H20 sales to China", "geopolitics", -1),
+        ("US adds 140 firms to the entity list", "geopolitics", 1),
+        ("US may ease curbs on chip exports to China", "geopolitics", -1),
+        ("China bans Micron products from critical infrastructure", "geopolitics", 1),
+        ("Washington and Beijing agree 90-day tariff truce", "geopolitics", -1),
+        ("Fire halts production at chip substrate plant", "supply_chain", 1),
+        ("HBM shortage eases as Samsung adds capacity", "supply_chain", -1),
+    ],
+)
+def test_direction_of_a_carried_theme(tagger, title, theme, direction):
+    tags = tagger.tag(title)
+    assert theme in tags.themes, format_tags(tags, tagger.taxonomy)
+    assert tags.directions[theme] == direction, format_tags(tags, tagger.taxonomy)
+    assert tags.direction_evidence[theme], "a direction always shows its cues"
+
+
+def test_the_seed_story_escalates_hardware_autonomy(tagger):
+    tags = tagger.tag("DeepSeek withholds latest AI model from Nvidia, AMD")
+    assert names(tags) == ["DeepSeek", "Nvidia", "AMD"]
+    assert tags.directions == {"hardware_autonomy": 1, "geopolitics": 0, "supply_chain": 0}
+    assert [c.term for c in tags.direction_evidence["hardware_autonomy"]] == ["withholds"]
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "US has no plans to ban Nvidia chips, official says",
+        "China denies plan to ban Micron chips",
+        "Commerce rules out new tariffs on chip imports",
+        "US won't impose new export controls this year, Lutnick says",
+    ],
+)
+def test_negation_cancels_a_cue(tagger, title):
+    tags = tagger.tag(title)
+    assert "geopolitics" in tags.themes
+    assert tags.directions["geopolitics"] != 1, format_tags(tags, tagger.taxonomy)
+    cancelled = [c for c in tags.direction_evidence["geopolitics"] if c.weight == 0]
+    assert cancelled and all(c.note.startswith("cancelled by") for c in cancelled)
+
+
+def test_a_hedge_softens_but_keeps_the_sign(tagger):
+    sure = tagger.tag("US eases curbs on chip exports to China")
+    hedged = tagger.tag("US may ease curbs on chip exports to China")
+    (a,), (b,) = sure.direction_evidence["geopolitics"], hedged.direction_evidence["geopolitics"]
+    assert a.weight < b.weight < 0 and b.note == "hedged by 'may'"
+
+
+def test_direction_is_neutral_for_themes_not_carried(tagger):
+    tags = tagger.tag("Nvidia shares dip in late trading")
+    assert tags.directions == dict.fromkeys(tagger.taxonomy.theme_ids, 0)
+    assert tags.direction_evidence == {}
+    tags = tagger.tag("Samsung plans new phone launch event")
+    assert all(d == 0 for t, d in tags.directions.items() if t not in tags.themes)
+
+
+def test_direction_cues_for_a_small_taxonomy(tmp_path):
+    tg = small(
+        tmp_path,
+        """
+[direction]
+threshold = 0.3
+negators = ["no", "rules out"]
+hedges = ["may"]
+hedge_factor = 0.5
+
+[themes.trade]
+label = "Trade"
+threshold = 0.3
+[themes.trade.terms]
+"tariff" = 0.6
+[themes.trade.direction.escalating]
+"tariff" = 0.4
+"raise ... tariff" = 0.8
+[themes.trade.direction.easing]
+"cut|lift ... tariff" = 0.9
+""",
+    )
+    assert tg.tag("Tariff news").directions["trade"] == 1
+    # "cut ... tariff" wants "cut" first: here only the escalating "tariff" is a cue
+    assert tg.tag("Tariff cut news").directions["trade"] == 1
+    lifted = tg.tag("Minister lifts steel tariffs")
+    assert lifted.directions["trade"] == -1
+    (cue,) = lifted.direction_evidence["trade"]  # "tariff" inside the longer cue adds nothing
+    assert (cue.term, cue.where, cue.weight) == ("lifts steel tariffs", "title", -0.9)
+    assert tg.tag("Minister rules out steel tariffs").directions["trade"] == 0
+    hedged = tg.tag("Minister may raise tariffs")
+    assert hedged.direction_evidence["trade"][0].weight == 0.4
+    assert hedged.directions["trade"] == 1
+    summary = tg.tag("Tariff talk", "The minister may lift tariffs")
+    assert summary.direction_evidence["trade"][-1].where == "summary"

@@ -236,8 +236,8 @@ def test_a_fourth_theme_just_works_everywhere(tmp_path):
     out = tmp_path / "out.csv"
     tag_csv(src, out, tagger)
     header, row = out.read_text(encoding="utf-8").splitlines()
-    assert "energy_score,energy,evidence" in header
-    assert ",0.500,1," in row and "energy: power grid (title)" in row
+    assert "energy_score,energy,energy_direction,evidence" in header
+    assert ",0.500,1,0," in row and "energy: power grid (title)" in row
 
     report = evaluate(out, tagger)  # the tagged file carries an energy column now
     assert "energy" in report.themes
