@@ -344,3 +344,62 @@ threshold = 0.3
     assert hedged.directions["trade"] == 1
     summary = tg.tag("Tariff talk", "The minister may lift tariffs")
     assert summary.direction_evidence["trade"][-1].where == "summary"
+
+
+# Other languages: CJK terms and aliases match as substrings, Latin ones as whole words.
+@pytest.mark.parametrize(
+    "title, companies, theme, direction",
+    [
+        ("美国将140家中国企业列入实体清单", [], "geopolitics", 1),
+        ("英伟达H20芯片在华销量下滑", ["Nvidia"], None, 0),
+        ("台积电扩产CoWoS先进封装", ["TSMC"], "supply_chain", -1),
+        ("华为昇腾芯片助力国产替代", ["Huawei"], "hardware_autonomy", 1),
+        ("深度求索新模型适配国产芯片", ["DeepSeek"], "hardware_autonomy", 1),
+        ("中芯国际与长江存储受美国出口管制影响", ["SMIC", "YMTC"], "geopolitics", 1),
+        ("摩尔线程、壁仞、沐曦和燧原竞逐国产GPU", ["Moore Threads", "Biren", "MetaX", "Enflame"],
+         "hardware_autonomy", 1),
+        ("삼성전자, HBM 공급망 점검", ["Samsung"], "supply_chain", 0),
+        ("SK하이닉스, 수출 규제 완화에 안도", ["SK Hynix"], "geopolitics", -1),
+        ("エヌビディアとラピダスが提携", ["Nvidia", "Rapidus"], None, 0),
+        ("東京エレクトロン、輸出規制の強化に懸念", ["Tokyo Electron"], "geopolitics", 1),
+        ("Pénurie de puces : Nvidia sous pression", ["Nvidia"], "supply_chain", 1),
+        ("Neue Exportkontrollen treffen ASML", ["ASML"], "geopolitics", 1),
+        ("Lieferkette für Chips unter Druck, Infineon warnt vor Engpass", ["Infineon"],
+         "supply_chain", 1),
+    ],
+)
+def test_other_languages(tagger, title, companies, theme, direction):
+    tags = tagger.tag(title)
+    shown = format_tags(tags, tagger.taxonomy)
+    assert names(tags) == companies, shown
+    if theme:
+        assert theme in tags.themes, shown
+        assert tags.directions[theme] == direction, shown
+        assert all(e.term in title for e in tags.evidence[theme])  # evidence as written
+
+
+def test_cjk_companies_come_in_order_of_place_and_vetoes_apply(tagger):
+    assert names(tagger.tag("AMD与英伟达争夺阿里巴巴订单")) == ["AMD", "Nvidia", "Alibaba"]
+    assert names(tagger.tag("英伟达与AMD争夺订单")) == ["Nvidia", "AMD"]
+    assert names(tagger.tag("上海光刻机项目获批")) == []  # Shanghai + light, not Hygon
+    assert names(tagger.tag("海光信息发布新款DCU")) == ["Hygon"]
+    assert names(tagger.tag("寒武纪大爆发的化石证据")) == []  # the Cambrian explosion
+
+
+def test_latin_terms_keep_whole_words_next_to_cjk(tmp_path):
+    tg = small(
+        tmp_path,
+        """
+[themes.trade]
+label = "Trade"
+[themes.trade.terms]
+"ban" = 0.6
+"出口管制" = 0.8
+[companies.Widgetco]
+aliases = ["小部件"]
+""",
+    )
+    assert tg.tag("banner ads").scores["trade"] == 0.0  # Latin: whole words only
+    assert tg.tag("美国加强出口管制措施").scores["trade"] == 0.8  # CJK: inside a run of text
+    assert tg.tag("小部件公司ban令").scores["trade"] == 0.6  # a Latin word glued to CJK
+    assert names(tg.tag("美国小部件公司")) == ["Widgetco"]
