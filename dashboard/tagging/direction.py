@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboard.tagging.matching import Index, blocked_spans, compile_terms, scan
+from dashboard.tagging.matching import Index, compile_terms, scan
 from dashboard.tagging.taxonomy import Taxonomy, is_cjk
 
 
@@ -50,54 +50,38 @@ def _longest(hits: list[tuple[int, int, str, float]]) -> list[tuple[int, int, st
 
 
 class DirectionMatcher:
-    """Compiled direction cues and modifiers of a taxonomy (Latin-script part; CJK cues are
-    matched by tagging.cjk)."""
+    """Direction modifiers of a taxonomy, and its cues compiled into the tagger's term index
+    (one scan of a headline finds theme terms and cues alike; CJK cues: tagging.cjk)."""
 
-    def __init__(self, taxonomy: Taxonomy):
+    def __init__(self, taxonomy: Taxonomy, index: Index, offset: int):
         rules = taxonomy.direction
         self.threshold = rules.threshold
         self.scope = rules.scope
         self.hedge_factor = rules.hedge_factor
-        self.index = Index()
+        self.offset = offset  # cues of theme k sit at k + offset in the shared index
         for k, theme in enumerate(taxonomy.themes):
             for sign_, cues in ((1.0, theme.escalating), (-1.0, theme.easing)):
                 for cue in cues:
                     if not is_cjk(cue.text):
-                        compile_terms(self.index, k, cue.text, sign_ * cue.weight, False)
-        self.keys = self.index.keys()
+                        compile_terms(index, k + offset, cue.text, sign_ * cue.weight, False)
         self.mods = Index()  # k = 0: negators, k = 1: hedges
         for k, words in ((0, rules.negators), (1, rules.hedges)):
             for text in words:
                 if not is_cjk(text):
                     compile_terms(self.mods, k, text, 1.0, False)
         self.mod_keys = self.mods.keys()
-        self.excludes = Index()
-        for k, theme in enumerate(taxonomy.themes):
-            for phrase in theme.exclude:
-                compile_terms(self.excludes, k, phrase.replace("...", " "), 1.0, False)
-        self.exclude_keys = self.excludes.keys()
-        self.themes_with_cues = frozenset(
-            k for k, t in enumerate(taxonomy.themes) if t.escalating or t.easing
-        )
 
     def cues(
         self,
         where: str,
         cased: tuple[str, ...],
         stems: tuple[str, ...],
-        carried: frozenset[int],
+        by_k: dict[int, list[tuple[int, int, str, float]]],
         factor: float,
         floor: float,
         out: dict[int, dict[str, Cue]],
     ) -> None:
-        """Add the cues of the carried themes found in one part of a headline to `out`."""
-        present = self.keys.intersection(stems)
-        if not present:
-            return
-        blocked = blocked_spans(self.excludes, self.exclude_keys, stems)
-        by_k, _ = scan(self.index, present, cased, stems, blocked, carried)
-        if not by_k:
-            return
+        """Add the cue hits (by theme) of one part of a headline to `out`, modifiers applied."""
         negators: list = []
         hedges: list = []
         mod_present = self.mod_keys.intersection(stems)
@@ -106,14 +90,14 @@ class DirectionMatcher:
             negators, hedges = found.get(0, []), found.get(1, [])
         for k, hits in by_k.items():
             seen = out.setdefault(k, {})
-            for i, end, text, weight in _longest(hits):
+            for i, end, text, weight in _longest(hits) if len(hits) > 1 else hits:
                 if abs(weight) < floor:
                     continue
                 w, note = weight * factor, ""
-                neg = self._before(negators, i)
+                neg = self._before(negators, i) if negators else ""
                 if neg:
                     w, note = 0.0, f"cancelled by {neg!r}"
-                else:
+                elif hedges:
                     hedge = self._before(hedges, i)
                     if hedge:
                         w, note = w * self.hedge_factor, f"hedged by {hedge!r}"

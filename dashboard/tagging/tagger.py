@@ -106,9 +106,13 @@ class Tagger:
                     compile_terms(self._terms, k, term.text, term.weight, exact)
             for phrase in theme.exclude:
                 compile_terms(self._excludes, k, phrase.replace("...", " "), 1.0, False)
+        self._offset = offset = len(self._ids)
+        self._direction = DirectionMatcher(taxonomy, self._terms, offset)
+        self._has_cues = frozenset(
+            k for k, t in enumerate(taxonomy.themes) if t.escalating or t.easing
+        )
         self._term_keys = self._terms.keys()
         self._exclude_keys = self._excludes.keys()
-        self._direction = DirectionMatcher(taxonomy)
         self._cjk = CjkMatcher(taxonomy)
 
         # entry: (folded alias, exact capitalisation or None, company index, alias, context?)
@@ -168,7 +172,7 @@ class Tagger:
             parts.append(("summary", self._norm(summary)))
             raws.append(summary)
         # Text in CJK script is matched as substrings (tagging.cjk); English news skips it.
-        cjk = self._cjk.active and not all(r.isascii() for r in raws)
+        cjk = self._cjk.active and not (title.isascii() and summary.isascii())
         mentions = self._company_mentions(parts, raws if cjk else None)
         scale = 1.0
         if (
@@ -179,8 +183,9 @@ class Tagger:
         ):
             scale = self._off_topic
         best: dict[int, dict[str, Evidence]] = {}
+        cue_hits: list = []  # per part: {theme: direction cue hits}, used if it is carried
         for where, (cased, _, stems) in parts:
-            self._theme_hits(where, cased, stems, best, scale)
+            cue_hits.append(self._theme_hits(where, cased, stems, best, scale))
         if cjk:
             for (where, _), raw in zip(parts, raws, strict=True):
                 self._cjk_theme_hits(where, raw, best, scale)
@@ -203,17 +208,25 @@ class Tagger:
         companies = self._resolve(mentions, parts, raws, scores) if mentions else ()
         directions = self._neutral
         direction_evidence: dict[str, tuple[Cue, ...]] = {}
-        with_cues = self._direction.themes_with_cues.intersection(carried_k)
-        if with_cues:
-            directions, direction_evidence = self._directions(parts, raws, with_cues, cjk)
+        if carried_k:
+            with_cues = self._has_cues.intersection(carried_k)
+            if with_cues:
+                directions, direction_evidence = self._directions(
+                    parts, raws, cue_hits, with_cues, cjk
+                )
         return Tags(companies, scores, evidence, carried, directions, direction_evidence)
 
-    def _directions(self, parts, raws, carried: frozenset[int], cjk: bool):
+    def _directions(self, parts, raws, cue_hits, carried: frozenset[int], cjk: bool):
         found: dict[int, dict[str, Cue]] = {}
         d = self._direction
-        for where, (cased, _, stems) in parts:
-            factor, floor = (1.0, 0.0) if where == "title" else (self._factor, self._summary_min)
-            d.cues(where, cased, stems, carried, factor, floor, found)
+        for (where, (cased, _, stems)), hits in zip(parts, cue_hits, strict=True):
+            if hits:
+                hits = {k: h for k, h in hits.items() if k in carried}
+                if hits:
+                    factor, floor = (
+                        (1.0, 0.0) if where == "title" else (self._factor, self._summary_min)
+                    )
+                    d.cues(where, cased, stems, hits, factor, floor, found)
         if cjk:
             for (where, _), raw in zip(parts, raws, strict=True):
                 factor = 1.0 if where == "title" else self._factor
@@ -240,16 +253,26 @@ class Tagger:
         stems: tuple[str, ...],
         best: dict[int, dict[str, Evidence]],
         scale: float,
-    ) -> None:
+    ) -> dict[int, list] | None:
+        """Theme evidence into `best`; returns the direction cue hits, by theme."""
         present = self._term_keys.intersection(stems)
         if not present:
-            return
+            return None
         blocked = blocked_spans(self._excludes, self._exclude_keys, stems)
+        offset = self._offset
+        if blocked:  # an excluded phrase is no cue for its theme either
+            blocked.update({k + offset: spans for k, spans in blocked.items()})
         by_theme, overlapping = scan(self._terms, present, cased, stems, blocked)
         factor, floor = (
             (scale, 0.0) if where == "title" else (scale * self._factor, self._summary_min)
         )
+        cues = None
         for k, found in by_theme.items():
+            if k >= offset:
+                if cues is None:
+                    cues = {}
+                cues[k - offset] = found
+                continue
             if k in overlapping:
                 found = outermost(found)
             for i, end, text, weight in found:
@@ -261,6 +284,7 @@ class Tagger:
                 if old is None or old.weight < w:
                     # Shown as the headline wrote it; counted once per taxonomy term.
                     seen[text] = Evidence(" ".join(cased[i:end]), where, w)
+        return cues
 
     def _cjk_theme_hits(self, where, raw: str, best, scale: float) -> None:
         if raw.isascii():
