@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -160,7 +161,11 @@ def test_evaluate_counts_by_hand(tmp_path, round_tagger):
 def test_labels_file_is_big_varied_and_covers_the_watchlist():
     with LABELS.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == ["title", "summary", "companies", *THEMES]
+    # The direction columns (issue 14) are optional: old 6-column files stay valid.
+    assert list(rows[0]) in (
+        ["title", "summary", "companies", *THEMES],
+        ["title", "summary", "companies", *THEMES, *(f"{t}_direction" for t in THEMES)],
+    )
     assert len(rows) >= 250
     themed = [sum(r[t] == "1" for t in THEMES) for r in rows]
     assert 0.3 <= themed.count(0) / len(rows) <= 0.5  # about 40% carry no theme
@@ -169,12 +174,25 @@ def test_labels_file_is_big_varied_and_covers_the_watchlist():
     named = {c for r in rows for c in r["companies"].split(";") if c}
     watchlist = set(load_taxonomy(DEFAULT_TAXONOMY).company_names)
     assert named <= watchlist
-    assert watchlist <= named
+    # The watchlist grew to 74 companies (issue 14) after these labels were written; the
+    # held-out batches cover the newer names. Every company of the original watchlist is here.
+    assert len(named) >= 27
     assert len({r["title"] for r in rows}) == len(rows)
 
 
+def _labelled_watchlist(taxonomy):
+    """The taxonomy cut down to the companies this label file was written for: its rows
+    were labelled against the 27-company watchlist, so a newer company found in them
+    ("Anthropic workloads") is right but unlabelled. The held-out batches, labelled against
+    the whole watchlist, measure the newer names."""
+    with LABELS.open(encoding="utf-8") as fh:
+        named = {c for r in csv.DictReader(fh) for c in r["companies"].split(";") if c}
+    return replace(taxonomy, companies=tuple(c for c in taxonomy.companies if c.name in named))
+
+
 def test_the_tagger_meets_its_targets_on_the_labelled_headlines():
-    report = evaluate(LABELS, Tagger(load_taxonomy(DEFAULT_TAXONOMY)))
+    taxonomy = load_taxonomy(DEFAULT_TAXONOMY)
+    report = evaluate(LABELS, Tagger(_labelled_watchlist(taxonomy)))
     assert report.rows >= 250
     assert set(report.themes) == set(THEMES)
     assert report.macro_theme_f1 >= 0.90, report.to_text()
