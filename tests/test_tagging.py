@@ -216,3 +216,160 @@ def test_format_tags_is_readable(tagger):
     assert len(lines) == 1 + len(tagger.taxonomy.themes)
     geo = next(line for line in lines if line.startswith("geopolitics"))
     assert " yes " in geo and "entity list (title 0.90)" in geo
+
+
+# Direction: escalating (+1), easing (-1) or neutral (0), for the themes a headline carries.
+@pytest.mark.parametrize(
+    "title, theme, direction",
+    [
+        ("DeepSeek withholds latest AI model from Nvidia, AMD", "hardware_autonomy", 1),
+        ("TSMC expands CoWoS capacity", "supply_chain", -1),
+        ("US lifts licence requirement for Nvidia H20 sales to China", "geopolitics", -1),
+        ("US adds 140 firms to the entity list", "geopolitics", 1),
+        ("US may ease curbs on chip exports to China", "geopolitics", -1),
+        ("China bans Micron products from critical infrastructure", "geopolitics", 1),
+        ("Washington and Beijing agree 90-day tariff truce", "geopolitics", -1),
+        ("Fire halts production at chip substrate plant", "supply_chain", 1),
+        ("HBM shortage eases as Samsung adds capacity", "supply_chain", -1),
+    ],
+)
+def test_direction_of_a_carried_theme(tagger, title, theme, direction):
+    tags = tagger.tag(title)
+    assert theme in tags.themes, format_tags(tags, tagger.taxonomy)
+    assert tags.directions[theme] == direction, format_tags(tags, tagger.taxonomy)
+    assert tags.direction_evidence[theme], "a direction always shows its cues"
+
+
+def test_the_seed_story_escalates_hardware_autonomy(tagger):
+    tags = tagger.tag("DeepSeek withholds latest AI model from Nvidia, AMD")
+    assert names(tags) == ["DeepSeek", "Nvidia", "AMD"]
+    assert tags.directions == {"hardware_autonomy": 1, "geopolitics": 0, "supply_chain": 0}
+    assert [c.term for c in tags.direction_evidence["hardware_autonomy"]] == ["withholds"]
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "US has no plans to ban Nvidia chips, official says",
+        "China denies plan to ban Micron chips",
+        "Commerce rules out new tariffs on chip imports",
+        "US won't impose new export controls this year, Lutnick says",
+    ],
+)
+def test_negation_cancels_a_cue(tagger, title):
+    tags = tagger.tag(title)
+    assert "geopolitics" in tags.themes
+    assert tags.directions["geopolitics"] != 1, format_tags(tags, tagger.taxonomy)
+    cancelled = [c for c in tags.direction_evidence["geopolitics"] if c.weight == 0]
+    assert cancelled and all(c.note.startswith("cancelled by") for c in cancelled)
+
+
+def test_a_hedge_softens_but_keeps_the_sign(tagger):
+    sure = tagger.tag("US eases curbs on chip exports to China")
+    hedged = tagger.tag("US may ease curbs on chip exports to China")
+    (a,), (b,) = sure.direction_evidence["geopolitics"], hedged.direction_evidence["geopolitics"]
+    assert a.weight < b.weight < 0 and b.note == "hedged by 'may'"
+
+
+def test_direction_is_neutral_for_themes_not_carried(tagger):
+    tags = tagger.tag("Nvidia shares dip in late trading")
+    assert tags.directions == dict.fromkeys(tagger.taxonomy.theme_ids, 0)
+    assert tags.direction_evidence == {}
+    tags = tagger.tag("Samsung plans new phone launch event")
+    assert all(d == 0 for t, d in tags.directions.items() if t not in tags.themes)
+
+
+def test_direction_cues_for_a_small_taxonomy(tmp_path):
+    tg = small(
+        tmp_path,
+        """
+[direction]
+threshold = 0.3
+negators = ["no", "rules out"]
+hedges = ["may"]
+hedge_factor = 0.5
+
+[themes.trade]
+label = "Trade"
+threshold = 0.3
+[themes.trade.terms]
+"tariff" = 0.6
+[themes.trade.direction.escalating]
+"tariff" = 0.4
+"raise ... tariff" = 0.8
+[themes.trade.direction.easing]
+"cut|lift ... tariff" = 0.9
+""",
+    )
+    assert tg.tag("Tariff news").directions["trade"] == 1
+    # "cut ... tariff" wants "cut" first: here only the escalating "tariff" is a cue
+    assert tg.tag("Tariff cut news").directions["trade"] == 1
+    lifted = tg.tag("Minister lifts steel tariffs")
+    assert lifted.directions["trade"] == -1
+    (cue,) = lifted.direction_evidence["trade"]  # "tariff" inside the longer cue adds nothing
+    assert (cue.term, cue.where, cue.weight) == ("lifts steel tariffs", "title", -0.9)
+    assert tg.tag("Minister rules out steel tariffs").directions["trade"] == 0
+    hedged = tg.tag("Minister may raise tariffs")
+    assert hedged.direction_evidence["trade"][0].weight == 0.4
+    assert hedged.directions["trade"] == 1
+    summary = tg.tag("Tariff talk", "The minister may lift tariffs")
+    assert summary.direction_evidence["trade"][-1].where == "summary"
+
+
+# Other languages: CJK terms and aliases match as substrings, Latin ones as whole words.
+@pytest.mark.parametrize(
+    "title, companies, theme, direction",
+    [
+        ("美国将140家中国企业列入实体清单", [], "geopolitics", 1),
+        ("英伟达H20芯片在华销量下滑", ["Nvidia"], None, 0),
+        ("台积电扩产CoWoS先进封装", ["TSMC"], "supply_chain", -1),
+        ("华为昇腾芯片助力国产替代", ["Huawei"], "hardware_autonomy", 1),
+        ("深度求索新模型适配国产芯片", ["DeepSeek"], "hardware_autonomy", 1),
+        ("中芯国际与长江存储受美国出口管制影响", ["SMIC", "YMTC"], "geopolitics", 1),
+        ("摩尔线程、壁仞、沐曦和燧原竞逐国产GPU", ["Moore Threads", "Biren", "MetaX", "Enflame"],
+         "hardware_autonomy", 1),
+        ("삼성전자, HBM 공급망 점검", ["Samsung"], "supply_chain", 0),
+        ("SK하이닉스, 수출 규제 완화에 안도", ["SK Hynix"], "geopolitics", -1),
+        ("エヌビディアとラピダスが提携", ["Nvidia", "Rapidus"], None, 0),
+        ("東京エレクトロン、輸出規制の強化に懸念", ["Tokyo Electron"], "geopolitics", 1),
+        ("Pénurie de puces : Nvidia sous pression", ["Nvidia"], "supply_chain", 1),
+        ("Neue Exportkontrollen treffen ASML", ["ASML"], "geopolitics", 1),
+        ("Lieferkette für Chips unter Druck, Infineon warnt vor Engpass", ["Infineon"],
+         "supply_chain", 1),
+    ],
+)
+def test_other_languages(tagger, title, companies, theme, direction):
+    tags = tagger.tag(title)
+    shown = format_tags(tags, tagger.taxonomy)
+    assert names(tags) == companies, shown
+    if theme:
+        assert theme in tags.themes, shown
+        assert tags.directions[theme] == direction, shown
+        assert all(e.term in title for e in tags.evidence[theme])  # evidence as written
+
+
+def test_cjk_companies_come_in_order_of_place_and_vetoes_apply(tagger):
+    assert names(tagger.tag("AMD与英伟达争夺阿里巴巴订单")) == ["AMD", "Nvidia", "Alibaba"]
+    assert names(tagger.tag("英伟达与AMD争夺订单")) == ["Nvidia", "AMD"]
+    assert names(tagger.tag("上海光刻机项目获批")) == []  # Shanghai + light, not Hygon
+    assert names(tagger.tag("海光信息发布新款DCU")) == ["Hygon"]
+    assert names(tagger.tag("寒武纪大爆发的化石证据")) == []  # the Cambrian explosion
+
+
+def test_latin_terms_keep_whole_words_next_to_cjk(tmp_path):
+    tg = small(
+        tmp_path,
+        """
+[themes.trade]
+label = "Trade"
+[themes.trade.terms]
+"ban" = 0.6
+"出口管制" = 0.8
+[companies.Widgetco]
+aliases = ["小部件"]
+""",
+    )
+    assert tg.tag("banner ads").scores["trade"] == 0.0  # Latin: whole words only
+    assert tg.tag("美国加强出口管制措施").scores["trade"] == 0.8  # CJK: inside a run of text
+    assert tg.tag("小部件公司ban令").scores["trade"] == 0.6  # a Latin word glued to CJK
+    assert names(tg.tag("美国小部件公司")) == ["Widgetco"]

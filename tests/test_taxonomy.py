@@ -41,6 +41,12 @@ WATCHLIST = [
     "Zhipu",
     "Micron",
 ] + ["SK Hynix"]
+# Issue 14: the wider watchlist, canonical names exactly as written
+WIDER = """Applied Materials, Lam Research, Tokyo Electron, KLA, CXMT, YMTC, Kioxia, GlobalFoundries,
+UMC, Rapidus, ASE, Amkor, Moore Threads, Biren, Hygon, MetaX, Enflame, Anthropic, xAI, Mistral,
+Oracle, CoreWeave, Supermicro, Dell, Foxconn, Nexperia, Infineon, NXP, Texas Instruments,
+Marvell, MediaTek, Cerebras, Groq, Synopsys, Cadence, Hua Hong, Naura, Wingtech, Lenovo, Xiaomi,
+Tesla, STMicroelectronics, Renesas, Western Digital, Sandisk, Shin-Etsu, SUMCO"""
 
 SMALL = """
 [themes.alpha]
@@ -71,6 +77,58 @@ def test_shipped_taxonomy_loads_with_three_themes_and_the_watchlist():
         assert 0 < theme.threshold <= 1
         assert all(0 < term.weight <= 1 for term in theme.terms)
     assert {t.id: t.label for t in tx.themes}["geopolitics"] == "Geopolitics"
+
+
+def test_the_wider_watchlist_and_its_aliases_in_other_scripts():
+    tx = load_taxonomy(DEFAULT_TAXONOMY)
+    wider = [n.strip() for n in WIDER.split(",")]
+    assert set(wider) <= set(tx.company_names)
+    assert len(tx.company_names) >= 60
+    owner = {alias: c.name for c in tx.companies for alias in c.aliases}
+    expected = {
+        "Claude": "Anthropic", "Grok": "xAI", "Hon Hai": "Foxconn", "TI": "Texas Instruments",
+        "英伟达": "Nvidia", "辉达": "Nvidia", "엔비디아": "Nvidia", "エヌビディア": "Nvidia",
+        "华为": "Huawei", "화웨이": "Huawei", "台积电": "TSMC", "台湾積体電路製造": "TSMC",
+        "中芯国际": "SMIC", "深度求索": "DeepSeek", "寒武纪": "Cambricon", "阿里巴巴": "Alibaba",
+        "百度": "Baidu", "腾讯": "Tencent", "字节跳动": "ByteDance", "三星": "Samsung",
+        "삼성전자": "Samsung", "海力士": "SK Hynix", "SK하이닉스": "SK Hynix", "长鑫": "CXMT",
+        "长江存储": "YMTC", "摩尔线程": "Moore Threads", "壁仞": "Biren", "海光": "Hygon",
+        "沐曦": "MetaX", "燧原": "Enflame", "ラピダス": "Rapidus",
+        "東京エレクトロン": "Tokyo Electron", "キオクシア": "Kioxia",
+    }  # fmt: skip
+    assert {a: owner.get(a) for a in expected} == expected
+    geo = {t.text for t in tx.theme("geopolitics").terms}
+    assert {"实体清单|實體清單|不可靠实体清单", "関税", "관세", "droits de douane"} <= geo
+
+
+def test_direction_tables_load_and_their_mistakes_are_named(tmp_path):
+    tx = load_taxonomy(DEFAULT_TAXONOMY)
+    for theme in tx.themes:
+        assert theme.escalating and theme.easing
+        assert all(0 < t.weight <= 1 for t in (*theme.escalating, *theme.easing))
+    assert "no" in tx.direction.negators and "may" in tx.direction.hedges
+    with_cues = SMALL.replace(
+        '"widget" = 0.6', '"widget" = 0.6\n[themes.alpha.direction.escalating]\n"more" = 0.5'
+    )
+    tx = load_taxonomy(write(tmp_path, with_cues))
+    assert [t.text for t in tx.theme("alpha").escalating] == ["more"]
+    assert tx.theme("alpha").easing == ()
+    bad = [
+        (with_cues.replace('"more" = 0.5', '"more" = 1.5'), "direction.escalating.'more'",
+         "out of range"),
+        (with_cues + '[themes.alpha.direction.easing]\n"More" = 0.4\n', "themes.alpha.direction",
+         "both escalating and easing"),
+        (with_cues.replace("escalating]", "upward]"), "themes.alpha.direction.upward",
+         "unknown field"),
+        ("[direction]\nscope = 20\n" + SMALL, "direction.scope", "whole number"),
+        ("[direction]\nnegators = [\"\"]\n" + SMALL, "direction.negators[0]", "non-empty"),
+        (SMALL.replace('"widget" = 0.6', '"出口 ... 管制" = 0.6'), "themes.alpha.terms",
+         "CJK term cannot hold"),
+    ]  # fmt: skip
+    for text, key, problem in bad:
+        with pytest.raises(TaxonomyError) as err:
+            load_taxonomy(write(tmp_path, text, "bad.toml"))
+        assert key in str(err.value) and problem in str(err.value), str(err.value)
 
 
 def test_flagship_products_and_subsidiaries_are_aliases():
@@ -234,8 +292,8 @@ def test_a_fourth_theme_just_works_everywhere(tmp_path):
     out = tmp_path / "out.csv"
     tag_csv(src, out, tagger)
     header, row = out.read_text(encoding="utf-8").splitlines()
-    assert "energy_score,energy,evidence" in header
-    assert ",0.500,1," in row and "energy: power grid (title)" in row
+    assert "energy_score,energy,energy_direction,evidence" in header
+    assert ",0.500,1,0," in row and "energy: power grid (title)" in row
 
     report = evaluate(out, tagger)  # the tagged file carries an energy column now
     assert "energy" in report.themes

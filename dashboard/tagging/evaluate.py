@@ -1,7 +1,8 @@
 """Tag a CSV of headlines, and measure the tagger against a hand-labelled CSV.
 
 Both speak the same columns: `title`, optional `summary`, `companies` (canonical names joined
-by ";") and one 0/1 column per theme id. A labelled file is therefore also what `tag_csv`
+by ";"), one 0/1 column per theme id and, optionally, one `<theme>_direction` column per theme
+(1 escalating, -1 easing, 0 neutral). A labelled file is therefore also what `tag_csv`
 writes, which lets an analyst tag a sample, correct it by hand and keep it as labels.
 """
 
@@ -41,15 +42,16 @@ def tag_csv(in_path: str | Path, out_path: str | Path, tagger: Tagger) -> int:
     """Write `in_path` with tag columns added; returns the number of rows written.
 
     Input columns are kept in order; any input column that has the name of an output column
-    (`companies`, `<theme>`, `<theme>_score`, `evidence`) is replaced, so a tagged file can
-    be tagged again after a taxonomy change.
+    (`companies`, `<theme>_score`, `<theme>`, `<theme>_direction`, `evidence`,
+    `direction_evidence`) is replaced, so a tagged file can be tagged again after a taxonomy
+    change.
     """
     columns, rows = _read(in_path)
     ids = tagger.taxonomy.theme_ids
     added = ["companies"]
     for tid in ids:
-        added += [f"{tid}_score", tid]
-    added.append("evidence")
+        added += [f"{tid}_score", tid, f"{tid}_direction"]
+    added += ["evidence", "direction_evidence"]
     kept = [c for c in columns if c not in added]
     out = Path(out_path)
     try:
@@ -61,16 +63,69 @@ def tag_csv(in_path: str | Path, out_path: str | Path, tagger: Tagger) -> int:
                 cells = [row.get(c) or "" for c in kept]
                 cells.append(";".join(m.name for m in tags.companies))
                 for tid in ids:
-                    cells += [f"{tags.scores[tid]:.3f}", "1" if tid in tags.themes else "0"]
+                    cells += [
+                        f"{tags.scores[tid]:.3f}",
+                        "1" if tid in tags.themes else "0",
+                        str(tags.directions.get(tid, 0)),
+                    ]
                 cells.append(
                     evidence_text(
                         (t, [(e.term, e.where) for e in evs]) for t, evs in tags.evidence.items()
                     )
                 )
+                cells.append(cue_text(tags.direction_evidence))
                 writer.writerow(cells)
     except OSError as exc:
         raise LabelsError(f"{out}: cannot write ({exc.strerror or exc})") from exc
     return len(rows)
+
+
+def cue_text(cues: dict) -> str:
+    """'theme: cue (where +0.90), cue (where +0.00 cancelled by 'no'); theme: ...'."""
+    return "; ".join(
+        f"{tid}: "
+        + ", ".join(
+            f"{c.term} ({c.where} {c.weight:+.2f}{' ' + c.note if c.note else ''})" for c in cs
+        )
+        for tid, cs in cues.items()
+        if cs
+    )
+
+
+@dataclass
+class DirectionScore:
+    """Direction accuracy for one theme: over rows whose label carries the theme (a row the
+    tagger does not carry counts as neutral there), and over rows both carry."""
+
+    labelled: int = 0
+    correct: int = 0
+    both: int = 0
+    both_correct: int = 0
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.labelled if self.labelled else 1.0
+
+    @property
+    def accuracy_when_carried(self) -> float:
+        return self.both_correct / self.both if self.both else 1.0
+
+    def add(self, expected: int, got: int, carried: bool) -> None:
+        self.labelled += 1
+        self.correct += expected == got
+        if carried:
+            self.both += 1
+            self.both_correct += expected == got
+
+    def to_dict(self) -> dict:
+        return {
+            "accuracy": round(self.accuracy, 4),
+            "rows": self.labelled,
+            "correct": self.correct,
+            "accuracy_when_carried": round(self.accuracy_when_carried, 4),
+            "rows_carried": self.both,
+            "correct_carried": self.both_correct,
+        }
 
 
 @dataclass
@@ -121,6 +176,8 @@ class Miss:
     got_themes: tuple[str, ...]
     expected_companies: tuple[str, ...]
     got_companies: tuple[str, ...]
+    expected_directions: tuple[tuple[str, int], ...] = ()  # (theme, direction) that differ
+    got_directions: tuple[tuple[str, int], ...] = ()
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
@@ -136,6 +193,13 @@ class EvalReport:
     company_micro: Metric
     misses: list[Miss] = field(default_factory=list)
     unlabelled_themes: tuple[str, ...] = ()  # taxonomy themes the file has no column for
+    directions: dict[str, DirectionScore] = field(default_factory=dict)  # themes with labels
+
+    @property
+    def direction_accuracy(self) -> float:
+        """Over every (row, theme) whose label carries the theme."""
+        n = sum(d.labelled for d in self.directions.values())
+        return sum(d.correct for d in self.directions.values()) / n if n else 1.0
 
     @property
     def macro_theme_f1(self) -> float:
@@ -153,6 +217,8 @@ class EvalReport:
             "company_micro": self.company_micro.to_dict(),
             "companies": {k: m.to_dict() for k, m in self.companies.items()},
             "unlabelled_themes": list(self.unlabelled_themes),
+            "direction_accuracy": round(self.direction_accuracy, 4) if self.directions else None,
+            "directions": {k: d.to_dict() for k, d in self.directions.items()},
             "misses": [m.to_dict() for m in self.misses],
         }
 
@@ -171,6 +237,18 @@ class EvalReport:
         out.append(f"{'macro F1':<22}{'':>18}{self.macro_theme_f1:>7.3f}")
         if self.unlabelled_themes:
             out.append(f"(no labels for: {', '.join(self.unlabelled_themes)})")
+        if self.directions:
+            out += [
+                "",
+                f"{'direction':<22}{'accuracy':>10}{'rows':>6}"
+                f"{'when carried':>14}{'rows':>6}",
+            ]
+            for k, d in self.directions.items():
+                out.append(
+                    f"{k:<22}{d.accuracy:>10.3f}{d.labelled:>6}"
+                    f"{d.accuracy_when_carried:>14.3f}{d.both:>6}"
+                )
+            out.append(f"{'all themes':<22}{self.direction_accuracy:>10.3f}")
         out += ["", "companies" + head[9:]]
         # Companies neither labelled nor found in this file would only be noise here.
         out += [line(k, m) for k, m in self.companies.items() if m.support or m.fp]
@@ -186,6 +264,10 @@ class EvalReport:
                 exp = ", ".join(miss.expected_companies) or "-"
                 got = ", ".join(miss.got_companies) or "-"
                 out.append(f"      companies expected {exp} | got {got}")
+            if miss.expected_directions:
+                exp = ", ".join(f"{t} {d:+d}" for t, d in miss.expected_directions)
+                got = ", ".join(f"{t} {d:+d}" for t, d in miss.got_directions)
+                out.append(f"      direction expected {exp} | got {got}")
         if len(self.misses) > max_misses:
             out.append(f"  ... and {len(self.misses) - max_misses} more")
         return "\n".join(out)
@@ -200,6 +282,17 @@ def _flag(p: Path, row: int, column: str, value: str | None) -> bool:
     raise LabelsError(f"{p}: row {row}: column {column!r} must be 0 or 1, got {value!r}")
 
 
+def _direction(p: Path, row: int, column: str, value: str | None) -> int:
+    v = (value or "").strip()
+    if v in ("", "0"):
+        return 0
+    if v in ("1", "+1"):
+        return 1
+    if v == "-1":
+        return -1
+    raise LabelsError(f"{p}: row {row}: column {column!r} must be -1, 0 or 1, got {value!r}")
+
+
 def evaluate(labels_path: str | Path, tagger: Tagger) -> EvalReport:
     """Tag every labelled row and compare with the labels."""
     p = Path(labels_path)
@@ -210,6 +303,8 @@ def evaluate(labels_path: str | Path, tagger: Tagger) -> EvalReport:
     if "companies" not in columns and not labelled:
         raise LabelsError(f"{p}: no label columns (need 'companies' and/or a theme column)")
     themes = {t: Metric() for t in labelled}
+    directed = tuple(t for t in labelled if f"{t}_direction" in columns)
+    directions = {t: DirectionScore() for t in directed}
     companies = {name: Metric() for name in taxonomy.company_names}
     micro = Metric()
     misses = []
@@ -228,8 +323,29 @@ def evaluate(labels_path: str | Path, tagger: Tagger) -> EvalReport:
                 hit_e, hit_g = name in exp_c, name in got_c
                 companies.setdefault(name, Metric()).add(hit_e, hit_g)
                 micro.add(hit_e, hit_g)
-        if exp_t != got_t or set(exp_c) != set(got_c):
-            misses.append(Miss(n, row.get("title") or "", exp_t, got_t, exp_c, got_c))
+        exp_d, got_d = [], []
+        for t in directed:
+            want = _direction(p, n, f"{t}_direction", row.get(f"{t}_direction"))
+            if t not in exp_t:
+                continue  # direction is only defined for a theme the headline carries
+            got = tags.directions.get(t, 0) if t in got_t else 0
+            directions[t].add(want, got, t in got_t)
+            if want != got:
+                exp_d.append((t, want))
+                got_d.append((t, got))
+        if exp_t != got_t or set(exp_c) != set(got_c) or exp_d:
+            misses.append(
+                Miss(
+                    n,
+                    row.get("title") or "",
+                    exp_t,
+                    got_t,
+                    exp_c,
+                    got_c,
+                    tuple(exp_d),
+                    tuple(got_d),
+                )
+            )
     return EvalReport(
         path=str(p),
         rows=len(rows),
@@ -239,4 +355,5 @@ def evaluate(labels_path: str | Path, tagger: Tagger) -> EvalReport:
         company_micro=micro,
         misses=misses,
         unlabelled_themes=unlabelled,
+        directions=directions,
     )

@@ -35,21 +35,24 @@ Scoring
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dashboard.models import evidence_terms
-from dashboard.tagging.taxonomy import (
-    TOKEN_RE,
-    Taxonomy,
-    fold,
-    stem,
-    term_parts,
-    uncase_plural,
-    unversion,
+from dashboard.tagging.cjk import CjkMatcher
+from dashboard.tagging.direction import Cue, DirectionMatcher, sign
+from dashboard.tagging.matching import (
+    Index,
+    blocked_spans,
+    cased_token,
+    compile_terms,
+    outermost,
+    scan,
+    word_stems,
 )
+from dashboard.tagging.taxonomy import TOKEN_RE, Taxonomy, fold, is_cjk, stem
 
 _CACHE_LIMIT = 200_000
-MAX_GAP = 3  # words allowed where a term says "..." ("withhold ... model")
+__all__ = ["CompanyMatch", "Cue", "Evidence", "Tagger", "Tags", "format_tags"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,100 +74,10 @@ class Tags:
     scores: dict[str, float]
     evidence: dict[str, tuple[Evidence, ...]]
     themes: tuple[str, ...]
-
-
-def _rest(stems: tuple[str, ...], end: int, rest: tuple[dict, ...]) -> int:
-    """Match the parts after each "..." (up to MAX_GAP words on); the term's end, or -1."""
-    n = len(stems)
-    for alternatives in rest:
-        for j in range(end, min(end + MAX_GAP, n - 1) + 1):
-            for alt in alternatives.get(stems[j], ()):
-                size = len(alt)
-                if size == 1 or stems[j : j + size] == alt:
-                    end = j + size
-                    break
-            else:
-                continue
-            break
-        else:
-            return -1
-    return end
-
-
-def _outermost(found: list[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
-    """Drop a hit lying inside a stronger (or as strong and longer) hit of the same theme,
-    so "export" inside "export controls" adds nothing; a stronger inner term still counts."""
-    order = sorted(found, key=lambda h: (-h[3], h[0] - h[1]))
-    kept: list[tuple[int, int, str, float]] = []
-    for hit in order:
-        i, end = hit[0], hit[1]
-        if not any(a <= i and end <= b for a, b, _, _ in kept):
-            kept.append(hit)
-    return sorted(kept)
-
-
-def _same_case(cased: tuple[str, ...], i: int, exact: tuple[str, ...]) -> bool:
-    """Exact capitalisation, allowing a plain plural on the last word ("TPUs")."""
-    got = cased[i : i + len(exact)]
-    last = len(exact) - 1
-    return got[:last] == exact[:last] and got[last] in (exact[last], exact[last] + "s")
-
-
-def _cased(token: str) -> str:
-    return unversion(uncase_plural(token))
-
-
-def _stems(text: str) -> tuple[str, ...]:
-    return tuple(stem(fold(t)) for t in TOKEN_RE.findall(text))
-
-
-def _alternatives(slots: list[list[str]]) -> list[tuple[str, ...]]:
-    """Every spelled-out form of one part: [["domestic", "local"], ["chip"]] -> two forms."""
-    forms: list[tuple[str, ...]] = [()]
-    for alts in slots:
-        forms = [f + _stems(a) for f in forms for a in alts]
-    return forms
-
-
-def _by_first(forms: list[tuple[str, ...]]) -> dict[str, tuple[tuple[str, ...], ...]]:
-    out: dict[str, list] = {}
-    for f in forms:
-        out.setdefault(f[0], []).append(f)
-    return {k: tuple(v) for k, v in out.items()}
-
-
-class _Index:
-    """Terms by first word, then by second word, so a headline costs a few dict lookups."""
-
-    def __init__(self) -> None:
-        self.single: dict[str, list] = {}
-        self.multi: dict[str, dict[str, list]] = {}
-
-    def add(self, first: tuple[str, ...], entry: tuple) -> None:
-        if len(first) == 1:
-            self.single.setdefault(first[0], []).append(entry)
-        else:
-            self.multi.setdefault(first[0], {}).setdefault(first[1], []).append(entry)
-
-    def keys(self) -> frozenset[str]:
-        """All first words; also sorts entries longest first, so the longest alias wins."""
-        for table in (self.single, *self.multi.values()):
-            for entries in table.values():
-                entries.sort(key=lambda e: -len(e[0]))
-        return frozenset(self.single) | frozenset(self.multi)
-
-    def candidates(self, words: tuple[str, ...], i: int, present: frozenset | set):
-        """Entries whose first part may start at words[i]; entry[0] is that first part."""
-        w = words[i]
-        if w not in present:
-            return ()
-        found = self.single.get(w, [])
-        second = self.multi.get(w)
-        if second and i + 1 < len(words):
-            more = second.get(words[i + 1])
-            if more:
-                return [*more, *found]
-        return found
+    # Every theme id -> +1 escalating, -1 easing, 0 neutral; non-zero only for carried themes.
+    directions: dict[str, int] = field(default_factory=dict)
+    # Carried themes with direction cues -> the cues found (cancelled ones too, weight 0).
+    direction_evidence: dict[str, tuple[Cue, ...]] = field(default_factory=dict)
 
 
 class Tagger:
@@ -175,37 +88,41 @@ class Tagger:
         self._ids = taxonomy.theme_ids
         self._thresholds = tuple(t.threshold for t in taxonomy.themes)
         self._zeros = dict.fromkeys(self._ids, 0.0)
+        self._neutral = dict.fromkeys(self._ids, 0)
         self._factor = taxonomy.summary_factor
         self._off_topic = taxonomy.off_topic_factor
         self._summary_min = taxonomy.summary_min_weight
-        self._topic = frozenset(_stems(w)[0] for w in taxonomy.topic_words)
+        self._topic = frozenset(
+            word_stems(w)[0] for w in taxonomy.topic_words if not is_cjk(w)
+        )
         self._cache: dict[str, tuple[str, str, str]] = {}  # surface -> (cased, folded, stem)
 
-        # entry: (first part, later parts as {first word: alternatives}, theme, text, weight,
-        #         exact capitalisation or None)
-        self._terms = _Index()
-        self._excludes = _Index()
+        self._terms = Index()
+        self._excludes = Index()
         for k, theme in enumerate(taxonomy.themes):
             for term in theme.terms:
-                exact = None
-                if term.text in theme.case_sensitive:
-                    exact = tuple(_cased(t) for t in TOKEN_RE.findall(term.text))
-                parts = term_parts(term.text)
-                rest = tuple(_by_first(_alternatives(p)) for p in parts[1:])
-                for first in dict.fromkeys(_alternatives(parts[0])):
-                    self._terms.add(first, (first, rest, k, term.text, term.weight, exact))
+                if not is_cjk(term.text):
+                    exact = term.text in theme.case_sensitive
+                    compile_terms(self._terms, k, term.text, term.weight, exact)
             for phrase in theme.exclude:
-                for first in _alternatives(term_parts(phrase.replace("...", " "))[0]):
-                    self._excludes.add(first, (first, k))
+                compile_terms(self._excludes, k, phrase.replace("...", " "), 1.0, False)
+        self._offset = offset = len(self._ids)
+        self._direction = DirectionMatcher(taxonomy, self._terms, offset)
+        self._has_cues = frozenset(
+            k for k, t in enumerate(taxonomy.themes) if t.escalating or t.easing
+        )
         self._term_keys = self._terms.keys()
         self._exclude_keys = self._excludes.keys()
+        self._cjk = CjkMatcher(taxonomy)
 
         # entry: (folded alias, exact capitalisation or None, company index, alias, context?)
-        self._companies = _Index()
+        self._companies = Index()
         self._rules = []
         for ci, co in enumerate(taxonomy.companies):
             for alias in co.aliases:
-                cased = tuple(_cased(t) for t in TOKEN_RE.findall(alias))
+                if is_cjk(alias):
+                    continue  # tagging.cjk
+                cased = tuple(cased_token(t) for t in TOKEN_RE.findall(alias))
                 folded = tuple(fold(t) for t in TOKEN_RE.findall(alias))
                 exact = cased if alias in co.case_sensitive else None
                 ctx = alias in co.needs_context
@@ -215,16 +132,18 @@ class Tagger:
                 for v in variants:
                     self._companies.add(v, (v, exact, ci, alias, ctx))
             for ticker in co.tickers:
-                cased = tuple(_cased(t) for t in TOKEN_RE.findall(ticker))
+                if is_cjk(ticker):
+                    continue
+                cased = tuple(cased_token(t) for t in TOKEN_RE.findall(ticker))
                 folded = tuple(fold(t) for t in TOKEN_RE.findall(ticker))
                 self._companies.add(folded, (folded, cased, ci, ticker, False))
             context_themes = co.context_themes or taxonomy.theme_ids
             self._rules.append(
                 (
-                    frozenset(fold(w) for w in co.not_before),
-                    frozenset(fold(w) for w in co.not_after if w != "#"),
+                    frozenset(fold(w) for w in co.not_before if not is_cjk(w)),
+                    frozenset(fold(w) for w in co.not_after if w != "#" and not is_cjk(w)),
                     "#" in co.not_after,
-                    frozenset(_stems(w)[0] for w in co.context),
+                    frozenset(word_stems(w)[0] for w in co.context if not is_cjk(w)),
                     tuple(taxonomy.theme_ids.index(t) for t in context_themes),
                 )
             )
@@ -242,27 +161,38 @@ class Tagger:
         if len(self._cache) > _CACHE_LIMIT:
             self._cache.clear()
         folded = fold(token)
-        row = self._cache[token] = (_cased(token), folded, stem(folded))
+        row = self._cache[token] = (cased_token(token), folded, stem(folded))
         return row
 
     def tag(self, title: str, summary: str = "") -> Tags:
-        parts = [("title", self._norm(title or ""))]
+        title = title or ""
+        parts = [("title", self._norm(title))]
+        raws = [title]
         if summary:
             parts.append(("summary", self._norm(summary)))
-        mentions = self._company_mentions(parts)
+            raws.append(summary)
+        # Text in CJK script is matched as substrings (tagging.cjk); English news skips it.
+        cjk = self._cjk.active and not (title.isascii() and summary.isascii())
+        mentions = self._company_mentions(parts, raws if cjk else None)
         scale = 1.0
         if (
             self._off_topic < 1.0
             and not mentions
             and all(self._topic.isdisjoint(stems) for _, (_, _, stems) in parts)
+            and not (cjk and any(self._cjk.on_topic(r) for r in raws))
         ):
             scale = self._off_topic
         best: dict[int, dict[str, Evidence]] = {}
+        cue_hits: list = []  # per part: {theme: direction cue hits}, used if it is carried
         for where, (cased, _, stems) in parts:
-            self._theme_hits(where, cased, stems, best, scale)
+            cue_hits.append(self._theme_hits(where, cased, stems, best, scale))
+        if cjk:
+            for (where, _), raw in zip(parts, raws, strict=True):
+                self._cjk_theme_hits(where, raw, best, scale)
         scores = dict(self._zeros)
         evidence = {}
         carried: tuple[str, ...] = ()
+        carried_k = []
         if best:
             for k in sorted(best):
                 found = best[k]
@@ -274,8 +204,47 @@ class Tagger:
                 evidence[tid] = tuple(found.values())
                 if score >= self._thresholds[k]:
                     carried += (tid,)
-        companies = self._resolve(mentions, parts, scores) if mentions else ()
-        return Tags(companies, scores, evidence, carried)
+                    carried_k.append(k)
+        companies = self._resolve(mentions, parts, raws, scores) if mentions else ()
+        directions = self._neutral
+        direction_evidence: dict[str, tuple[Cue, ...]] = {}
+        if carried_k:
+            with_cues = self._has_cues.intersection(carried_k)
+            if with_cues:
+                directions, direction_evidence = self._directions(
+                    parts, raws, cue_hits, with_cues, cjk
+                )
+        return Tags(companies, scores, evidence, carried, directions, direction_evidence)
+
+    def _directions(self, parts, raws, cue_hits, carried: frozenset[int], cjk: bool):
+        found: dict[int, dict[str, Cue]] = {}
+        d = self._direction
+        for (where, (cased, _, stems)), hits in zip(parts, cue_hits, strict=True):
+            if hits:
+                hits = {k: h for k, h in hits.items() if k in carried}
+                if hits:
+                    factor, floor = (
+                        (1.0, 0.0) if where == "title" else (self._factor, self._summary_min)
+                    )
+                    d.cues(where, cased, stems, hits, factor, floor, found)
+        if cjk:
+            for (where, _), raw in zip(parts, raws, strict=True):
+                factor = 1.0 if where == "title" else self._factor
+                for k, hits in self._cjk.cue_hits(raw, carried).items():
+                    seen = found.setdefault(k, {})
+                    for form, w, note in hits:
+                        old = seen.get(form)
+                        if old is None or abs(old.weight) < abs(w * factor):
+                            seen[form] = Cue(form, where, round(w * factor, 6), note)
+        directions = dict(self._neutral)
+        evidence = {}
+        for k in sorted(found):
+            cues = tuple(found[k].values())
+            if cues:
+                tid = self._ids[k]
+                evidence[tid] = cues
+                directions[tid] = sign(sum(c.weight for c in cues), d.threshold)
+        return directions, evidence
 
     def _theme_hits(
         self,
@@ -284,60 +253,28 @@ class Tagger:
         stems: tuple[str, ...],
         best: dict[int, dict[str, Evidence]],
         scale: float,
-    ) -> None:
+    ) -> dict[int, list] | None:
+        """Theme evidence into `best`; returns the direction cue hits, by theme."""
         present = self._term_keys.intersection(stems)
         if not present:
-            return
-        n = len(stems)
-        blocked: dict[int, list[tuple[int, int]]] = {}
-        excluded = self._exclude_keys.intersection(stems)
-        if excluded:
-            candidates = self._excludes.candidates
-            for i in [i for i, s in enumerate(stems) if s in excluded]:
-                for first, k in candidates(stems, i, excluded):
-                    end = i + len(first)
-                    if len(first) <= 2 or stems[i:end] == first:
-                        blocked.setdefault(k, []).append((i, end))
-        single, multi = self._terms.single, self._terms.multi
-        last = n - 1
-        by_theme: dict[int, list] = {}
-        reach: dict[int, int] = {}  # theme -> furthest end so far, to spot overlapping hits
-        overlapping = set()
-        for i in [i for i, s in enumerate(stems) if s in present]:
-            w = stems[i]
-            cands = single.get(w, ())
-            second = multi.get(w)
-            if second and i < last:
-                more = second.get(stems[i + 1])
-                if more:
-                    cands = [*more, *cands]
-            for first, rest, k, text, weight, exact in cands:
-                end = i + len(first)
-                if end > n or (end - i > 2 and stems[i:end] != first):
-                    continue
-                if rest:
-                    end = _rest(stems, end, rest)
-                    if end < 0:
-                        continue
-                if exact is not None and not _same_case(cased, i, exact):
-                    continue
-                if k in blocked and any(a < end and i < b for a, b in blocked[k]):
-                    continue
-                if k in reach:
-                    if i < reach[k]:
-                        overlapping.add(k)
-                    if end > reach[k]:
-                        reach[k] = end
-                    by_theme[k].append((i, end, text, weight))
-                else:
-                    reach[k] = end
-                    by_theme[k] = [(i, end, text, weight)]
+            return None
+        blocked = blocked_spans(self._excludes, self._exclude_keys, stems)
+        offset = self._offset
+        if blocked:  # an excluded phrase is no cue for its theme either
+            blocked.update({k + offset: spans for k, spans in blocked.items()})
+        by_theme, overlapping = scan(self._terms, present, cased, stems, blocked)
         factor, floor = (
             (scale, 0.0) if where == "title" else (scale * self._factor, self._summary_min)
         )
+        cues = None
         for k, found in by_theme.items():
+            if k >= offset:
+                if cues is None:
+                    cues = {}
+                cues[k - offset] = found
+                continue
             if k in overlapping:
-                found = _outermost(found)
+                found = outermost(found)
             for i, end, text, weight in found:
                 if weight < floor:
                     continue
@@ -347,47 +284,75 @@ class Tagger:
                 if old is None or old.weight < w:
                     # Shown as the headline wrote it; counted once per taxonomy term.
                     seen[text] = Evidence(" ".join(cased[i:end]), where, w)
+        return cues
 
-    def _company_mentions(self, parts) -> list[tuple[int, str, bool]]:
-        """Every alias found, vetoes applied; context rules wait for the theme scores."""
+    def _cjk_theme_hits(self, where, raw: str, best, scale: float) -> None:
+        if raw.isascii():
+            return
+        factor, floor = (
+            (scale, 0.0) if where == "title" else (scale * self._factor, self._summary_min)
+        )
+        for k, hits in self._cjk.theme_hits(raw).items():
+            for _i, _end, form, weight, term in hits:
+                if weight < floor:
+                    continue
+                w = weight * factor
+                seen = best.setdefault(k, {})
+                old = seen.get(term)
+                if old is None or old.weight < w:
+                    seen[term] = Evidence(form, where, w)
+
+    def _company_mentions(self, parts, raws) -> list[tuple[int, str, bool]]:
+        """Every alias found, vetoes applied; context rules wait for the theme scores.
+        `raws` (the parts' text) is given when some part holds CJK script."""
         comp = self._companies
         hits: list[tuple[int, str, bool]] = []  # (company index, alias, needs context)
-        for _, (cased, folded, _) in parts:
+        for p, (_, (cased, folded, _)) in enumerate(parts):
+            found: list[tuple[int, int, str, bool]] = []  # (token index, ci, alias, ctx)
             present = self._company_keys.intersection(folded)
-            if not present:
-                continue
-            n = len(folded)
-            single, multi = comp.single, comp.multi
-            free = 0  # aliases do not overlap: "Arm Holdings" is one mention
-            for i in [i for i, f in enumerate(folded) if f in present]:
-                if i < free:
-                    continue
-                w = folded[i]
-                cands = single.get(w, ())
-                second = multi.get(w)
-                if second and i < n - 1:
-                    more = second.get(folded[i + 1])
-                    if more:
-                        cands = [*more, *cands]
-                for key, exact, ci, alias, ctx in cands:
-                    end = i + len(key)
-                    if end > n or (end - i > 2 and folded[i:end] != key):
-                        continue
-                    if exact is not None and cased[i:end] != exact:
-                        continue
-                    not_before, not_after, no_number, _, _ = self._rules[ci]
-                    if end < n and folded[end] in not_before:
-                        continue
-                    if i > 0 and (
-                        folded[i - 1] in not_after or (no_number and folded[i - 1][:1].isdigit())
-                    ):
-                        continue
-                    hits.append((ci, alias, ctx))
-                    free = end
-                    break
+            if present:
+                self._latin_mentions(comp, present, cased, folded, found)
+            if raws is not None and not raws[p].isascii():
+                more = self._cjk.company_hits(raws[p])
+                if more:
+                    # Order by place in the text: token index -> character offset.
+                    starts = [m.start() for m in TOKEN_RE.finditer(raws[p])]
+                    found = sorted([(starts[i], *rest) for i, *rest in found] + more)
+            hits += [(ci, alias, ctx) for _, ci, alias, ctx in found]
         return hits
 
-    def _resolve(self, hits, parts, scores: dict[str, float]) -> tuple[CompanyMatch, ...]:
+    def _latin_mentions(self, comp, present, cased, folded, found) -> None:
+        n = len(folded)
+        single, multi = comp.single, comp.multi
+        free = 0  # aliases do not overlap: "Arm Holdings" is one mention
+        for i in [i for i, f in enumerate(folded) if f in present]:
+            if i < free:
+                continue
+            w = folded[i]
+            cands = single.get(w, ())
+            second = multi.get(w)
+            if second and i < n - 1:
+                more = second.get(folded[i + 1])
+                if more:
+                    cands = [*more, *cands]
+            for key, exact, ci, alias, ctx in cands:
+                end = i + len(key)
+                if end > n or (end - i > 2 and folded[i:end] != key):
+                    continue
+                if exact is not None and cased[i:end] != exact:
+                    continue
+                not_before, not_after, no_number, _, _ = self._rules[ci]
+                if end < n and folded[end] in not_before:
+                    continue
+                if i > 0 and (
+                    folded[i - 1] in not_after or (no_number and folded[i - 1][:1].isdigit())
+                ):
+                    continue
+                found.append((i, ci, alias, ctx))
+                free = end
+                break
+
+    def _resolve(self, hits, parts, raws, scores: dict[str, float]) -> tuple[CompanyMatch, ...]:
         if not hits:
             return ()
         sure = {ci for ci, _, ctx in hits if not ctx}
@@ -411,6 +376,9 @@ class Tagger:
         return tuple(out.values())
 
 
+DIRECTION_WORDS = {1: "escalating", -1: "easing", 0: "neutral"}
+
+
 def format_tags(tags: Tags, taxonomy: Taxonomy) -> str:
     """Multi-line, human-readable rendering for `chipwatch tag "TEXT"`."""
     names = ", ".join(m.name for m in tags.companies) or "(none)"
@@ -423,5 +391,12 @@ def format_tags(tags: Tags, taxonomy: Taxonomy) -> str:
             [(e.term, e.where, e.weight) for e in tags.evidence.get(theme.id, ())], weights=True
         )
         line = f"{theme.id:<{width}}  {score:.3f}  {mark} (threshold {theme.threshold:g})"
+        if theme.id in tags.themes and (theme.escalating or theme.easing):
+            word = DIRECTION_WORDS[tags.directions.get(theme.id, 0)]
+            cues = ", ".join(
+                f"{c.term} ({c.where} {c.weight:+.2f}{', ' + c.note if c.note else ''})"
+                for c in tags.direction_evidence.get(theme.id, ())
+            )
+            line += f"  {word}" + (f" [{cues}]" if cues else "")
         lines.append(f"{line}  {ev}" if ev else line)
     return "\n".join(lines)

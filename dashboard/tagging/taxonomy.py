@@ -24,7 +24,15 @@ DEFAULT_SUMMARY_FACTOR = 0.6
 # One tokenizer for terms, aliases and text alike, so a phrase written "export-control" in the
 # file matches "export control" and "export controls" in a headline. Dotted acronyms (U.S.)
 # are kept whole so they can lose their dots instead of splitting into "u" and "s".
-TOKEN_RE = re.compile(r"(?:[A-Za-z]\.){2,}|\w+(?:['’]\w+)*")
+# Chinese, Japanese and Korean characters are not word characters here: those scripts do not
+# put spaces between words, so their terms are matched as substrings of the raw text (see
+# is_cjk), and a Latin name glued to them ("英伟达H20芯片") still comes out as a token.
+CJK_CHARS = (
+    "\u1100-\u11ff\u2e80-\u2fdf\u3040-\u30ff\u3100-\u318f\u31a0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff"
+)
+TOKEN_RE = re.compile(rf"(?:[A-Za-z]\.){{2,}}|[^\W{CJK_CHARS}]+(?:['’][^\W{CJK_CHARS}]+)*")
+CJK_RE = re.compile(f"[{CJK_CHARS}]")
 GAP = "..."  # inside a term: up to a few other words may stand here
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -44,6 +52,19 @@ class Theme:
     terms: tuple[Term, ...]
     exclude: tuple[str, ...]  # phrases whose words never count as evidence for this theme
     case_sensitive: tuple[str, ...] = ()  # terms matched only with this capitalisation
+    escalating: tuple[Term, ...] = ()  # direction cues: the theme's pressure is rising
+    easing: tuple[Term, ...] = ()  # direction cues: it is falling
+
+
+@dataclass(frozen=True)
+class DirectionRules:
+    """How cues combine into a direction, shared by every theme (the [direction] table)."""
+
+    threshold: float = 0.25  # |escalating - easing| needed for a non-neutral direction
+    negators: tuple[str, ...] = ()  # words/phrases that cancel a cue standing just after them
+    hedges: tuple[str, ...] = ()  # words that soften a cue standing just after them
+    hedge_factor: float = 0.7
+    scope: int = 4  # how many words before a cue a negator or hedge reaches
 
 
 @dataclass(frozen=True)
@@ -71,6 +92,7 @@ class Taxonomy:
     summary_min_weight: float = 0.0  # lighter terms count in the title only
     topic_words: tuple[str, ...] = ()
     path: str = ""
+    direction: DirectionRules = DirectionRules()
 
     @property
     def theme_ids(self) -> tuple[str, ...]:
@@ -79,6 +101,16 @@ class Taxonomy:
     @property
     def company_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.companies)
+
+
+def is_cjk(text: str) -> bool:
+    """True for a term holding Chinese, Japanese or Korean script: matched as a substring."""
+    return CJK_RE.search(text) is not None
+
+
+def cjk_forms(text: str) -> tuple[str, ...]:
+    """A CJK term's spellings: "|" separates whole alternatives ("出口管制|出口限制")."""
+    return tuple(dict.fromkeys(a.strip() for a in text.split("|") if a.strip()))
 
 
 def tokens(text: str) -> list[str]:
@@ -148,7 +180,17 @@ def term_parts(text: str) -> list[list[list[str]]]:
     return parts
 
 
-_THEME_FIELDS = {"label", "description", "threshold", "terms", "exclude", "case_sensitive"}
+_THEME_FIELDS = {
+    "label",
+    "description",
+    "threshold",
+    "terms",
+    "exclude",
+    "case_sensitive",
+    "direction",
+}
+_DIRECTION_THEME_FIELDS = {"escalating", "easing"}
+_DIRECTION_FIELDS = {"threshold", "negators", "hedges", "hedge_factor", "scope"}
 _COMPANY_FIELDS = {
     "aliases",
     "tickers",
@@ -159,7 +201,7 @@ _COMPANY_FIELDS = {
     "not_before",
     "not_after",
 }
-_TOP_FIELDS = {"scoring", "themes", "companies"}
+_TOP_FIELDS = {"scoring", "direction", "themes", "companies"}
 _SCORING_FIELDS = {
     "summary_factor",
     "default_threshold",
@@ -211,7 +253,7 @@ class _Checker:
         out = []
         for i, item in enumerate(value):
             s = self.text(item, f"{key}[{i}]")
-            if not tokens(s) and s != "#":
+            if not tokens(s) and s != "#" and not is_cjk(s):
                 raise self.fail(f"{key}[{i}]", f"empty term {item!r} (no letters or digits)")
             out.append(s)
         return tuple(out)
@@ -255,8 +297,10 @@ def parse_taxonomy(doc: dict, path: Path, version: str) -> Taxonomy:
         )
     topic_words = c.strings(scoring.get("topic_words", []), "scoring.topic_words")
     for i, word in enumerate(topic_words):
-        if len(tokens(word)) != 1:
+        if len(tokens(word)) != 1 and not is_cjk(word):
             raise c.fail(f"scoring.topic_words[{i}]", f"{word!r}: one word per entry")
+
+    direction = _direction_rules(c, doc.get("direction", {}))
 
     themes_doc = doc.get("themes")
     if not isinstance(themes_doc, dict) or not themes_doc:
@@ -273,7 +317,7 @@ def parse_taxonomy(doc: dict, path: Path, version: str) -> Taxonomy:
     for co in companies:
         for kind, values in (("aliases", co.aliases), ("tickers", co.tickers)):
             for value in values:
-                folded = " ".join(fold(t) for t in tokens(value))
+                folded = value if is_cjk(value) else " ".join(fold(t) for t in tokens(value))
                 if owner.setdefault(folded, co.name) != co.name:
                     raise c.fail(
                         f"companies.{co.name}.{kind}",
@@ -288,7 +332,62 @@ def parse_taxonomy(doc: dict, path: Path, version: str) -> Taxonomy:
         topic_words=topic_words,
         summary_min_weight=min_weight,
         path=str(path),
+        direction=direction,
     )
+
+
+def _direction_rules(c: _Checker, body: Any) -> DirectionRules:
+    body = c.table(body, "direction", _DIRECTION_FIELDS)
+    rules = DirectionRules()
+    threshold, factor, scope = rules.threshold, rules.hedge_factor, rules.scope
+    if "threshold" in body:
+        threshold = c.number(body["threshold"], "direction.threshold", 0, 1)
+    if "hedge_factor" in body:
+        factor = c.number(body["hedge_factor"], "direction.hedge_factor", 0, 1)
+    if "scope" in body:
+        v = body["scope"]
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 8:
+            raise c.fail("direction.scope", f"expected a whole number of words 1-8, got {v!r}")
+        scope = v
+    return DirectionRules(
+        threshold=threshold,
+        negators=c.strings(body.get("negators", []), "direction.negators"),
+        hedges=c.strings(body.get("hedges", []), "direction.hedges"),
+        hedge_factor=factor,
+        scope=scope,
+    )
+
+
+def _terms(c: _Checker, key: str, terms_doc: Any, what: str) -> tuple[Term, ...]:
+    """A table of "term" = weight, checked: non-empty words, weights in (0, 1], no repeats."""
+    if not isinstance(terms_doc, dict) or not terms_doc:
+        raise c.fail(key, f'expected a table of "term" = weight with at least one {what}')
+    terms = []
+    seen: dict[str, str] = {}
+    for text, weight in terms_doc.items():
+        tkey = f"{key}.{text!r}"
+        w = c.number(weight, tkey, 0, 1)
+        if is_cjk(text):
+            if GAP in text:
+                raise c.fail(tkey, "a CJK term cannot hold '...' (it is matched as a substring)")
+            if not cjk_forms(text):
+                raise c.fail(tkey, "empty term")
+            folded = "|".join(sorted(cjk_forms(text)))
+        else:
+            parts = term_parts(text)
+            if not all(parts) or not all(
+                tokens(a) for slots in parts for alts in slots for a in alts
+            ):
+                raise c.fail(tkey, "empty term (no letters or digits around '...' or '|')")
+            # Same words once inflections are stripped: "Widgets" repeats "widget".
+            folded = " ... ".join(
+                " ".join(stem(fold(t)) for t in tokens(p)) for p in text.split(GAP)
+            )
+        if folded in seen:
+            raise c.fail(tkey, f"duplicate {what} (same words as {seen[folded]!r})")
+        seen[folded] = text
+        terms.append(Term(text.strip(), w))
+    return tuple(terms)
 
 
 def _theme(c: _Checker, tid: str, body: Any, default_threshold: float) -> Theme:
@@ -305,22 +404,20 @@ def _theme(c: _Checker, tid: str, body: Any, default_threshold: float) -> Theme:
     if "threshold" in body:
         threshold = c.number(body["threshold"], f"{key}.threshold", 0, 1)
     terms_doc = body["terms"]
-    if not isinstance(terms_doc, dict) or not terms_doc:
-        raise c.fail(f"{key}.terms", 'expected a table of "term" = weight with at least one term')
-    terms = []
-    seen: dict[str, str] = {}
-    for text, weight in terms_doc.items():
-        tkey = f"{key}.terms.{text!r}"
-        parts = term_parts(text)
-        if not all(parts) or not all(tokens(a) for slots in parts for alts in slots for a in alts):
-            raise c.fail(tkey, "empty term (no letters or digits around '...' or '|')")
-        w = c.number(weight, tkey, 0, 1)
-        # Same words once inflections are stripped: "Widgets" repeats "widget".
-        folded = " ... ".join(" ".join(stem(fold(t)) for t in tokens(p)) for p in text.split(GAP))
-        if folded in seen:
-            raise c.fail(tkey, f"duplicate term (same words as {seen[folded]!r})")
-        seen[folded] = text
-        terms.append(Term(text.strip(), w))
+    terms = _terms(c, f"{key}.terms", terms_doc, "term")
+    escalating: tuple[Term, ...] = ()
+    easing: tuple[Term, ...] = ()
+    if "direction" in body:
+        dkey = f"{key}.direction"
+        direction = c.table(body["direction"], dkey, _DIRECTION_THEME_FIELDS)
+        if "escalating" in direction:
+            escalating = _terms(c, f"{dkey}.escalating", direction["escalating"], "cue")
+        if "easing" in direction:
+            easing = _terms(c, f"{dkey}.easing", direction["easing"], "cue")
+        # A cue in both lists would cancel itself; a phrase has one direction.
+        both = {t.text.lower() for t in escalating} & {t.text.lower() for t in easing}
+        if both:
+            raise c.fail(dkey, f"{sorted(both)[0]!r} is both escalating and easing")
     exclude = c.strings(body.get("exclude", []), f"{key}.exclude")
     exact = c.strings(body.get("case_sensitive", []), f"{key}.case_sensitive")
     for term in exact:
@@ -328,7 +425,9 @@ def _theme(c: _Checker, tid: str, body: Any, default_threshold: float) -> Theme:
             raise c.fail(f"{key}.case_sensitive", f"{term!r} is not one of the terms")
         if GAP in term or "|" in term:
             raise c.fail(f"{key}.case_sensitive", f"{term!r}: cannot hold '...' or '|'")
-    return Theme(tid, label, description, threshold, tuple(terms), exclude, exact)
+    return Theme(
+        tid, label, description, threshold, terms, exclude, exact, escalating, easing
+    )
 
 
 def _company(c: _Checker, name: str, body: Any, theme_ids: set[str]) -> Company:
@@ -352,7 +451,7 @@ def _company(c: _Checker, name: str, body: Any, theme_ids: set[str]) -> Company:
             if alias not in aliases:
                 raise c.fail(f"{key}.{f}", f"{alias!r} is not one of the aliases")
     for i, word in enumerate(fields["context"]):
-        if len(tokens(word)) != 1:
+        if len(tokens(word)) != 1 and not is_cjk(word):
             raise c.fail(f"{key}.context[{i}]", f"{word!r}: one word per entry")
     for tid in fields["context_themes"]:
         if tid not in theme_ids:
