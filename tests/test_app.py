@@ -371,6 +371,8 @@ def test_pages_reach_the_store_only_through_data_and_actions():
     for page in pages.glob("*.py"):
         source = page.read_text()
         assert not re.search(r"^\s*(from|import) dashboard\.store", source, re.M), page.name
+
+
 def test_overview_with_a_theme_filter_agrees_with_the_csv(seeded_db, monkeypatch):
     # Issue 12: with theme=geopolitics the Overview said "Hardware autonomy 0%" and "None" in
     # Nvidia's other theme cells, while the CSV of the same rows carried those themes.
@@ -387,7 +389,7 @@ def test_overview_with_a_theme_filter_agrees_with_the_csv(seeded_db, monkeypatch
     from dashboard.tagging.taxonomy import load_taxonomy
 
     # A headline carries a theme when its score reaches the theme's threshold.
-    threshold = load_taxonomy().theme("hardware_autonomy").threshold
+    threshold = next(t for t in load_taxonomy().themes if t.id == "hardware_autonomy").threshold
     carrying = [r for r in rows if float(r["hardware_autonomy_score"] or 0) >= threshold]
     ha = next(m for m in at.metric if m.label == "Hardware autonomy")
     assert ha.value == f"{len(carrying) / len(rows) * 100:.0f}%" != "0%"

@@ -81,9 +81,7 @@ def test_burst_rises_over_four_days_from_three_outlets(items):
                 hits[it.event].add(it.outlet)
     assert len(hits) >= 5
     assert len(set().union(*hits.values())) >= 3
-    firsts = sorted(
-        min(i.published for i in items if i.event == e).date() for e in hits
-    )
+    firsts = sorted(min(i.published for i in items if i.event == e).date() for e in hits)
     per_day = collections.Counter(firsts)
     days = sorted(per_day)
     assert len(days) >= 3 and per_day[days[-1]] >= per_day[days[0]]
@@ -92,8 +90,10 @@ def test_burst_rises_over_four_days_from_three_outlets(items):
 def test_single_outlet_flood(items):
     flood = _scenario("flood")
     told = [
-        i for i in items
-        if flood.start <= i.published <= flood.end and i.outlet == demo.FLOOD_OUTLET
+        i
+        for i in items
+        if flood.start <= i.published <= flood.end
+        and i.outlet == demo.FLOOD_OUTLET
         and "Samsung" in i.title
     ]
     assert len(told) >= 18
@@ -131,7 +131,10 @@ def test_different_events_close_in_time_are_worded_differently(items):
 def test_bundled_files_are_what_the_generator_writes(tmp_path):
     end = demo.bundled_end(DEMO_DIR)
     demo.write_feeds(
-        tmp_path, demo.BUNDLED_HEADLINES, seed=demo.BUNDLED_SEED, end=end,
+        tmp_path,
+        demo.BUNDLED_HEADLINES,
+        seed=demo.BUNDLED_SEED,
+        end=end,
         days=demo.BUNDLED_DAYS,
     )
     names = sorted(p.name for p in DEMO_DIR.glob("*.xml"))

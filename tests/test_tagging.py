@@ -326,16 +326,24 @@ threshold = 0.3
         ("华为昇腾芯片助力国产替代", ["Huawei"], "hardware_autonomy", 1),
         ("深度求索新模型适配国产芯片", ["DeepSeek"], "hardware_autonomy", 1),
         ("中芯国际与长江存储受美国出口管制影响", ["SMIC", "YMTC"], "geopolitics", 1),
-        ("摩尔线程、壁仞、沐曦和燧原竞逐国产GPU", ["Moore Threads", "Biren", "MetaX", "Enflame"],
-         "hardware_autonomy", 1),
+        (
+            "摩尔线程、壁仞、沐曦和燧原竞逐国产GPU",
+            ["Moore Threads", "Biren", "MetaX", "Enflame"],
+            "hardware_autonomy",
+            1,
+        ),
         ("삼성전자, HBM 공급망 점검", ["Samsung"], "supply_chain", 0),
         ("SK하이닉스, 수출 규제 완화에 안도", ["SK Hynix"], "geopolitics", -1),
         ("エヌビディアとラピダスが提携", ["Nvidia", "Rapidus"], None, 0),
         ("東京エレクトロン、輸出規制の強化に懸念", ["Tokyo Electron"], "geopolitics", 1),
         ("Pénurie de puces : Nvidia sous pression", ["Nvidia"], "supply_chain", 1),
         ("Neue Exportkontrollen treffen ASML", ["ASML"], "geopolitics", 1),
-        ("Lieferkette für Chips unter Druck, Infineon warnt vor Engpass", ["Infineon"],
-         "supply_chain", 1),
+        (
+            "Lieferkette für Chips unter Druck, Infineon warnt vor Engpass",
+            ["Infineon"],
+            "supply_chain",
+            1,
+        ),
     ],
 )
 def test_other_languages(tagger, title, companies, theme, direction):

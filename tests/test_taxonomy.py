@@ -97,7 +97,7 @@ def test_the_wider_watchlist_and_its_aliases_in_other_scripts():
         "東京エレクトロン": "Tokyo Electron", "キオクシア": "Kioxia",
     }  # fmt: skip
     assert {a: owner.get(a) for a in expected} == expected
-    geo = {t.text for t in tx.theme("geopolitics").terms}
+    geo = {t.text for t in next(t for t in tx.themes if t.id == "geopolitics").terms}
     assert {"实体清单|實體清單|不可靠实体清单", "関税", "관세", "droits de douane"} <= geo
 
 
@@ -111,8 +111,8 @@ def test_direction_tables_load_and_their_mistakes_are_named(tmp_path):
         '"widget" = 0.6', '"widget" = 0.6\n[themes.alpha.direction.escalating]\n"more" = 0.5'
     )
     tx = load_taxonomy(write(tmp_path, with_cues))
-    assert [t.text for t in tx.theme("alpha").escalating] == ["more"]
-    assert tx.theme("alpha").easing == ()
+    assert [t.text for t in next(t for t in tx.themes if t.id == "alpha").escalating] == ["more"]
+    assert next(t for t in tx.themes if t.id == "alpha").easing == ()
     bad = [
         (with_cues.replace('"more" = 0.5', '"more" = 1.5'), "direction.escalating.'more'",
          "out of range"),

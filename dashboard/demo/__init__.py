@@ -94,11 +94,23 @@ class Scenario:
 
 
 # --- numbers in each outlet's house style -------------------------------------------------
-WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight",
-         12: "twelve", 16: "sixteen", 20: "twenty", 26: "twenty-six", 30: "thirty",
-         40: "forty", 52: "fifty-two"}
-MONTHS = {30: "a month", 45: "six weeks", 60: "two months", 90: "three months",
-          120: "four months"}
+WORDS = {
+    2: "two",
+    3: "three",
+    4: "four",
+    5: "five",
+    6: "six",
+    7: "seven",
+    8: "eight",
+    12: "twelve",
+    16: "sixteen",
+    20: "twenty",
+    26: "twenty-six",
+    30: "thirty",
+    40: "forty",
+    52: "fifty-two",
+}
+MONTHS = {30: "a month", 45: "six weeks", 60: "two months", 90: "three months", 120: "four months"}
 
 
 def _num(v: float) -> str:
@@ -107,35 +119,58 @@ def _num(v: float) -> str:
 
 STYLES: dict[str, dict[str, Callable]] = {
     "demo-wire": {
-        "usd": lambda v: f"${_num(v)} billion", "musd": lambda v: f"${v} million",
-        "pct": lambda v: f"{v}%", "weeks": lambda v: f"{v} weeks", "days": lambda v: f"{v} days",
-        "count": str, "few": lambda v: WORDS.get(v, str(v)),
+        "usd": lambda v: f"${_num(v)} billion",
+        "musd": lambda v: f"${v} million",
+        "pct": lambda v: f"{v}%",
+        "weeks": lambda v: f"{v} weeks",
+        "days": lambda v: f"{v} days",
+        "count": str,
+        "few": lambda v: WORDS.get(v, str(v)),
     },
     "demo-semi-daily": {
-        "usd": lambda v: f"{_num(v)}bn dollars", "musd": lambda v: f"{v}m dollars",
-        "pct": lambda v: f"{v} percent", "weeks": lambda v: f"{v} weeks",
-        "days": lambda v: MONTHS[v], "count": str, "few": str,
+        "usd": lambda v: f"{_num(v)}bn dollars",
+        "musd": lambda v: f"{v}m dollars",
+        "pct": lambda v: f"{v} percent",
+        "weeks": lambda v: f"{v} weeks",
+        "days": lambda v: MONTHS[v],
+        "count": str,
+        "few": str,
     },
     "demo-policy": {
-        "usd": lambda v: f"${_num(v)} billion", "musd": lambda v: f"${v} million",
-        "pct": lambda v: f"{v} per cent", "weeks": lambda v: f"{WORDS.get(v, v)} weeks",
-        "days": lambda v: f"{v} days", "count": lambda v: WORDS.get(v, str(v)),
+        "usd": lambda v: f"${_num(v)} billion",
+        "musd": lambda v: f"${v} million",
+        "pct": lambda v: f"{v} per cent",
+        "weeks": lambda v: f"{WORDS.get(v, v)} weeks",
+        "days": lambda v: f"{v} days",
+        "count": lambda v: WORDS.get(v, str(v)),
         "few": lambda v: WORDS.get(v, str(v)),
     },
     "demo-markets": {
-        "usd": lambda v: f"${_num(v)}bn", "musd": lambda v: f"${v}m",
-        "pct": lambda v: f"{v}%", "weeks": lambda v: f"{v} wks", "days": lambda v: f"{v}d",
-        "count": str, "few": str,
+        "usd": lambda v: f"${_num(v)}bn",
+        "musd": lambda v: f"${v}m",
+        "pct": lambda v: f"{v}%",
+        "weeks": lambda v: f"{v} wks",
+        "days": lambda v: f"{v}d",
+        "count": str,
+        "few": str,
     },
     "demo-tech": {
-        "usd": lambda v: f"US${_num(v)} billion", "musd": lambda v: f"US${v} million",
-        "pct": lambda v: f"{v} pct", "weeks": lambda v: f"{v} weeks",
-        "days": lambda v: MONTHS[v], "count": str, "few": str,
+        "usd": lambda v: f"US${_num(v)} billion",
+        "musd": lambda v: f"US${v} million",
+        "pct": lambda v: f"{v} pct",
+        "weeks": lambda v: f"{v} weeks",
+        "days": lambda v: MONTHS[v],
+        "count": str,
+        "few": str,
     },
     "demo-asia": {
-        "usd": lambda v: f"{_num(v)} billion US dollars", "musd": lambda v: f"{v} million US dollars",
-        "pct": lambda v: f"{v} per cent", "weeks": lambda v: f"{v} weeks",
-        "days": lambda v: f"{v} days", "count": str, "few": lambda v: WORDS.get(v, str(v)),
+        "usd": lambda v: f"{_num(v)} billion US dollars",
+        "musd": lambda v: f"{v} million US dollars",
+        "pct": lambda v: f"{v} per cent",
+        "weeks": lambda v: f"{v} weeks",
+        "days": lambda v: f"{v} days",
+        "count": str,
+        "few": lambda v: WORDS.get(v, str(v)),
     },
 }
 
@@ -172,8 +207,11 @@ def _kinds(rows) -> dict[str, Kind]:
     out = {}
     for kid, theme, direction, templates, follow, summary in rows:
         parsed = [_parse(t) for t in templates]
-        slots = tuple(dict.fromkeys(p[1] for t in parsed for p in t if isinstance(p, tuple)
-                                    and p[0] == "slot"))
+        slots = tuple(
+            dict.fromkeys(
+                p[1] for t in parsed for p in t if isinstance(p, tuple) and p[0] == "slot"
+            )
+        )
         out[kid] = Kind(kid, theme, direction, parsed, follow, summary, slots)
     return out
 
@@ -241,8 +279,14 @@ class _Teller:
             self.seen.update(t.title for t in told)
         return told
 
-    def tell(self, kind: Kind, values: dict, first: datetime, outlets: list[str],
-             event: str | None = None) -> list[Item]:
+    def tell(
+        self,
+        kind: Kind,
+        values: dict,
+        first: datetime,
+        outlets: list[str],
+        event: str | None = None,
+    ) -> list[Item]:
         rng = self.rng
         self.last_values = values
         if event is None:
@@ -257,7 +301,9 @@ class _Teller:
             if k == 0:
                 moment = first
             else:
-                moment = first + timedelta(minutes=rng.randint(20, int(SPREAD.total_seconds() // 60)))
+                moment = first + timedelta(
+                    minutes=rng.randint(20, int(SPREAD.total_seconds() // 60))
+                )
             if gap and slug != GAP_OUTLET:
                 if gap[0] <= first < gap[1]:
                     continue  # a silent outlet does not report what happened in the gap
@@ -267,8 +313,9 @@ class _Teller:
             title = _render(kind.templates[order[k % len(order)]], values, STYLES[slug], rng)
             summary = kind.summary if kind.summary and rng.random() < 0.35 else ""
             link = f"{DEMO_SITE}/{slug}/{moment:%Y/%m/%d}/story-{number}"
-            items.append(Item(event, kind.id, kind.theme, kind.direction, slug, title, summary,
-                              link, moment))
+            items.append(
+                Item(event, kind.id, kind.theme, kind.direction, slug, title, summary, link, moment)
+            )
         return items
 
 
@@ -283,10 +330,12 @@ def scenarios(*, end: datetime | None = None, days: int = 120) -> list[Scenario]
     day = timedelta(days=1)
     return [
         Scenario("burst", BURST_COMPANY, BURST_THEME, end - 4 * day, end, tuple(SLUGS)),
-        Scenario("flood", FLOOD_COMPANY, FLOOD_THEME, end - 50 * day, end - 48 * day,
-                 (FLOOD_OUTLET,)),
-        Scenario("syndicated", "Nvidia", "geopolitics", end - 20 * day, end - 19 * day,
-                 tuple(SLUGS)),
+        Scenario(
+            "flood", FLOOD_COMPANY, FLOOD_THEME, end - 50 * day, end - 48 * day, (FLOOD_OUTLET,)
+        ),
+        Scenario(
+            "syndicated", "Nvidia", "geopolitics", end - 20 * day, end - 19 * day, tuple(SLUGS)
+        ),
         Scenario("gap", "", "", end - 33 * day, end - 29 * day, (GAP_OUTLET,)),
     ]
 
@@ -305,28 +354,41 @@ def _scenario_items(teller: _Teller, rng: random.Random, end: datetime) -> list[
         outlets = [spread_outlets[(i + j) % 6] for j in range(k)]
         values = _fill_slots(kind, rng, fixed)
         told = teller.tell(kind, values, first, outlets, event=f"burst-{i}")
-        items += [t._replace(published=min(t.published, end - timedelta(minutes=10 + i)))
-                  for t in told]
+        items += [
+            t._replace(published=min(t.published, end - timedelta(minutes=10 + i))) for t in told
+        ]
     flood = by["flood"]
     for i, title in enumerate(catalog.FLOOD):
         moment = flood.start + timedelta(minutes=140 * i + rng.randint(0, 60))
         link = f"{DEMO_SITE}/{FLOOD_OUTLET}/{moment:%Y/%m/%d}/story-flood{i:02d}"
-        items.append(Item(f"flood-{i:02d}", "flood", FLOOD_THEME, "escalating", FLOOD_OUTLET,
-                          title, "", link, moment))
+        items.append(
+            Item(
+                f"flood-{i:02d}",
+                "flood",
+                FLOOD_THEME,
+                "escalating",
+                FLOOD_OUTLET,
+                title,
+                "",
+                link,
+                moment,
+            )
+        )
     synd = by["syndicated"]
     kind = KINDS["export_rule"]
     values = _fill_slots(kind, rng, {"us_chip": "Nvidia"})
-    items += teller.tell(kind, values, synd.start + timedelta(hours=9), SLUGS[:],
-                         event="syndicated-0")
+    items += teller.tell(
+        kind, values, synd.start + timedelta(hours=9), SLUGS[:], event="syndicated-0"
+    )
     return items
 
 
-def events(n: int, *, seed: int = 7, end: datetime | None = None, days: int = 120
-           ) -> Iterator[Item]:
+def events(
+    n: int, *, seed: int = 7, end: datetime | None = None, days: int = 120
+) -> Iterator[Item]:
     """Yield n items with their ground truth, oldest first."""
     rng = random.Random(seed)
     start, end = _window(end, days)
-    span = (end - start).total_seconds()
     with_scenarios = n >= SCENARIO_MIN_HEADLINES and days >= SCENARIO_MIN_DAYS
     gap = None
     if with_scenarios:

@@ -27,7 +27,7 @@ def _candidates_sql(n: int) -> str:
     """Candidates sharing the most of n keys (bound as :k0 ...) inside the window."""
     union = " UNION ALL ".join(_PER_KEY_SQL.format(i=i) for i in range(n))
     # Only fixed fragments and counts go into the text; keys and times are bound.
-    return (  # noqa: S608
+    return (
         "SELECT h.id, h.story_id, h.published_at, h.companies, h.story_terms, h.url"
         f" FROM (SELECT headline_id, count(*) AS shared FROM ({union})"
         " GROUP BY headline_id ORDER BY shared DESC, headline_id"

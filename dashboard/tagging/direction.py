@@ -107,7 +107,7 @@ class DirectionMatcher:
 
     def _before(self, mods: list, i: int) -> str:
         """The modifier ending at most `scope` words before position i, if any."""
-        for a, b, text, _ in mods:
+        for _a, b, text, _ in mods:
             if b <= i and i - b <= self.scope:
                 return text
         return ""

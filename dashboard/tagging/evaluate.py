@@ -240,8 +240,7 @@ class EvalReport:
         if self.directions:
             out += [
                 "",
-                f"{'direction':<22}{'accuracy':>10}{'rows':>6}"
-                f"{'when carried':>14}{'rows':>6}",
+                f"{'direction':<22}{'accuracy':>10}{'rows':>6}{'when carried':>14}{'rows':>6}",
             ]
             for k, d in self.directions.items():
                 out.append(

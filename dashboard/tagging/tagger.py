@@ -92,9 +92,7 @@ class Tagger:
         self._factor = taxonomy.summary_factor
         self._off_topic = taxonomy.off_topic_factor
         self._summary_min = taxonomy.summary_min_weight
-        self._topic = frozenset(
-            word_stems(w)[0] for w in taxonomy.topic_words if not is_cjk(w)
-        )
+        self._topic = frozenset(word_stems(w)[0] for w in taxonomy.topic_words if not is_cjk(w))
         self._cache: dict[str, tuple[str, str, str]] = {}  # surface -> (cased, folded, stem)
 
         self._terms = Index()

@@ -425,9 +425,7 @@ def _theme(c: _Checker, tid: str, body: Any, default_threshold: float) -> Theme:
             raise c.fail(f"{key}.case_sensitive", f"{term!r} is not one of the terms")
         if GAP in term or "|" in term:
             raise c.fail(f"{key}.case_sensitive", f"{term!r}: cannot hold '...' or '|'")
-    return Theme(
-        tid, label, description, threshold, terms, exclude, exact, escalating, easing
-    )
+    return Theme(tid, label, description, threshold, terms, exclude, exact, escalating, easing)
 
 
 def _company(c: _Checker, name: str, body: Any, theme_ids: set[str]) -> Company:
