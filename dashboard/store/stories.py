@@ -28,7 +28,7 @@ def _candidates_sql(n: int) -> str:
     union = " UNION ALL ".join(_PER_KEY_SQL.format(i=i) for i in range(n))
     # Only fixed fragments and counts go into the text; keys and times are bound.
     return (
-        "SELECT h.id, h.story_id, h.published_at, h.companies, h.story_terms, h.url"
+        "SELECT h.id, h.story_id, h.published_at, h.companies, h.story_terms, h.url"  # noqa: S608
         f" FROM (SELECT headline_id, count(*) AS shared FROM ({union})"
         " GROUP BY headline_id ORDER BY shared DESC, headline_id"
         f" LIMIT {cluster.MAX_CANDIDATES}) k"
