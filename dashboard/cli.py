@@ -270,13 +270,18 @@ def cmd_restory(args) -> int:
     return 0
 
 
-def cmd_evaluate_stories(args) -> int:
-    from dashboard.stories import evaluate
-
+def _print_evaluation(evaluate, args) -> int:
+    """Score `evaluate` (a module with evaluate(path, tagger)) on args.labels and print it."""
     tagger, _ = _tagger()
     report = evaluate.evaluate(args.labels, tagger)
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
     return 0
+
+
+def cmd_evaluate_stories(args) -> int:
+    from dashboard.stories import evaluate
+
+    return _print_evaluation(evaluate, args)
 
 
 def cmd_tag(args) -> int:
@@ -300,10 +305,7 @@ def cmd_tag(args) -> int:
 def cmd_evaluate(args) -> int:
     from dashboard.tagging import evaluate
 
-    tagger, _ = _tagger()
-    report = evaluate.evaluate(args.labels, tagger)
-    print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
-    return 0
+    return _print_evaluation(evaluate, args)
 
 
 def _name_key(text: str) -> str:

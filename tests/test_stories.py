@@ -70,6 +70,9 @@ def test_choose_takes_the_most_similar_story_and_the_older_on_a_tie():
 
 
 def test_outlets_join_one_story_and_different_events_stay_apart(tmp_path, tagger):
+    dutch = _head(
+        3, "Dutch government seizes control of Nexperia chipmaker", "2025-10-13T07:00:00Z", "B"
+    )
     with Store(tmp_path / "s.db") as store:
         _add(
             store,
@@ -88,12 +91,7 @@ def test_outlets_join_one_story_and_different_events_stay_apart(tmp_path, tagger
             store,
             tagger,
             [
-                _head(
-                    3,
-                    "Dutch government seizes control of Nexperia chipmaker",
-                    "2025-10-13T07:00:00Z",
-                    "B",
-                ),
+                dutch,
                 _head(
                     4,
                     "China regulator bans purchases of Nvidia RTX Pro 6000D",
@@ -118,18 +116,7 @@ def test_outlets_join_one_story_and_different_events_stay_apart(tmp_path, tagger
         assert (lead, outlets, n) == ("id000001", 2, 2)
         # re-ingesting changes nothing
         before = store.conn.execute("SELECT * FROM stories ORDER BY id").fetchall()
-        _add(
-            store,
-            tagger,
-            [
-                _head(
-                    3,
-                    "Dutch government seizes control of Nexperia chipmaker",
-                    "2025-10-13T07:00:00Z",
-                    "B",
-                )
-            ],
-        )
+        _add(store, tagger, [dutch])
         assert store.conn.execute("SELECT * FROM stories ORDER BY id").fetchall() == before
         assert _stories(store) == s
 

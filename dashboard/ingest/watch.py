@@ -28,7 +28,7 @@ from dashboard.errors import ChipwatchError, WatcherRunning
 from dashboard.ingest import schedule
 from dashboard.ingest.pipeline import Ingestor
 from dashboard.store import Store, watchlog
-from dashboard.store.schema import iso
+from dashboard.store.schema import iso, moment
 
 log = logging.getLogger("chipwatch.watch")
 PRUNE_EVERY = timedelta(hours=1)
@@ -61,7 +61,7 @@ class DrivenClock:
 
 
 def _when(text: str | None) -> datetime | None:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) if text else None
+    return moment(text) if text else None
 
 
 @dataclass(slots=True)

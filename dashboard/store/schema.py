@@ -23,12 +23,20 @@ WRITE_CACHE_KIB = 128 * 1024
 WAL_CHECKPOINT_PAGES = 10_000  # about 40 MB of log between checkpoints
 
 
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # how every date is stored
+
+
 def utcnow() -> str:
     return iso(datetime.now(UTC))
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime(ISO_FORMAT)
+
+
+def moment(text: str) -> datetime:
+    """iso()'s inverse: a stored date back to an aware UTC datetime (ValueError if malformed)."""
+    return datetime.strptime(text, ISO_FORMAT).replace(tzinfo=UTC)
 
 
 def _migrate_1(db: sqlite_utils.Database) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from dashboard.store.schema import iso, moment
 from dashboard.stories import cluster
 
 # Each key reads at most PER_KEY index rows (the newest days first), so a word that ten
@@ -55,14 +56,6 @@ def story_terms(title: str, companies: str) -> str:
     return " ".join(sorted(cluster.terms(title, cluster.split_companies(companies))))
 
 
-def _moment(iso: str) -> datetime:
-    return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def assign(conn, heads: Iterable[NewHeadline]) -> dict[str, int]:
     """Give each stored headline (story_id still NULL) its story, oldest first; returns
     {headline id: story id}. Call inside the transaction that inserted them."""
@@ -75,7 +68,7 @@ def assign(conn, heads: Iterable[NewHeadline]) -> dict[str, int]:
         keys = cluster.keys(words, h.url)
         item = cluster.Item(None, words, names, h.url)
         try:
-            at = _moment(h.published_at)
+            at = moment(h.published_at)
         except ValueError:
             at = None
         story = None
@@ -92,8 +85,8 @@ def assign(conn, heads: Iterable[NewHeadline]) -> dict[str, int]:
                     **{f"k{i}": k for i, k in enumerate(keys)},
                     "lo": (at - window).strftime("%Y-%m-%d"),
                     "hi": (at + window).strftime("%Y-%m-%d"),
-                    "start": _iso(at - window),
-                    "stop": _iso(at + window),
+                    "start": iso(at - window),
+                    "stop": iso(at + window),
                 },
             ).fetchall()
             story = cluster.choose(

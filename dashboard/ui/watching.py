@@ -13,6 +13,7 @@ import pandas as pd
 from dashboard.coverage import Health
 from dashboard.ingest.schedule import humanize
 from dashboard.ingest.sources import fetchable
+from dashboard.store.schema import moment
 
 
 def _ago(moment: datetime, now: datetime) -> str:
@@ -24,7 +25,7 @@ def _parse(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        return moment(text)
     except ValueError:
         return None
 
