@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser import wait_for_app
 from tests.test_browser import SHOTS, app_db, browser, no_exception, page, server  # noqa: F401
@@ -69,8 +70,9 @@ def test_timeline_view_survives_a_reload_and_a_period_switch_resets_the_pick(ser
     main.locator("[data-testid='stButtonGroup'] button", has_text="Week").click()
     page.wait_for_url(lambda url: "period=Day" not in url)  # Week is the default
     wait_for_app(page)
-    assert not main.locator("h4", has_text="02 Nov 2026").count()
-    assert main.locator("h4", has_text="Week").count()
+    # The URL changes before the rerun it starts has drawn: wait on the heading itself.
+    expect(main.locator("h4", has_text="02 Nov 2026")).to_have_count(0)
+    expect(main.locator("h4", has_text="Week").first).to_be_visible()
 
 
 def test_a_heatmap_cell_in_the_url_opens_its_headlines(server, page):  # noqa: F811
