@@ -47,15 +47,19 @@ def _write(store, filters: Filters, text: IO[str], themes: Sequence[str] | None)
         for row in queries.export_rows(store, filters, themes):
             written += 1
             # queries.export_columns: published_at, source, title, url, companies,
-            # scores..., risk (the top score), evidence, story_id, story_outlets
+            # scores..., directions..., risk (the top score), evidence, direction_evidence,
+            # story_id, story_outlets
+            m = 5 + 2 * n
             yield (
                 row[0],
                 *map(safe_cell, row[1:5]),
                 *[f"{s:.3f}" for s in row[5 : 5 + n]],
-                f"{headline_risk(row[5 + n : 6 + n]):.1f}",
-                safe_cell(row[6 + n]),
-                row[7 + n],
-                row[8 + n],
+                *row[5 + n : m],
+                f"{headline_risk(row[m : m + 1]):.1f}",
+                safe_cell(row[m + 1]),
+                safe_cell(row[m + 2]),
+                row[m + 3],
+                row[m + 4],
             )
 
     writer.writerows(cells())

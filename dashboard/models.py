@@ -80,6 +80,19 @@ def evidence_terms(terms: Iterable[Sequence], *, weights: bool = False) -> str:
     return ", ".join([f"{t[0]} ({t[1]})" for t in terms])
 
 
+def cue_text(cues: dict) -> str:
+    """A headline's direction evidence from {theme: cues} (tagging.direction.Cue):
+    'theme: cue (where +0.90), cue (where +0.00 cancelled by 'no'); theme: ...'."""
+    return "; ".join(
+        f"{tid}: "
+        + ", ".join(
+            f"{c.term} ({c.where} {c.weight:+.2f}{' ' + c.note if c.note else ''})" for c in cs
+        )
+        for tid, cs in cues.items()
+        if cs
+    )
+
+
 def evidence_text(themes: Iterable[tuple[str, Sequence[Sequence]]]) -> str:
     """A headline's evidence from (theme, terms) pairs, in the order given:
     'theme: term (where), term (where); theme: ...'; themes without terms are left out."""

@@ -12,11 +12,26 @@ from dashboard import export
 from dashboard.filters import Filters
 from dashboard.models import Headline
 from dashboard.store import Store
+from dashboard.tagging.direction import Cue
 from dashboard.tagging.tagger import CompanyMatch, Evidence, Tags
 
 
-def item(i: int, title: str, day: str, *, companies=(), scores=None, source="Wire", summary=""):
+def item(
+    i: int,
+    title: str,
+    day: str,
+    *,
+    companies=(),
+    scores=None,
+    source="Wire",
+    summary="",
+    directions=None,
+):
     scores = scores or {}
+    directions = directions or {}
+    cues = {
+        t: (Cue("tightens" if d > 0 else "eases", "title", 0.9 * d),) for t, d in directions.items()
+    }
     themes = tuple(t for t, s in scores.items() if s >= 0.5)
     evidence = {t: (Evidence("export controls", "title", s),) for t, s in scores.items()}
     h = Headline(
@@ -27,7 +42,9 @@ def item(i: int, title: str, day: str, *, companies=(), scores=None, source="Wir
         url=f"https://example.com/{i}",
         published_at=f"{day}T08:00:00Z",
     )
-    return h, Tags(tuple(CompanyMatch(c, c) for c in companies), scores, evidence, themes)
+    return h, Tags(
+        tuple(CompanyMatch(c, c) for c in companies), scores, evidence, themes, directions, cues
+    )
 
 
 def fill(path, items) -> Store:
@@ -45,8 +62,15 @@ SMALL = [
         "2026-03-01",
         companies=("Nvidia", "AMD"),
         scores={"geopolitics": 0.8, "supply_chain": 0.25},
+        directions={"geopolitics": 1},
     ),
-    item(2, '=HYPERLINK("http://evil","click")', "2026-03-02", scores={"supply_chain": 0.6}),
+    item(
+        2,
+        '=HYPERLINK("http://evil","click")',
+        "2026-03-02",
+        scores={"supply_chain": 0.6},
+        directions={"supply_chain": -1},
+    ),
     item(3, '-5% slump at "Fab" café', "2026-03-03", companies=("TSMC",)),
     item(4, "@SUM(A1)", "2026-03-04", source="+Wire"),
     item(5, "\tTabbed", "2026-03-05"),
@@ -60,18 +84,22 @@ def test_small_export_exact_bytes(tmp_path):
     # Every title is its own event: stories 1-6 in order of publication, one outlet each.
     expected = (
         "\ufeffpublished_at,source,title,url,companies,geopolitics_score,supply_chain_score,"
-        "risk,evidence,story_id,story_outlets\r\n"
+        "geopolitics_direction,supply_chain_direction,"
+        "risk,evidence,direction_evidence,story_id,story_outlets\r\n"
         '2026-03-06T08:00:00Z,Wire,"\'\rReturn\nand newline",https://example.com/6,,'
-        "0.000,0.000,0.0,,6,1\r\n"
-        "2026-03-05T08:00:00Z,Wire,'\tTabbed,https://example.com/5,,0.000,0.000,0.0,,5,1\r\n"
-        "2026-03-04T08:00:00Z,'+Wire,'@SUM(A1),https://example.com/4,,0.000,0.000,0.0,,4,1\r\n"
+        "0.000,0.000,0,0,0.0,,,6,1\r\n"
+        "2026-03-05T08:00:00Z,Wire,'\tTabbed,https://example.com/5,,0.000,0.000,0,0,0.0,,,5,1\r\n"
+        "2026-03-04T08:00:00Z,'+Wire,'@SUM(A1),https://example.com/4,,0.000,0.000,0,0,0.0,,,4,1"
+        "\r\n"
         '2026-03-03T08:00:00Z,Wire,"\'-5% slump at ""Fab"" café",https://example.com/3,'
-        "TSMC,0.000,0.000,0.0,,3,1\r\n"
+        "TSMC,0.000,0.000,0,0,0.0,,,3,1\r\n"
         '2026-03-02T08:00:00Z,Wire,"\'=HYPERLINK(""http://evil"",""click"")",'
-        "https://example.com/2,,0.000,0.600,60.0,supply_chain: export controls (title),2,1\r\n"
+        "https://example.com/2,,0.000,0.600,0,-1,60.0,supply_chain: export controls (title),"
+        "supply_chain: eases (title -0.90),2,1\r\n"
         '2026-03-01T08:00:00Z,Wire,"US tightens export controls, again",'
-        "https://example.com/1,Nvidia; AMD,0.800,0.250,80.0,"
-        "geopolitics: export controls (title); supply_chain: export controls (title),1,1\r\n"
+        "https://example.com/1,Nvidia; AMD,0.800,0.250,1,0,80.0,"
+        "geopolitics: export controls (title); supply_chain: export controls (title),"
+        "geopolitics: tightens (title +0.90),1,1\r\n"
     ).encode("utf-8")
     assert got == expected
 
@@ -81,9 +109,14 @@ def test_no_cell_starts_with_a_formula_character(tmp_path):
         text = export.csv_bytes(s, Filters()).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert len(rows) == 1 + len(SMALL)
+    directions = [i for i, c in enumerate(rows[0]) if c.endswith("_direction")]
     for row in rows[1:]:
-        for cell in row:
-            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+        for i, cell in enumerate(row):
+            if i in directions:  # a number a spreadsheet reads as a number: -1, 0 or 1
+                assert cell in ("-1", "0", "1"), cell
+            else:
+                assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    assert "-1" in {rows[i][c] for i in range(1, len(rows)) for c in directions}
     assert rows[4][2] == '\'-5% slump at "Fab" café'
 
 
@@ -130,7 +163,10 @@ def test_theme_columns_can_follow_the_taxonomy(tmp_path):
     with fill(tmp_path / "x.db", SMALL[:1]) as s:
         text = export.csv_bytes(s, Filters(), themes=["geopolitics", "new_theme"])
     header = text.decode("utf-8-sig").split("\r\n")[0]
-    assert header.endswith("geopolitics_score,new_theme_score,risk,evidence,story_id,story_outlets")
+    assert header.endswith(
+        "geopolitics_score,new_theme_score,geopolitics_direction,new_theme_direction,"
+        "risk,evidence,direction_evidence,story_id,story_outlets"
+    )
 
 
 def test_filename():

@@ -229,24 +229,41 @@ def test_a_version_2_file_gains_each_headlines_scores_and_evidence(seeded_db, tm
     tag, _version = tagger
     themes = ["geopolitics", "hardware_autonomy", "supply_chain", "energy"]
 
-    def untold(rows):  # a file from before stories has none until `chipwatch restory`
-        return [r[:-2] for r in rows]
+    n = len(themes)
+
+    def untold(rows):
+        # A file from before directions has none until `chipwatch retag`, and none of its
+        # stories until `chipwatch restory`: head, scores, risk, evidence.
+        return [r[: 5 + n] + r[5 + 2 * n : 7 + 2 * n] for r in rows]
+
+    def undirected(page):
+        return page.drop(columns=[c for c in page.columns if "direction" in c])
 
     with Store(seeded_db, readonly=True) as ro:
-        expected = untold(queries.export_rows(ro, Filters(), themes))
+        told = [r[:-2] for r in queries.export_rows(ro, Filters(), themes)]
+        expected = untold(told)
         page = queries.headlines(ro, Filters(), sort="score", limit=100)
     assert sum(1 for r in expected if r[-1]) > 300  # most seeded headlines carry evidence
+    assert sum(1 for r in told if r[-1]) > 100  # and many a direction cue
     old = oldschema.build(seeded_db, tmp_path / "v2.db", 2, tag)
     with Store(old, readonly=True) as ro:  # even a reader's open upgrades it first
         assert ro.schema_version == SCHEMA_VERSION
         assert "evidence" not in ro.db["headline_themes"].columns_dict
         assert untold(queries.export_rows(ro, Filters(), themes)) == expected
-        assert queries.headlines(ro, Filters(), sort="score", limit=100).equals(page)
+        assert undirected(queries.headlines(ro, Filters(), sort="score", limit=100)).equals(
+            undirected(page)
+        )
         assert ro.integrity_ok()
     with Store(old) as rw:
         assert rw.get_meta("restory") == "pending"
         done, _ = rw.restory(fresh=False)
         assert done == rw.headline_count() > 0 and rw.get_meta("restory") is None
+        # Every headline carrying a theme is due for retag, which brings its directions.
+        carried = rw.conn.execute("SELECT count(*) FROM headlines WHERE themes != ''").fetchone()
+        assert queries.stale_tags(rw, tag.taxonomy.version) == carried[0] > 300
+        retag(rw, taxonomy=tag.taxonomy)
+        assert [r[:-2] for r in queries.export_rows(rw, Filters(), themes)] == told
+        assert queries.headlines(rw, Filters(), sort="score", limit=100).equals(page)
 
 
 def test_a_readonly_open_of_an_old_file_upgrades_it(tmp_path):
@@ -365,17 +382,28 @@ def test_retag_after_an_edit_rewrites_only_what_changed(seeded_db, tmp_path, mon
 
 
 def assert_rows_match_fresh_tags(store, taxonomy):
-    """Every headline row's tag columns are what tagging it afresh gives."""
+    """Every headline row's tag columns, and its theme rows with their directions, are what
+    tagging it afresh gives."""
     from dashboard.store.shape import tag_rows
 
     tagger = Tagger(taxonomy)
     rows = store.conn.execute(
         "SELECT id, title, summary, published_at, companies, themes, max_score,"
-        " theme_scores, evidence_text FROM headlines"
+        " theme_scores, evidence_text, theme_directions, direction_evidence FROM headlines"
     ).fetchall()
+    stored: dict[str, set] = {}
+    for row in store.conn.execute(
+        "SELECT headline_id, theme, score, carried, published_at, direction FROM headline_themes"
+    ):
+        stored.setdefault(row[0], set()).add(tuple(row))
     assert rows
+    directed = 0
     for hid, title, summary, published, *columns in rows:
-        assert tuple(columns) == tag_rows(hid, published, tagger.tag(title, summary)).columns
+        fresh = tag_rows(hid, published, tagger.tag(title, summary))
+        assert tuple(columns) == fresh.columns
+        assert stored.get(hid, set()) == set(fresh.themes)
+        directed += any(r[5] for r in fresh.themes)
+    assert directed > 50  # the seeded news carries directions to compare
 
 
 def test_a_later_retag_takes_over_and_the_earlier_one_stops(seeded_db, tmp_path, monkeypatch):

@@ -26,6 +26,7 @@ from dashboard.filters import Filters, period_bounds
 from dashboard.store.rows import (
     MAX_OFFSET,
     SORTS,
+    direction_column,
     export_columns,
     export_rows,
     headlines,
@@ -51,6 +52,7 @@ __all__ = [
     "company_risk",
     "count",
     "data_version",
+    "direction_column",
     "export_columns",
     "export_rows",
     "facets",

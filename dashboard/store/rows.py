@@ -36,15 +36,37 @@ def score_column(theme: str) -> str:
     return f"{theme}_score"
 
 
+def direction_column(theme: str) -> str:
+    return f"{theme}_direction"
+
+
 def table_columns(themes: Sequence[str]) -> list[str]:
     """The columns of headlines(), in order."""
-    return ["id", *HEAD_COLUMNS, "themes", *map(score_column, themes), "evidence", "is_demo"]
+    return [
+        "id",
+        *HEAD_COLUMNS,
+        "themes",
+        *map(score_column, themes),
+        *map(direction_column, themes),
+        "evidence",
+        "direction_evidence",
+        "is_demo",
+    ]
 
 
 def export_columns(themes: Sequence[str]) -> list[str]:
-    """The columns of export_rows(), in order: risk is the headline's highest theme score;
+    """The columns of export_rows(), in order: a score and a direction (+1 escalating, -1
+    easing, 0 neutral or not carried) per theme; risk is the headline's highest theme score;
     story_id names the headline's story and story_outlets counts the story's outlets."""
-    return [*HEAD_COLUMNS, *map(score_column, themes), "risk", "evidence", *STORY_COLUMNS]
+    return [
+        *HEAD_COLUMNS,
+        *map(score_column, themes),
+        *map(direction_column, themes),
+        "risk",
+        "evidence",
+        "direction_evidence",
+        *STORY_COLUMNS,
+    ]
 
 
 STORY_COLUMNS = ("story_id", "story_outlets")
@@ -59,6 +81,7 @@ _EXPORT_SQL = {
     "companies": "replace(h.companies, ';', '; ')",
     "risk": "h.max_score",
     "evidence": "h.evidence_text",
+    "direction_evidence": "h.direction_evidence",
     "story_id": "coalesce(h.story_id, '')",
     "story_outlets": "coalesce((SELECT s.outlets FROM stories s WHERE s.id = h.story_id), '')",
 }
@@ -66,7 +89,7 @@ _EXPORT_SQL = {
 
 _ROW_COLS = (
     "h.rowid, h.id, h.published_at, h.source, h.title, h.url, h.companies, h.themes,"
-    " h.is_demo, h.theme_scores, h.evidence_text"
+    " h.is_demo, h.theme_scores, h.evidence_text, h.theme_directions, h.direction_evidence"
 )
 
 
@@ -83,9 +106,25 @@ def _decorate(rows: list[tuple]) -> list[dict]:
             "themes": "; ".join(filter(None, themes.split(";"))),
             "scores": json.loads(scores),
             "evidence": evidence,
+            "directions": json.loads(directions),
+            "direction_evidence": cues,
             "is_demo": bool(demo),
         }
-        for _r, hid, published, source, title, url, companies, themes, demo, scores, evidence in rows
+        for (
+            _r,
+            hid,
+            published,
+            source,
+            title,
+            url,
+            companies,
+            themes,
+            demo,
+            scores,
+            evidence,
+            directions,
+            cues,
+        ) in rows
     ]
 
 
@@ -173,7 +212,14 @@ def headlines(
         )
     rows = _decorate(store.conn.execute(sql, p).fetchall())
     themes = list(theme_columns) if theme_columns is not None else theme_ids(store)
-    data = [{**r, **{score_column(t): r["scores"].get(t, 0.0) for t in themes}} for r in rows]
+    data = [
+        {
+            **r,
+            **{score_column(t): r["scores"].get(t, 0.0) for t in themes},
+            **{direction_column(t): r["directions"].get(t, 0) for t in themes},
+        }
+        for r in rows
+    ]
     return pd.DataFrame(data, columns=table_columns(themes))
 
 
@@ -204,12 +250,17 @@ def export_rows(
 ) -> Iterator[tuple]:
     """Every matching headline, newest first, as plain tuples for a CSV writer, in the order
     of export_columns(themes): companies '; '-joined, one score per theme in `themes` order
-    (0.0 when absent), risk as the highest theme score (0 to 1), evidence text. No dicts:
+    (0.0 when absent), one direction per theme, risk as the highest theme score (0 to 1),
+    evidence and direction evidence text. No dicts:
     exports read 100k rows. Batches of 20,000 (about 15 MB) read a 100k extract 9 % faster
     than batches of 5,000."""
-    # Scores come out of the headline's JSON column in SQLite; the theme ids are bound.
+    # Scores and directions come out of the headline's JSON columns in SQLite; the theme
+    # ids are bound.
     score_sql = {
         score_column(t): f"coalesce(json_extract(h.theme_scores, :path{i}), 0.0)"
+        for i, t in enumerate(themes)
+    } | {
+        direction_column(t): f"coalesce(json_extract(h.theme_directions, :path{i}), 0)"
         for i, t in enumerate(themes)
     }
     paths = {f"path{i}": "$." + json.dumps(t) for i, t in enumerate(themes)}

@@ -15,7 +15,7 @@ import sqlite_utils
 
 from dashboard.store.shape import derived_columns
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 BUSY_TIMEOUT_MS = 30_000
 # Bounded so the dashboard's resident memory stays small however large the file grows.
 MMAP_BYTES = 128 * 2**20
@@ -273,12 +273,25 @@ def _migrate_5(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migrate_6(db: sqlite_utils.Database) -> None:
+    # Direction is stored beside the scores, in the headline row (what retag compares and
+    # rebuilds the tag rows from, like theme_scores) and on the tag rows (what pages, risk and
+    # signals filter on): theme_directions holds the carried themes whose direction is not
+    # neutral, direction_evidence the cues behind them (models.cue_text).
+    db.execute("ALTER TABLE headlines ADD COLUMN theme_directions TEXT NOT NULL DEFAULT '{}'")
+    db.execute("ALTER TABLE headlines ADD COLUMN direction_evidence TEXT NOT NULL DEFAULT ''")
+    # Headlines carrying a theme were tagged before directions were stored: they are due for
+    # `chipwatch retag` (tag_version NULL is "tagged by another taxonomy"), which fills both.
+    db.execute("UPDATE headlines SET tag_version = NULL WHERE themes != ''")
+
+
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _migrate_1,
     _migrate_2,
     _migrate_3,
     _migrate_4,
     _migrate_5,
+    _migrate_6,
 )
 
 # A headline's rollup cells: ('', ''), ('', each carried theme), (each company, ''), (each

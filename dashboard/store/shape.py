@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from dashboard.models import evidence_text
+from dashboard.models import cue_text, evidence_text
 
 if TYPE_CHECKING:
     from dashboard.tagging.tagger import Tags
@@ -15,9 +15,12 @@ class TagRows(NamedTuple):
     process) so the writing process only compares and inserts plain tuples."""
 
     # The headline row's tag columns: companies, themes, max_score, theme_scores (JSON
-    # object), evidence_text (see derived_columns).
-    columns: tuple[str, str, float, str, str]
-    themes: tuple[tuple, ...]  # headline_themes rows, every theme scoring above zero
+    # object), evidence_text (see derived_columns), theme_directions (JSON object of the
+    # carried themes whose direction is not neutral), direction_evidence (models.cue_text).
+    columns: tuple[str, str, float, str, str, str, str]
+    # headline_themes rows (headline_id, theme, score, carried, published_at, direction), every
+    # theme scoring above zero; direction is non-zero only on a carried theme.
+    themes: tuple[tuple, ...]
     companies: tuple[tuple, ...]  # headline_companies rows
 
 
@@ -28,9 +31,10 @@ def tag_rows(headline_id: str, published_at: str, tags: Tags) -> TagRows:
     company_rows = tuple((headline_id, m.name, m.alias, published_at) for m in companies)
     names = ";".join([m.name for m in companies]) if companies else ""
     if not scored:  # most headlines speak to no theme
-        return TagRows((names, "", 0.0, "{}", ""), (), company_rows)
+        return TagRows((names, "", 0.0, "{}", "", "{}", ""), (), company_rows)
     carried = tags.themes
     evidence = tags.evidence
+    directions = {t: d for t, d in tags.directions.items() if d}
     return TagRows(
         (
             names,
@@ -39,10 +43,21 @@ def tag_rows(headline_id: str, published_at: str, tags: Tags) -> TagRows:
             *derived_columns(
                 [(t, s, [(e.term, e.where) for e in evidence.get(t, ())]) for t, s in scored]
             ),
+            direction_column(directions),
+            cue_text(tags.direction_evidence) if tags.direction_evidence else "",
         ),
-        tuple((headline_id, t, s, int(t in carried), published_at) for t, s in scored),
+        tuple(
+            (headline_id, t, s, int(t in carried), published_at, directions.get(t, 0))
+            for t, s in scored
+        ),
         company_rows,
     )
+
+
+def direction_column(directions: dict[str, int]) -> str:
+    """A headline's theme_directions column: '{"theme": 1, ...}' of its non-neutral themes in
+    alphabetical order ('{}' when none), the JSON the store reads back with json_extract."""
+    return "{" + ", ".join([f'"{t}": {d}' for t, d in sorted(directions.items()) if d]) + "}"
 
 
 def derived_columns(tags: list[tuple[str, float, list[tuple[str, str]]]]) -> tuple[str, str]:

@@ -375,9 +375,9 @@ class Store:
             conn.executemany(
                 """INSERT INTO headlines (id, feed_id, source, title, summary, url,
                      published_at, published_estimated, fetched_at, is_demo,
-                     companies, themes, max_score, theme_scores, evidence_text, tag_version,
-                     story_terms)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                     companies, themes, max_score, theme_scores, evidence_text,
+                     theme_directions, direction_evidence, tag_version, story_terms)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 heads,
             )
             self._insert_tag_rows(themes, companies)
@@ -389,8 +389,9 @@ class Store:
     def _insert_tag_rows(self, themes: list[tuple], companies: list[tuple]) -> None:
         if themes:
             self.conn.executemany(
-                "INSERT INTO headline_themes (headline_id, theme, score, carried, published_at)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO headline_themes"
+                " (headline_id, theme, score, carried, published_at, direction)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 themes,
             )
         if companies:
@@ -450,7 +451,8 @@ class Store:
         while True:
             rows = self.conn.execute(
                 "SELECT rowid, id, title, summary, published_at, companies, themes, max_score,"
-                " theme_scores, evidence_text FROM headlines"
+                " theme_scores, evidence_text, theme_directions, direction_evidence"
+                " FROM headlines"
                 " WHERE rowid > :last AND (:all OR tag_version IS NOT :version)"
                 " ORDER BY rowid LIMIT :batch",
                 {"last": last_rowid, "all": int(everything), "version": version, "batch": batch},
@@ -497,7 +499,8 @@ class Store:
             )
             conn.executemany(
                 "INSERT OR REPLACE INTO headline_themes"
-                " (headline_id, theme, score, carried, published_at) VALUES (?, ?, ?, ?, ?)",
+                " (headline_id, theme, score, carried, published_at, direction)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 plan.upserts["headline_themes"],
             )
             conn.executemany(
@@ -507,7 +510,8 @@ class Store:
             )
             conn.executemany(
                 "UPDATE headlines SET companies = ?, themes = ?, max_score = ?,"
-                " theme_scores = ?, evidence_text = ?, tag_version = ? WHERE rowid = ?",
+                " theme_scores = ?, evidence_text = ?, theme_directions = ?,"
+                " direction_evidence = ?, tag_version = ? WHERE rowid = ?",
                 plan.heads,
             )
             conn.executemany(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dashboard.errors import ChipwatchError
-from dashboard.models import evidence_text
+from dashboard.models import cue_text, evidence_text
 from dashboard.tagging.tagger import Tagger
 
 
@@ -78,18 +78,6 @@ def tag_csv(in_path: str | Path, out_path: str | Path, tagger: Tagger) -> int:
     except OSError as exc:
         raise LabelsError(f"{out}: cannot write ({exc.strerror or exc})") from exc
     return len(rows)
-
-
-def cue_text(cues: dict) -> str:
-    """'theme: cue (where +0.90), cue (where +0.00 cancelled by 'no'); theme: ...'."""
-    return "; ".join(
-        f"{tid}: "
-        + ", ".join(
-            f"{c.term} ({c.where} {c.weight:+.2f}{' ' + c.note if c.note else ''})" for c in cs
-        )
-        for tid, cs in cues.items()
-        if cs
-    )
 
 
 @dataclass

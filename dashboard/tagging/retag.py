@@ -69,9 +69,14 @@ def retag(
 
 def _stored_themes(row: tuple) -> set[tuple]:
     """A RetagBatch row's headline_themes rows, rebuilt from its tag columns: the store writes
-    both from the same TagRows, and theme_scores holds every theme scoring above zero."""
-    hid, published_at, carried, scores = row[1], row[4], row[6].split(";"), json.loads(row[8])
-    return {(hid, t, s, int(t in carried), published_at) for t, s in scores.items()}
+    both from the same TagRows, theme_scores holds every theme scoring above zero and
+    theme_directions every non-neutral direction."""
+    hid, published_at, carried = row[1], row[4], row[6].split(";")
+    scores, directions = json.loads(row[8]), json.loads(row[10])
+    return {
+        (hid, t, s, int(t in carried), published_at, directions.get(t, 0))
+        for t, s in scores.items()
+    }
 
 
 def plan_retag(batch: RetagBatch, shaped: list[TagRows], version: str) -> RetagPlan:
@@ -86,7 +91,7 @@ def plan_retag(batch: RetagBatch, shaped: list[TagRows], version: str) -> RetagP
     counts: dict[tuple[str, str, str], list] = {}
     changed = 0
     for row, new in zip(batch.rows, shaped, strict=True):
-        rowid, hid, published_at, columns = row[0], row[1], row[4], row[5:10]
+        rowid, hid, published_at, columns = row[0], row[1], row[4], row[5:12]
         was_companies = set(batch.companies.get(hid, ()))
         new_companies = set(new.companies)
         same_columns = new.columns == columns
