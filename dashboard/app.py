@@ -27,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 PAGES = [
     # file, title, icon, url path
     ("ui/pages/overview.py", "Overview", ":material/space_dashboard:", ""),
+    ("ui/pages/signals.py", "What's rising", ":material/trending_up:", "signals"),
     ("ui/pages/timeline.py", "Timeline", ":material/timeline:", "timeline"),
     ("ui/pages/heatmaps.py", "Heatmaps", ":material/grid_on:", "heatmaps"),
     ("ui/pages/headlines.py", "Headlines", ":material/article:", "headlines"),
@@ -35,7 +36,8 @@ PAGES = [
 ]
 
 
-UNFILTERED = {"feeds", "taxonomy"}
+# Feeds and Taxonomy are not views of the headlines; signals are read for every series at once.
+UNFILTERED = {"feeds", "taxonomy", "signals"}
 
 
 @st.cache_resource(show_spinner=False)
@@ -84,7 +86,7 @@ def main() -> None:
         for path, title, icon, url in PAGES
     }
     nav = st.navigation(list(pages.values()), position="hidden")
-    # Feeds and Taxonomy are not views of the headlines: the filters would do nothing there.
+    # Pages that are not filtered views of the headlines (see UNFILTERED) show no filters.
     filtered = nav.url_path not in UNFILTERED
 
     with st.sidebar:

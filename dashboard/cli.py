@@ -59,7 +59,87 @@ def _positive(text: str) -> int:
     return value
 
 
+def _theme_labels() -> dict[str, str]:
+    from dashboard.tagging.taxonomy import load_taxonomy
+
+    return {t.id: t.label for t in load_taxonomy().themes}
+
+
+def _notifier(db):
+    """The watcher's notifier, or None without destinations. A bad destinations file stops
+    the start with one line (it names the file, never a URL)."""
+    from dashboard.signals import latest, notify
+
+    destinations = notify.load_destinations()
+    if not destinations:
+        return None
+    return latest.Notifier(db, destinations, _theme_labels())
+
+
+def _as_of(text: str | None):
+    from datetime import date, datetime
+
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text.strip()[:10])
+    except ValueError:
+        try:
+            return datetime.fromisoformat(text.strip()).date()
+        except ValueError:
+            raise ChipwatchError(f"--as-of '{text}': give a date such as 2026-11-30") from None
+
+
 # -- commands --------------------------------------------------------------------------------
+def cmd_signals(args) -> int:
+    from dashboard.signals import latest, report
+    from dashboard.store import signals as stored
+
+    with _store(args, readonly=True) as store:
+        as_of = _as_of(args.as_of) or latest.default_as_of(latest.latest_day(store))
+        active, ended = latest.current(store, as_of)
+        if args.json:
+            shown = active + ended if args.ended else active
+            print(json.dumps([s.as_dict() for s in shown], indent=2))
+            return 0
+        ids = [i for sig in active for i in sig.story_ids[: report.STORIES_SHOWN]]
+        stories = {row[0]: row for row in stored.stories_by_id(store, ids)}
+    print(report.text(active, ended, as_of, _theme_labels(), stories), end="")
+    return 0
+
+
+def cmd_digest(args) -> int:
+    from datetime import UTC, datetime
+
+    from dashboard.signals import digest
+
+    until = datetime.now(UTC).replace(microsecond=0)
+    since = digest.parse_since(args.since, until)
+    with _store(args, readonly=True) as store:
+        d = digest.collect(store, since, until, _theme_labels())
+    body = digest.html(d) if args.format == "html" else digest.markdown(d)
+    if not args.out:
+        sys.stdout.write(body)
+        return 0
+    with replaced_atomically(args.out) as tmp:
+        tmp.write_text(body, encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_notify(args) -> int:
+    from dashboard.signals import latest, notify
+
+    destinations = notify.load_destinations()
+    if not destinations:
+        print(f"no destinations: {notify.destinations_path()} lists none")
+        return 0
+    with _store(args) as store:
+        sent, failed = latest.notify(store, destinations, theme_labels=_theme_labels())
+    print(f"notifications: {sent} sent, {failed} failed (retried with backoff)")
+    return 1 if failed else 0
+
+
 def cmd_ingest(args) -> int:
     from dashboard.ingest import ingest
     from dashboard.ingest.sources import fetchable
@@ -168,6 +248,7 @@ def cmd_watch(args) -> int:
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line a request is noise here
     watch.install_stop_handlers()
+    notifier = _notifier(db)
     try:
         with _store(args) as store:
             watcher = watch.Watcher(
@@ -177,6 +258,7 @@ def cmd_watch(args) -> int:
                 opml=None if args.no_opml else config.opml_path(),
                 settings={"concurrency": args.concurrency} if args.concurrency else None,
                 allow_private=config.allow_private(args.allow_private),
+                after_cycle=notifier,
             )
             logging.getLogger("chipwatch.watch").info(
                 "watching %s (pid %d, intervals %g-%g s)",
@@ -187,6 +269,8 @@ def cmd_watch(args) -> int:
             )
             watcher.run(once=args.once)
             if args.once:
+                if notifier:
+                    notifier.join(timeout=60)
                 beat = watch.watchlog.heartbeat(store) or {}
                 print(
                     f"watch: {beat.get('fetched', 0)} feeds fetched,"
@@ -523,6 +607,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--q")
     p.add_argument("--min-score", type=float)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("signals", parents=[common], help="what is rising now, strongest first")
+    p.add_argument(
+        "--as-of", help="the day to read signals for (default: today, or the latest headline's day)"
+    )
+    p.add_argument("--json", action="store_true", help="a JSON array of the signals")
+    p.add_argument(
+        "--ended", action="store_true", help="with --json: add those that ended in the week before"
+    )
+    p.set_defaults(func=cmd_signals)
+
+    p = sub.add_parser("digest", parents=[common], help="the morning digest (Markdown or HTML)")
+    p.add_argument("--since", default="24h", help="24h, 7d, 2w or a date (default 24h)")
+    p.add_argument("--format", choices=["md", "html"], default="md")
+    p.add_argument("--out", help="write to this file (default: standard output)")
+    p.set_defaults(func=cmd_digest)
+
+    p = sub.add_parser("notify", parents=[common], help="send the notifications that are due, once")
+    p.set_defaults(func=cmd_notify)
 
     p = sub.add_parser("serve", parents=[common], help="serve the dashboard (localhost)")
     p.add_argument("--port", type=int, default=8501)

@@ -3,6 +3,7 @@ database; filters, the URL round trip, drill-downs and notices for bad links."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from pathlib import Path
@@ -19,12 +20,14 @@ from dashboard.ui import tables
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 PAGES = {
     "overview": "ui/pages/overview.py",
+    "signals": "ui/pages/signals.py",
     "timeline": "ui/pages/timeline.py",
     "heatmaps": "ui/pages/heatmaps.py",
     "headlines": "ui/pages/headlines.py",
     "feeds": "ui/pages/feeds.py",
     "taxonomy": "ui/pages/taxonomy.py",
 }
+TITLES = {"signals": "What's rising"}
 TIMEOUT = 120  # generous: two cores are shared with other test runs
 
 
@@ -58,7 +61,7 @@ def texts(at: AppTest) -> str:
 @pytest.mark.parametrize("page", list(PAGES))
 def test_every_page_renders_on_the_seeded_database(seeded_db, monkeypatch, page):
     at = open_app(seeded_db, monkeypatch, page)
-    assert at.title[0].value == page.capitalize()
+    assert at.title[0].value == TITLES.get(page, page.capitalize())
     assert any("SYNTHETIC" in w for w in warnings(at)), "demo rows must be labelled"
     assert not at.error
 
@@ -66,7 +69,7 @@ def test_every_page_renders_on_the_seeded_database(seeded_db, monkeypatch, page)
 @pytest.mark.parametrize("page", list(PAGES))
 def test_every_page_renders_on_an_empty_database(empty_db, monkeypatch, page):
     at = open_app(empty_db, monkeypatch, page)
-    assert at.title[0].value == page.capitalize()
+    assert at.title[0].value == TITLES.get(page, page.capitalize())
     assert not any("SYNTHETIC" in w for w in warnings(at))
     if page in ("overview", "timeline", "heatmaps", "headlines"):
         assert "database is empty" in texts(at)
@@ -418,9 +421,33 @@ def test_feeds_and_taxonomy_show_no_filters_and_every_page_says_how_fresh(seeded
     for page in PAGES:
         at = open_app(seeded_db, monkeypatch, page, company="Nvidia")
         assert any(c.value.startswith("Data: newest headline 20 Nov 2026") for c in at.caption)
-        hidden = page in ("feeds", "taxonomy")
+        hidden = page in ("feeds", "taxonomy", "signals")
         assert (len(at.sidebar.multiselect) == 0) == hidden, page
         assert at.query_params.get("company") == "Nvidia", page  # kept for the way back
     # The seeded data ends 20 Nov; a window ending today says those days hold no data.
     at = open_app(seeded_db, monkeypatch, "overview", window="30d")
     assert any("The newest headline is from 20 Nov 2026" in w for w in warnings(at))
+
+
+def test_signals_page_and_overview_show_what_the_cli_prints(seeded_db, monkeypatch, capsys):
+    from dashboard import cli
+
+    # The seeded data ends 20 Nov: with no headline since, signals are read for that day.
+    assert cli.main(["--db", str(seeded_db), "signals", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed, "the demo burst must signal"
+    assert printed[0]["as_of"] == "2026-11-20"
+    at = open_app(seeded_db, monkeypatch, "signals")
+    shown = [m.value for m in at.markdown if m.value.startswith("#### ")]
+    assert len(shown) == len(printed)
+    top = printed[0]
+    assert top["company"] in shown[0] and top["level"] in texts(at)
+    assert set(at.dataframe[0].value["story_id"]) == set(top["story_ids"])
+    # Another day by its link: the same list as the CLI's --as-of.
+    assert cli.main(["--db", str(seeded_db), "signals", "--json", "--as-of", "2026-10-01"]) == 0
+    quiet = json.loads(capsys.readouterr().out)
+    at = open_app(seeded_db, monkeypatch, "signals", as_of="2026-10-01")
+    assert len([m for m in at.markdown if m.value.startswith("#### ")]) == len(quiet)
+    # The Overview leads with the same signals.
+    at = open_app(seeded_db, monkeypatch)
+    assert f"{len(printed)} signal" in texts(at)

@@ -274,3 +274,31 @@ def test_export_matches_names_and_themes_whatever_their_spelling(seeded_db, tmp_
         assert proc.returncode == 2 and not out.exists(), args
         assert proc.stderr.startswith(f"chipwatch: error: {hint}"), proc.stderr
         assert proc.stderr.count("\n") == 1
+
+
+def test_signals_text_json_and_a_bad_day(seeded_db):
+    import json
+
+    text = run("signals", "--as-of", "2026-11-20", db=seeded_db).stdout
+    listed = json.loads(run("signals", "--as-of", "2026-11-20", "--json", db=seeded_db).stdout)
+    assert listed and all(s["as_of"] == "2026-11-20" for s in listed)
+    for s in listed:
+        assert s["level"].upper() in text and s["company"] in text
+        assert s["stories"] == len(s["story_ids"]) and s["outlets"] >= 3
+    # A day with nothing rising says so; the default day is the latest headline's.
+    assert "Nothing is rising" in run("signals", "--as-of", "2026-10-01", db=seeded_db).stdout
+    assert json.loads(run("signals", "--json", db=seeded_db).stdout) == listed
+    bad = run("signals", "--as-of", "yesterday-ish", db=seeded_db, check=False)
+    assert bad.returncode == 2 and "--as-of" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_digest_in_markdown_and_email_safe_html(seeded_db, tmp_path):
+    md = run("digest", "--since", "2026-11-13", db=seeded_db).stdout
+    assert "## What's rising" in md and "Signals as of 2026-11-20" in md
+    out = tmp_path / "digest.html"
+    run("digest", "--since", "7d", "--format", "html", "--out", str(out), db=seeded_db)
+    html = out.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "<script" not in html.lower()
+    assert "<style" not in html.lower() and 'style="' in html  # inline styles only
+    bad = run("digest", "--since", "last tuesday", db=seeded_db, check=False)
+    assert bad.returncode == 2 and "--since" in bad.stderr

@@ -134,3 +134,45 @@ def test_send_reports_a_refusal_and_an_unreachable_host_without_the_url(caplog):
     assert reason and "hunter2" not in reason
     assert caplog.records, "Apprise logged nothing: the check below would prove nothing"
     assert "hunter2" not in caplog.text
+
+
+def test_watcher_notifier_sends_each_signal_once_and_backs_off_a_failing_one(
+    seeded_db, hook, caplog
+):
+    """The seeded store signals on 20 Nov: the notifier (what the watcher calls after a
+    cycle) delivers each signal once to a real webhook, not again on the next cycle, and a
+    refusing destination is recorded with its backoff, its secret never in the log."""
+    from dashboard.signals import latest
+    from dashboard.store import Store
+
+    caplog.set_level("INFO")
+    now = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+    with Store(seeded_db, readonly=True) as store:
+        active, _ = latest.current(store, now.date())
+    assert active, "the seeded burst must signal, or this test proves nothing"
+    refusing = Hook(status=500)
+    try:
+        good = N.Destination(f"json://127.0.0.1:{hook.port}/hook")
+        bad = N.Destination(f"json://user:hunter2@127.0.0.1:{refusing.port}/hook")
+        notifier = latest.Notifier(seeded_db, [good, bad])
+        assert notifier(now)
+        notifier.join(60)
+        assert notifier.last == (len(active), len(active))
+        assert len(hook.received) == len(active)
+        assert notifier(now + timedelta(minutes=1))
+        notifier.join(60)
+        # Sent ones are not sent again; the failing one waits out its backoff.
+        assert notifier.last == (0, 0) and len(hook.received) == len(active)
+        assert len(refusing.received) == len(active)
+        notifier(now + N.RETRY_BASE + timedelta(minutes=2))
+        notifier.join(60)
+        assert notifier.last == (0, len(active)) and len(refusing.received) == 2 * len(active)
+    finally:
+        refusing.close()
+    with Store(seeded_db, readonly=True) as store:
+        rows = store.conn.execute(
+            "SELECT destination, level, attempts FROM notifications ORDER BY attempts"
+        ).fetchall()
+    assert [r[2] for r in rows] == [0] * len(active) + [2] * len(active)
+    assert all(r[1] for r in rows[: len(active)]) and not any(r[1] for r in rows[len(active) :])
+    assert "hunter2" not in caplog.text and "hunter2" not in str(rows)

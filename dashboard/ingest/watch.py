@@ -88,6 +88,7 @@ class Watcher:
         rng: random.Random | None = None,
         taxonomy=None,
         tagger=None,
+        after_cycle=None,
     ) -> None:
         if min_interval > max_interval:
             raise ChipwatchError(
@@ -113,6 +114,8 @@ class Watcher:
             taxonomy=taxonomy,
             tagger=tagger,
         )
+        # Called with the cycle's time once it is stored (the notifier): it must not block.
+        self.after_cycle = after_cycle
         self.cycles = 0
         self._ttl: dict[int, int] = {}  # a 304 has no body: the feed's last <ttl> still holds
         self._pruned: datetime | None = None
@@ -189,6 +192,8 @@ class Watcher:
                 report.refused,
                 report.new,
             )
+        if self.after_cycle is not None:
+            self.after_cycle(now)
         return report
 
     def _schedule(self, outcome) -> None:

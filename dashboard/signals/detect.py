@@ -18,6 +18,9 @@ Why each guard:
   so an outage in the baseline cannot make today look high. The window's expectation is not
   lowered for its own outage (a blind day must not make two stories look like a burst); a
   signal over a low-coverage window says so (`low_coverage`).
+- Too little history: a series needs MIN_HISTORY covered baseline days; the days before the
+  store's first headline count as not covered (`blind_before`), so the first days of a new
+  database do not signal on everything.
 - Tiny or zero baselines: the prior (PRIOR_STORIES over PRIOR_DAYS, a story every ten days, worth a few days of data)
   keeps a series that was silent for four weeks from signalling on its first two stories.
 - Floods: the stories told by the window's most prolific outlet alone are left out of the
@@ -47,6 +50,7 @@ RATIO = 3.0
 PRIOR_STORIES = 0.25
 PRIOR_DAYS = 2.5
 MIN_COVERAGE = 0.25
+MIN_HISTORY = 7  # covered baseline days a series needs before it can signal
 LOW_COVERAGE = 0.5
 # Surprise (Poisson upper tail) at or below which a level is reached.
 P_WATCH = 5e-4
@@ -204,6 +208,8 @@ def _evaluate(days: Days, as_of: date, coverage: Mapping[date, float]) -> tuple[
         "surprise": surprise,
         "coverage": window_cov,
     }
+    if covered < MIN_HISTORY:
+        return None, figures
     if n < MIN_STORIES or len(outlets) < MIN_OUTLETS or n < RATIO * expected:
         return None, figures
     return level_for(surprise), figures
@@ -215,12 +221,17 @@ def detect(
     coverage: Mapping[date, float] | None = None,
     *,
     lookback: int = ENDED_DAYS,
+    blind_before: date | None = None,
 ) -> tuple[list[Signal], list[Signal]]:
     """Signals on `as_of` (strongest first) and those that ended in the `lookback` days
     before it. `coverage` maps a day to the share of the usual feeds that answered (missing
-    days count as fully covered). Stories after as_of are ignored. `stories` may be an
-    index from `index_stories`."""
-    coverage = coverage or {}
+    days count as fully covered, days before `blind_before` as not covered). Stories after
+    as_of are ignored. `stories` may be an index from `index_stories`."""
+    coverage = dict(coverage or {})
+    if blind_before is not None:
+        first = as_of - timedelta(days=lookback + WINDOW + 2 * BASELINE)
+        for i in range((blind_before - first).days):
+            coverage[first + timedelta(days=i)] = 0.0
     index = stories if isinstance(stories, Mapping) else index_stories(stories)
     active: list[Signal] = []
     ended: list[Signal] = []

@@ -8,10 +8,12 @@ resources, every value escaped.
 from __future__ import annotations
 
 import html as _html
+import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
-from dashboard.signals.detect import Signal
+from dashboard.errors import ChipwatchError
+from dashboard.signals.detect import WINDOW, Signal
 
 
 @dataclass(slots=True)
@@ -36,6 +38,7 @@ class Digest:
     feeds_ok: int
     feeds_failing: list[tuple[str, str]]  # feed, last error
     latest_headline: str | None = None
+    as_of: date | None = None  # the day the signals are read for
     theme_labels: dict[str, str] = field(default_factory=dict)
 
     def series_name(self, signal: Signal) -> str:
@@ -43,6 +46,24 @@ class Digest:
         if signal.company and theme:
             return f"{signal.company} × {theme}"
         return signal.company or theme or "all"
+
+
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """`24h`, `90m`, `7d`, `2w`, or an ISO date or time (UTC), as the start of a digest."""
+    value = text.strip().lower()
+    m = re.fullmatch(r"(\d{1,6})\s*([mhdw])", value)
+    if m:
+        return now - timedelta(**{_UNITS[m[2]]: int(m[1])})
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ChipwatchError(
+            f"--since '{text}': give a span such as 24h, 7d, 2w or a date such as 2026-11-30"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _since_text(signal: Signal) -> str:
@@ -55,12 +76,14 @@ def markdown(d: Digest) -> str:
         "",
         "## What's rising",
     ]
+    if d.as_of:
+        out.append(f"Signals as of {d.as_of.isoformat()}.")
     if not d.signals:
         out.append("No signal: no series rose above its own normal.")
     for s in d.signals:
         out.append(
             f"- **{d.series_name(s)}** — {s.level}: {s.stories} escalating stories from "
-            f"{s.outlets} outlets in 3 days (normal {s.expected:.1f}), since {_since_text(s)}"
+            f"{s.outlets} outlets in {WINDOW} days (normal {s.expected:.1f}), since {_since_text(s)}"
             + (" — low feed coverage" if s.low_coverage else "")
         )
     if d.ended:
@@ -73,8 +96,9 @@ def markdown(d: Digest) -> str:
         for st in stories:
             mark = {"escalating": "▲ ", "easing": "▼ "}.get(st.direction, "")
             companies = f" ({', '.join(st.companies)})" if st.companies else ""
+            title = f"[{_md(st.title)}](<{st.url}>)" if _web(st.url) else _md(st.title)
             out.append(
-                f"- {mark}[{_md(st.title)}]({st.url}){companies} — {st.outlets} outlet"
+                f"- {mark}{title}{companies} — {st.outlets} outlet"
                 f"{'s' if st.outlets != 1 else ''}, first seen {st.first_seen[:16].replace('T', ' ')}"
             )
     out += ["", "## Newcomers"]
@@ -94,19 +118,25 @@ def _md(text: str) -> str:
     return text.replace("[", "\\[").replace("]", "\\]").replace("\n", " ")
 
 
+def _web(url: str) -> bool:
+    """Only web links are written as links (never javascript: or data:), without the
+    characters that would end a Markdown link early."""
+    return url.startswith(("http://", "https://")) and not any(c in url for c in "<> \n")
+
+
 _H = 'style="font-family:Arial,Helvetica,sans-serif;color:#1a1a1a;'
-_LEVEL_COLOUR = {"high": "#b3261e", "elevated": "#d9730d", "watch": "#8a6d00"}
+LEVEL_COLOURS = {"high": "#b3261e", "elevated": "#d9730d", "watch": "#8a6d00"}
 
 
 def html(d: Digest) -> str:
     e = _html.escape
     rows = []
     for s in d.signals:
-        colour = _LEVEL_COLOUR.get(s.level, "#333")
+        colour = LEVEL_COLOURS.get(s.level, "#333")
         rows.append(
             f'<tr><td style="padding:4px 8px;font-weight:bold">{e(d.series_name(s))}</td>'
             f'<td style="padding:4px 8px;color:{colour};font-weight:bold">{e(s.level)}</td>'
-            f'<td style="padding:4px 8px">{s.stories} stories, {s.outlets} outlets '
+            f'<td style="padding:4px 8px">{s.stories} stories, {s.outlets} outlets in {WINDOW} days '
             f"(normal {s.expected:.1f}), since {e(_since_text(s))}"
             + (" — low feed coverage" if s.low_coverage else "")
             + "</td></tr>"
@@ -121,6 +151,7 @@ def html(d: Digest) -> str:
         f'<h1 {_H}font-size:20px">Chipwatch digest</h1>',
         f"<p>{e(f'{d.since:%Y-%m-%d %H:%M} – {d.until:%Y-%m-%d %H:%M} UTC')}</p>",
         f"<h2 {_H}font-size:16px\">What's rising</h2>",
+        f"<p>Signals as of {e(d.as_of.isoformat())}.</p>" if d.as_of else "",
         signals,
     ]
     if d.ended:
@@ -134,7 +165,7 @@ def html(d: Digest) -> str:
         items = []
         for st in stories:
             mark = {"escalating": "▲ ", "easing": "▼ "}.get(st.direction, "")
-            url = st.url if st.url.startswith(("http://", "https://")) else ""
+            url = st.url if _web(st.url) else ""
             title = f'<a href="{e(url)}">{e(st.title)}</a>' if url else e(st.title)
             companies = f" ({e(', '.join(st.companies))})" if st.companies else ""
             items.append(
@@ -161,16 +192,22 @@ def html(d: Digest) -> str:
     )
 
 
-def collect(store, since: datetime, until: datetime, theme_labels: dict[str, str]) -> Digest:
-    """Read a digest's contents for the period since..until (UTC)."""
-    from datetime import timedelta
-
-    from dashboard.signals.latest import current
+def collect(
+    store,
+    since: datetime,
+    until: datetime,
+    theme_labels: dict[str, str],
+    as_of: date | None = None,
+) -> Digest:
+    """Read a digest's contents for the period since..until (UTC); signals as of `as_of`
+    (default: until's day, or the latest headline's when nothing came in since)."""
+    from dashboard.signals.latest import current, default_as_of, latest_day
     from dashboard.store import signals as stored
     from dashboard.store.schema import iso
 
     start, end = iso(since), iso(until)
-    active, ended = current(store, until.date())
+    as_of = as_of or default_as_of(latest_day(store), until.date())
+    active, ended = current(store, as_of)
     top = {}
     for theme, label in theme_labels.items():
         top[label] = [
@@ -204,5 +241,6 @@ def collect(store, since: datetime, until: datetime, theme_labels: dict[str, str
         feeds_ok=len(feeds) - len(failing),
         feeds_failing=failing,
         latest_headline=latest,
+        as_of=as_of,
         theme_labels=theme_labels,
     )

@@ -41,12 +41,32 @@ def coverage_shares(store, start: date, end: date) -> dict[date, float]:
     return shares
 
 
+def default_as_of(latest_day: date | None, today: date | None = None) -> date:
+    """The day signals are read for when none is named: today, or the day of the latest
+    headline when nothing came in since (a store nobody fed for a week shows the signals it
+    last had, dated, rather than an empty list that reads as calm)."""
+    today = today or datetime.now(UTC).date()
+    return min(latest_day, today) if latest_day else today
+
+
+def latest_day(store) -> date | None:
+    latest = stored.latest_headline(store)
+    return date.fromisoformat(latest[:10]) if latest else None
+
+
+def first_day(store) -> date | None:
+    first = stored.first_headline(store)
+    return date.fromisoformat(first[:10]) if first else None
+
+
 def current(store, as_of: date | None = None) -> tuple[list[detect.Signal], list[detect.Signal]]:
     """(signals on as_of strongest first, signals that ended in the week before)."""
     as_of = as_of or datetime.now(UTC).date()
     start = as_of - timedelta(days=HISTORY_DAYS)
     events = [detect.StoryEvent(*row) for row in stored.story_events(store, start, as_of)]
-    return detect.detect(events, as_of, coverage_shares(store, start, as_of))
+    return detect.detect(
+        events, as_of, coverage_shares(store, start, as_of), blind_before=first_day(store)
+    )
 
 
 def notify(
@@ -75,3 +95,49 @@ def notify(
             stored.record_failed(store, key, dest.key, reason, iso(retry_at(attempts, now)))
             failed += 1
     return sent, failed
+
+
+class Notifier:
+    """Sends what is due after each watcher cycle, in a thread of its own with its own
+    connection, so a slow or failing destination never holds up the next fetch. A cycle that
+    ends while the previous send is still running skips its turn (the ledger keeps what is
+    still owed for the next one)."""
+
+    def __init__(self, db_path, destinations: list[Destination], theme_labels=None) -> None:
+        self.db_path = db_path
+        self.destinations = destinations
+        self.theme_labels = theme_labels
+        self._thread = None
+        self.last: tuple[int, int] | None = None  # (sent, failed) of the last finished run
+
+    def __call__(self, now: datetime | None = None) -> bool:
+        """Start a send in the background; False when the previous one is still running or
+        there is nowhere to send."""
+        import threading
+
+        if not self.destinations or (self._thread and self._thread.is_alive()):
+            return False
+        self._thread = threading.Thread(target=self._run, args=(now,), daemon=True)
+        self._thread.start()
+        return True
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread:
+            self._thread.join(timeout)
+
+    def _run(self, now: datetime | None) -> None:
+        import logging
+
+        from dashboard.store import Store
+
+        log = logging.getLogger("chipwatch.notify")
+        try:
+            with Store(self.db_path) as store:
+                self.last = notify(store, self.destinations, now, self.theme_labels)
+        except Exception as exc:  # a notification must never take the watcher down
+            log.warning("notifications not sent: %s", type(exc).__name__)
+            return
+        sent, failed = self.last
+        if sent or failed:
+            # Destinations are named by count only: a URL can hold a token.
+            log.info("notifications: %d sent, %d failed (retried with backoff)", sent, failed)

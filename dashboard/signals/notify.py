@@ -24,7 +24,7 @@ from pathlib import Path
 
 from dashboard.config import DATA_DIR
 from dashboard.errors import ChipwatchError
-from dashboard.signals.detect import LEVELS, Signal
+from dashboard.signals.detect import LEVELS, WINDOW, Signal
 
 RETRY_BASE = timedelta(minutes=5)
 RETRY_CAP = timedelta(hours=6)
@@ -129,7 +129,7 @@ def message(signal: Signal, theme_labels: dict[str, str] | None = None) -> tuple
     series = " × ".join(x for x in (signal.company, theme) if x) or "all"
     title = f"Chipwatch: {series} rising ({signal.level})"
     body = (
-        f"{signal.stories} escalating stories from {signal.outlets} outlets in the last 3 days "
+        f"{signal.stories} escalating stories from {signal.outlets} outlets in the last {WINDOW} days "
         f"against a normal of {signal.expected:.1f}; rising since {signal.since.isoformat()}."
     )
     if signal.low_coverage:

@@ -134,5 +134,9 @@ def newcomers(store, start: str, end: str, before: str) -> list[tuple]:
     ).fetchall()
 
 
+def first_headline(store) -> str | None:
+    return store.conn.execute("SELECT min(published_at) FROM headlines").fetchone()[0]
+
+
 def latest_headline(store) -> str | None:
     return store.conn.execute("SELECT max(published_at) FROM headlines").fetchone()[0]

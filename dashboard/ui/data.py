@@ -158,3 +158,23 @@ def low_coverage_days(path: str, start, end) -> list[str]:
     if start is None or start > end:
         return []
     return low_days(queries.coverage(store(path), start, end))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def signals(path: str, v: str, as_of: date) -> tuple[list, list]:
+    """(signals on as_of strongest first, those that ended in the week before): the list
+    `chipwatch signals` prints."""
+    from dashboard.signals.latest import current
+
+    return current(store(path), as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def signal_stories(path: str, v: str, ids: tuple[str, ...]) -> pd.DataFrame:
+    """The stories behind a signal, newest first: title, link, first seen, outlets."""
+    from dashboard.store import signals as stored
+
+    rows = stored.stories_by_id(store(path), list(ids))
+    frame = pd.DataFrame(rows, columns=["story_id", "title", "url", "first_seen", "outlets"])
+    frame["first_seen"] = pd.to_datetime(frame["first_seen"], utc=True, format="ISO8601")
+    return frame[["first_seen", "title", "outlets", "url", "story_id"]]

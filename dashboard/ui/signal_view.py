@@ -10,8 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.signals.detect import BASELINE, WINDOW, Signal
+from dashboard.signals.digest import LEVEL_COLOURS
 
-LEVEL_COLOURS = {"high": "#b3261e", "elevated": "#d9730d", "watch": "#8a6d00"}
 LEVEL_ICONS = {"high": "🔴", "elevated": "🟠", "watch": "🟡"}
 
 
@@ -82,7 +82,7 @@ def signals_frame(signals: list[Signal], labels: dict[str, str]) -> pd.DataFrame
                 "since": s.since.isoformat(),
                 "ended": s.ended.isoformat() if s.ended else "",
                 "low_coverage": s.low_coverage,
-                "story_ids": " ".join(s.story_ids),
+                "story_ids": " ".join(map(str, s.story_ids)),
             }
             for s in signals
         ],

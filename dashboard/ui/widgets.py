@@ -154,3 +154,41 @@ def risk_explainer() -> None:
             st.text(block)
         else:
             st.caption(escape_md(block))
+
+
+def signal_strip(ctx: Context, limit: int = 3) -> None:
+    """The Overview's first block: the strongest signals now, each a link to its headlines,
+    and a link to the Signals page. Signals are read for every series, whatever the filters."""
+    from dashboard.signals.latest import default_as_of
+    from dashboard.ui import signal_view
+
+    as_of = default_as_of(ctx.facets.get("last_day"), ctx.anchor)
+    active, _ended = data.signals(ctx.db, ctx.version, as_of)
+    with st.container(border=True):
+        head, link = st.columns([4, 1])
+        if not active:
+            head.markdown(f"**What's rising** · nothing above its normal as of {as_of:%d %b}")
+        else:
+            head.markdown(
+                f"**What's rising** · {len(active)} signal{'s' * (len(active) != 1)} "
+                f"as of {as_of:%d %b}"
+            )
+        link.page_link(
+            "ui/pages/signals.py",
+            label="All signals",
+            icon=":material/trending_up:",
+            query_params={"as_of": as_of.isoformat()},
+        )
+        for sig in active[:limit]:
+            st.page_link(
+                "ui/pages/headlines.py",
+                label=(
+                    f"{signal_view.LEVEL_ICONS.get(sig.level, '')} "
+                    f"{signal_view.name(sig, ctx.theme_labels)} — {sig.level}: {sig.stories} "
+                    f"stories from {sig.outlets} outlets (normal {sig.expected:.1f}), "
+                    f"since {sig.since:%d %b}"
+                ),
+                query_params=signal_view.headlines_params(sig),
+            )
+        if len(active) > limit:
+            st.caption(f"… and {len(active) - limit} more on the Signals page.")

@@ -15,6 +15,7 @@ st.caption(window := shell.window_text(f))
 
 if widgets.empty_state(ctx):
     st.stop()
+widgets.signal_strip(ctx)
 # A theme filter chooses the headlines; every number below describes those headlines with
 # all the themes they carry, as the CSV of the same filter does.
 k = data.kpis(ctx.db, ctx.version, f, every_theme=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.signals import detect
+from dashboard.signals.latest import default_as_of
 from dashboard.ui import data, shell, signal_view, widgets
 
 ctx = shell.context()
@@ -20,9 +21,21 @@ st.caption(
 if widgets.empty_state(ctx):
     st.stop()
 
-as_of = ctx.anchor
+latest = ctx.facets.get("last_day")
+default = default_as_of(latest, ctx.anchor)
+as_of = st.date_input(
+    "As of",
+    value=default,
+    min_value=ctx.facets.get("first_day") or default,
+    max_value=ctx.anchor,
+    key="as_of",
+    bind="query-params",
+    help="The day signals are read for: today, or the latest headline's day when nothing "
+    "came in since. `chipwatch signals --as-of DAY` prints the same list.",
+)
+if latest and latest < ctx.anchor and as_of == latest:
+    st.caption(f"No headline since {latest:%d %b %Y}: the signals of that day.")
 active, ended = data.signals(ctx.db, ctx.version, as_of)
-st.caption(f"As of {as_of:%d %b %Y} (the day of the latest headline or today).")
 
 if not active:
     st.info("Nothing is rising above its normal.")
