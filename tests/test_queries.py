@@ -164,7 +164,8 @@ def test_risk_cells_and_company_risk(store, f):
                 continue
             for t in THEMES:
                 if counts_theme(tags, t, f):
-                    cells.setdefault((m.name, t), []).append((day_of(h), tags.scores[t]))
+                    w = risk.direction_weight(tags.directions.get(t, 0))
+                    cells.setdefault((m.name, t), []).append((day_of(h), w * tags.scores[t]))
     got = Q.risk_cells(store, f, today=TODAY)
     assert set(zip(got["company"], got["theme"], strict=True)) == set(cells)
     for row in got.itertuples():
@@ -178,8 +179,9 @@ def test_risk_cells_and_company_risk(store, f):
     base = selected(replace(f, companies=()))
     for row in comp.itertuples():
         assert row.n == sum(row.company in {m.name for m in tags.companies} for _h, tags in base)
-        mine = [r for (c, _t), rs in cells.items() if c == row.company for r in rs]
-        assert math.isclose(row.risk, risk.risk_from_pressure(pressure(mine, end)), rel_tol=1e-9)
+        # Each theme's pressure counts from 0 up: easing in one is no credit for another.
+        mine = sum(max(pressure(rs, end), 0.0) for (c, _t), rs in cells.items() if c == row.company)
+        assert math.isclose(row.risk, risk.risk_from_pressure(mine), rel_tol=1e-9)
     assert list(comp["risk"]) == sorted(comp["risk"], reverse=True)
 
 
@@ -254,17 +256,20 @@ def test_period_matrix(store, f, by):
     for k, h, tags in keyed(f, by):
         key = (k, period_start(day_of(h), "week"))
         n[key] = n.get(key, 0) + 1
-        s = sum(tags.scores[t] for t in THEMES if counts_theme(tags, t, f))
-        daily.setdefault(key, []).append((day_of(h), s if by == "company" else tags.scores[k]))
+        # One list a theme: each theme's pressure counts from 0 up (dashboard.risk).
+        themes = [t for t in THEMES if counts_theme(tags, t, f)] if by == "company" else [k]
+        for t in themes:
+            w = risk.direction_weight(tags.directions.get(t, 0))
+            daily.setdefault((*key, t), []).append((day_of(h), w * tags.scores[t]))
     assert {(r.key, r.period): r.n for r in got.itertuples()} == n
     for r in got.itertuples():
         ref = min(period_end(r.period, "week"), end)
-        assert math.isclose(
-            r.risk,
-            risk.risk_from_pressure(pressure(daily[(r.key, r.period)], ref)),
-            rel_tol=1e-9,
-            abs_tol=1e-12,
+        r_sum = sum(
+            max(pressure(rows, ref), 0.0)
+            for (k, p, _t), rows in daily.items()
+            if (k, p) == (r.key, r.period)
         )
+        assert math.isclose(r.risk, risk.risk_from_pressure(r_sum), rel_tol=1e-9, abs_tol=1e-12)
 
 
 def order(items):

@@ -101,3 +101,46 @@ def test_daily_sums_equal_per_headline_sums():
     rows = [(days_ago(5), 0.6), (days_ago(5), 0.3), (days_ago(9), 0.9)]
     daily = [(days_ago(5), 0.9), (days_ago(9), 0.9)]
     assert sql_pressure(rows, END) == pytest.approx(sql_pressure(daily, END))
+
+
+def test_direction_weights_in_python_and_sql_agree_with_the_documented_ones():
+    documented = {1: 1.0, 0: 0.5, -1: -1.0, None: 0.5}  # escalating, neutral, easing, none
+    conn = sqlite3.connect(":memory:")
+    for direction, w in documented.items():
+        assert risk.direction_weight(direction) == w
+        sql = conn.execute(f"SELECT {risk.sql_direction_weight('?')}", (direction,)).fetchone()[0]
+        assert sql == w, direction
+    assert risk.risk_from_pressure(-3.0) == 0.0  # easing outweighs: no risk, never below
+
+
+def test_easing_news_lowers_a_pairs_risk_through_the_store(tmp_path):
+    """Through ingest and the page query: the same company x theme with an escalating
+    headline, then also an easing one, then easing alone."""
+    from dashboard.filters import Filters
+    from dashboard.ingest import ingest
+    from dashboard.store import Store, queries
+
+    up = "US adds Huawei units to entity list, tightening export controls"
+    down = "US lifts export licence requirement for Huawei, easing curbs"
+
+    def cell(titles: list[str]) -> tuple[float, int]:
+        run = tmp_path / str(len(list(tmp_path.iterdir())))
+        run.mkdir()
+        items = "".join(
+            f"<item><title>{t}</title><link>https://example.com/{i}</link>"
+            f"<pubDate>Mon, {22 + i} Jun 2026 10:00:00 +0000</pubDate></item>"
+            for i, t in enumerate(titles)
+        )
+        feed = run / "wire.xml"
+        feed.write_text(f"<rss><channel><title>Wire</title>{items}</channel></rss>")
+        with Store(run / "c.db") as store:
+            ingest(store, [str(feed)])
+            got = queries.risk_cells(store, Filters(), today=END)
+        row = got[(got.company == "Huawei") & (got.theme == "geopolitics")]
+        return (float(row.risk.iloc[0]), int(row.n.iloc[0])) if len(row) else (0.0, 0)
+
+    escalating, n_up = cell([up])
+    both, n_both = cell([up, down])
+    easing, n_down = cell([down])
+    assert (n_up, n_both, n_down) == (1, 2, 1), "the tagger must carry geopolitics in both"
+    assert escalating > both >= 0.0 and easing == 0.0

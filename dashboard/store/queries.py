@@ -175,6 +175,7 @@ def _series(
     sel_companies = (
         "AND r.company IN (SELECT value FROM json_each(:companies))" if f.companies else ""
     )
+    per_theme = False
     if by == "theme":
         key, n_cond, s_cond = "r.theme", "1", "1"
         where = f"r.company = :c1 AND r.theme != '' {sel_themes}"
@@ -191,7 +192,9 @@ def _series(
             n_cond = s_cond = "1"
             where += " AND r.theme = :t1"
         elif need_r:
+            # Grouped by theme too: each theme's R counts from 0 up (risk.py), folded below.
             n_cond, s_cond = "r.theme = ''", "r.theme != ''"
+            key, per_theme = f"{key}, r.theme", True
         else:
             # Counting only: the theme rows need not be read at all.
             n_cond, s_cond = "1", "0"
@@ -200,7 +203,7 @@ def _series(
                 total(CASE WHEN {s_cond} THEN r.score_sum END),
                 total(CASE WHEN {s_cond} THEN {decayed} END)
               FROM {table} r WHERE {where} AND r.day >= :lo AND r.day < :hi
-              GROUP BY {"1, 2, 3" if by == "cell" else "1, 2"}"""
+              GROUP BY {"1, 2, 3" if by == "cell" or per_theme else "1, 2"}"""
     end = date.fromisoformat(p["end"])
     refs: dict[str, date] = {}
 
@@ -214,6 +217,14 @@ def _series(
         return [
             ((c, t), per_, n, s, riskmod.rebase(r, end, ref(per_))) for c, t, per_, n, s, r in rows
         ]
+    if per_theme:
+        folded: dict[tuple, list] = {}
+        for k, _t, per_, n, s, r in rows:
+            cell = folded.setdefault((k, per_), [0, 0.0, 0.0])
+            cell[0] += n
+            cell[1] += s
+            cell[2] += max(r, 0.0)
+        rows = [(k, per_, n, s, r) for (k, per_), (n, s, r) in folded.items()]
     return [(k, per_, n, s, riskmod.rebase(r, end, ref(per_))) for k, per_, n, s, r in rows]
 
 
@@ -419,7 +430,8 @@ def kpis(store, f: Filters, *, every_theme: bool = False) -> dict:
 def risk_cells(
     store, f: Filters, *, today: date | None = None, every_theme: bool = False
 ) -> pd.DataFrame:
-    """company, theme, n (headlines), mean_score, risk (0-100, see dashboard.risk).
+    """company, theme, n (headlines), mean_score (mean direction-signed score), risk (0-100,
+    see dashboard.risk).
 
     every_theme=False: a theme filter also limits the themes (cells of the chosen themes).
     every_theme=True: it only chooses the headlines, and the cells hold every theme they
@@ -446,7 +458,8 @@ def company_risk(
     pressure: dict[str, float] = {}
     top: dict[str, tuple[float, str]] = {}
     for (c, t), _p, _n, _s, r in cells:
-        pressure[c] = pressure.get(c, 0.0) + r
+        # Relief in one theme is no credit for another (dashboard.risk).
+        pressure[c] = pressure.get(c, 0.0) + max(r, 0.0)
         if r > top.get(c, (-1.0, ""))[0]:
             top[c] = (r, t)
     counts = {k: int(n) for k, _p, n, _s, _r in _series(store, f, "company", None, need_r=False)}

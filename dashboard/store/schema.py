@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
+from dashboard.risk import direction_weight, sql_direction_weight
 from dashboard.store.shape import derived_columns
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 BUSY_TIMEOUT_MS = 30_000
 # Bounded so the dashboard's resident memory stays small however large the file grows.
 MMAP_BYTES = 128 * 2**20
@@ -285,6 +286,15 @@ def _migrate_6(db: sqlite_utils.Database) -> None:
     db.execute("UPDATE headlines SET tag_version = NULL WHERE themes != ''")
 
 
+def _migrate_7(db: sqlite_utils.Database) -> None:
+    # The rollups' score_sum is signed by direction from this version on (dashboard.risk):
+    # rebuilt at the first writable open, in the same way as after a bulk load.
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES ('rollups_dirty', '1')"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    )
+
+
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _migrate_1,
     _migrate_2,
@@ -292,17 +302,19 @@ MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _migrate_4,
     _migrate_5,
     _migrate_6,
+    _migrate_7,
 )
 
 # A headline's rollup cells: ('', ''), ('', each carried theme), (each company, ''), (each
-# company, each carried theme), each counting it once with its theme score. This template is
+# company, each carried theme), each counting it once with its theme score signed by its
+# direction (score_sum is the sum of risk.direction_weight x score). This template is
 # their SQL form (the daily rollups here, a filter's temporary rollups in queries.py);
 # add_rollup_cells below is their Python form (incremental writes and retag), and
 # tests/test_store.py holds the two equal.
 _CELLS_SQL = """
 WITH h AS MATERIALIZED ({matches}),
 t AS MATERIALIZED (
-  SELECT h.day, h.id, ht.theme, ht.score FROM h
+  SELECT h.day, h.id, ht.theme, ht.score * {weight} AS score FROM h
   JOIN headline_themes ht ON ht.headline_id = h.id AND {theme_cond}
 ),
 c AS MATERIALIZED (
@@ -321,7 +333,12 @@ def rollup_sql(matches: str, table: str, theme_cond: str = "ht.carried = 1") -> 
     """INSERT of the rollup cells of the headlines `matches` selects as (id, day) into
     `table`; theme_cond picks the tag rows (alias ht) that count. Fragments are fixed SQL
     written by the store, never values."""
-    return _CELLS_SQL.format(matches=matches, table=table, theme_cond=theme_cond)
+    return _CELLS_SQL.format(
+        matches=matches,
+        table=table,
+        theme_cond=theme_cond,
+        weight=sql_direction_weight("ht.direction"),
+    )
 
 
 # The cells of every headline published on the days of the JSON array :days.
@@ -337,7 +354,7 @@ def add_rollup_cells(
 ):
     """Add (sign=1) or take away (-1) one headline's rollup cells, the rows rollup_sql would
     give it, to in-memory increments; companies and themes are its tag table rows."""
-    carried = [(r[1], r[2]) for r in themes if r[3]]
+    carried = [(r[1], r[2] * direction_weight(r[5])) for r in themes if r[3]]
     keys = [("", "", 0.0)] + [("", t, s) for t, s in carried]
     for row in companies:
         keys.append((row[1], "", 0.0))

@@ -179,7 +179,8 @@ def risk_grid(
             customdata=df[["company", "theme", "n", "mean_score"]].to_numpy(),
             hovertemplate=(
                 "<b>%{y}</b> · %{x}<br>Risk %{marker.color:.0f} / 100<br>"
-                "%{customdata[2]} headlines, mean theme score %{customdata[3]:.2f}"
+                "%{customdata[2]} headlines, mean signed score %{customdata[3]:+.2f}"
+                "<br>(score × direction: escalating +1, neutral +½, easing −1)"
                 "<br><i>Click to list the headlines</i><extra></extra>"
             ),
             name="",
