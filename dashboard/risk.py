@@ -10,11 +10,18 @@ In plain words
     half-life H), measured from the end of the date window shown, or from today when the
     window is open. The discounted sum R is turned into a score from 0 to 100:
 
-        R    = sum over the headlines of  w(direction) x score x 0.5 ^ (age in days / 30)
+        R    = sum over the headlines of  w(direction) x score x share x 0.5 ^ (age in days / 30)
         risk = 100 x (1 - e^(-max(R, 0) / 10))
 
-    So no headlines give 0; more headlines, more recent headlines and higher-scoring headlines
-    all raise the risk; and it approaches but never passes 100. The constant K = 10 sets the
+    One event carried by several outlets is one story, and counts once, weighted by the
+    square root of its outlets: five outlets weigh 2.2, not 5. Its headlines share that
+    weight (`share`), in the order the outlets were seen: the first headline from the
+    k-th outlet of the story adds sqrt(k) - sqrt(k - 1) (1, then 0.41, 0.32, ...), a
+    second copy from an outlet already counted adds nothing. A headline not yet given a
+    story has share 1.
+
+    So no headlines give 0; more stories, more outlets, more recent and higher-scoring
+    escalating headlines all raise the risk; and it approaches but never passes 100. The constant K = 10 sets the
     scale: ten fresh headlines at full score (R = 10) give a risk of 63, twenty give 86.
     Headlines dated after the window's end count as fresh (age 0). Easing news can bring a
     pair's R down to 0 (no risk), never below: relief in one pair is not credit for another.

@@ -192,8 +192,8 @@ def test_unknown_company_and_bad_date_in_a_link_warn_and_do_not_crash(seeded_db,
 def test_heatmaps_explain_the_risk_formula_next_to_the_grid(seeded_db, monkeypatch):
     at = open_app(seeded_db, monkeypatch, "heatmaps")
     formulas = [t.value for t in at.text]
-    assert any("risk = 100 x (1 - e^(-R / 10))" in t for t in formulas), formulas
-    assert "half of its weight" in texts(at)
+    assert any("risk = 100 x (1 - e^(-max(R, 0) / 10))" in t for t in formulas), formulas
+    assert "half of its weight" in texts(at) and "square root of its outlets" in texts(at)
 
 
 def test_heatmap_cell_drill_down_lists_the_headlines_behind_it(seeded_db, monkeypatch):

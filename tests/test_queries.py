@@ -72,6 +72,28 @@ def store(tmp_path_factory):
 
 
 # -- the oracle -------------------------------------------------------------------------------
+_WEIGHTS: dict[str, float] = {}
+
+
+def share(store, hid: str) -> float:
+    """A headline's share of its story's weight, worked out here from the story each headline
+    was given (the matcher's output is this oracle's input): in (published_at, id) order, the
+    first headline of each new outlet of a story adds sqrt(k) - sqrt(k - 1), copies 0."""
+    if not _WEIGHTS:
+        rows = store.conn.execute(
+            "SELECT id, story_id, source, published_at FROM headlines ORDER BY published_at, id"
+        ).fetchall()
+        outlets: dict[int, set[str]] = {}
+        for i, story, source, _at in rows:
+            if story is None:
+                _WEIGHTS[i] = 1.0
+                continue
+            seen = outlets.setdefault(story, set())
+            _WEIGHTS[i] = 0.0 if source in seen else math.sqrt(len(seen) + 1) - math.sqrt(len(seen))
+            seen.add(source)
+    return _WEIGHTS[hid]
+
+
 def day_of(h: Headline) -> date:
     return date.fromisoformat(h.published_at[:10])
 
@@ -164,7 +186,7 @@ def test_risk_cells_and_company_risk(store, f):
                 continue
             for t in THEMES:
                 if counts_theme(tags, t, f):
-                    w = risk.direction_weight(tags.directions.get(t, 0))
+                    w = risk.direction_weight(tags.directions.get(t, 0)) * share(store, h.id)
                     cells.setdefault((m.name, t), []).append((day_of(h), w * tags.scores[t]))
     got = Q.risk_cells(store, f, today=TODAY)
     assert set(zip(got["company"], got["theme"], strict=True)) == set(cells)
@@ -259,7 +281,7 @@ def test_period_matrix(store, f, by):
         # One list a theme: each theme's pressure counts from 0 up (dashboard.risk).
         themes = [t for t in THEMES if counts_theme(tags, t, f)] if by == "company" else [k]
         for t in themes:
-            w = risk.direction_weight(tags.directions.get(t, 0))
+            w = risk.direction_weight(tags.directions.get(t, 0)) * share(store, h.id)
             daily.setdefault((*key, t), []).append((day_of(h), w * tags.scores[t]))
     assert {(r.key, r.period): r.n for r in got.itertuples()} == n
     for r in got.itertuples():

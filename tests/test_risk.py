@@ -128,7 +128,8 @@ def test_easing_news_lowers_a_pairs_risk_through_the_store(tmp_path):
         run.mkdir()
         items = "".join(
             f"<item><title>{t}</title><link>https://example.com/{i}</link>"
-            f"<pubDate>Mon, {22 + i} Jun 2026 10:00:00 +0000</pubDate></item>"
+            # Five days apart: two events, not one story told twice.
+            f"<pubDate>{10 + 5 * i} Jun 2026 10:00:00 +0000</pubDate></item>"
             for i, t in enumerate(titles)
         )
         feed = run / "wire.xml"
@@ -144,3 +145,33 @@ def test_easing_news_lowers_a_pairs_risk_through_the_store(tmp_path):
     easing, n_down = cell([down])
     assert (n_up, n_both, n_down) == (1, 2, 1), "the tagger must carry geopolitics in both"
     assert escalating > both >= 0.0 and easing == 0.0
+
+
+def _weights_hold(store) -> int:
+    """Every story's headlines share sqrt(its outlets); returns the stories with several."""
+    rows = store.conn.execute(
+        "SELECT story_id, count(DISTINCT source), total(story_weight), count(*),"
+        " sum(story_weight = 0) FROM headlines WHERE story_id IS NOT NULL GROUP BY story_id"
+    ).fetchall()
+    assert rows
+    for story, outlets, weight, n, copies in rows:
+        assert math.isclose(weight, math.sqrt(outlets), rel_tol=1e-9), story
+        assert copies == n - outlets, story  # one headline an outlet carries its share
+    return sum(1 for r in rows if r[1] > 1)
+
+
+def test_stories_weigh_sqrt_outlets_in_risk_at_ingest_and_after_restory(seeded_db):
+    from dashboard.store import Store
+
+    def rollups(store):
+        return store.conn.execute(
+            "SELECT day, company, theme, n, round(score_sum, 9) FROM rollup_daily ORDER BY 1, 2, 3"
+        ).fetchall()
+
+    with Store(seeded_db) as store:
+        assert _weights_hold(store) > 10, "the demo must hold stories told by several outlets"
+        store.restory()
+        assert _weights_hold(store) > 10
+        after = rollups(store)
+        store.rebuild_rollups()
+        assert rollups(store) == after  # restory left the rollups a rebuild would give

@@ -16,7 +16,7 @@ import sqlite_utils
 from dashboard.risk import direction_weight, sql_direction_weight
 from dashboard.store.shape import derived_columns
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 BUSY_TIMEOUT_MS = 30_000
 # Bounded so the dashboard's resident memory stays small however large the file grows.
 MMAP_BYTES = 128 * 2**20
@@ -295,6 +295,27 @@ def _migrate_7(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migrate_8(db: sqlite_utils.Database) -> None:
+    # A headline's share of its story's weight in risk (store/stories.story_weights): the
+    # first headline of the k-th outlet of a story adds sqrt(k) - sqrt(k - 1), other copies
+    # 0, so a story weighs sqrt(outlets). Headlines without a story weigh 1.
+    db.execute("ALTER TABLE headlines ADD COLUMN story_weight REAL NOT NULL DEFAULT 1.0")
+    db.execute("UPDATE headlines SET story_weight = 0.0 WHERE story_id IS NOT NULL")
+    db.execute(
+        """WITH firsts AS (
+             SELECT story_id, min(published_at || '|' || id) AS fk FROM headlines
+             WHERE story_id IS NOT NULL GROUP BY story_id, source),
+           ranked AS MATERIALIZED (
+             SELECT fk, row_number() OVER (PARTITION BY story_id ORDER BY fk) AS k FROM firsts)
+           UPDATE headlines SET story_weight = sqrt(r.k) - sqrt(r.k - 1) FROM ranked r
+           WHERE headlines.published_at || '|' || headlines.id = r.fk"""
+    )
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES ('rollups_dirty', '1')"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    )
+
+
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _migrate_1,
     _migrate_2,
@@ -303,19 +324,22 @@ MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _migrate_5,
     _migrate_6,
     _migrate_7,
+    _migrate_8,
 )
 
 # A headline's rollup cells: ('', ''), ('', each carried theme), (each company, ''), (each
 # company, each carried theme), each counting it once with its theme score signed by its
-# direction (score_sum is the sum of risk.direction_weight x score). This template is
+# direction and weighted by its share of its story (score_sum is the sum of
+# risk.direction_weight x score x headlines.story_weight). This template is
 # their SQL form (the daily rollups here, a filter's temporary rollups in queries.py);
 # add_rollup_cells below is their Python form (incremental writes and retag), and
 # tests/test_store.py holds the two equal.
 _CELLS_SQL = """
 WITH h AS MATERIALIZED ({matches}),
 t AS MATERIALIZED (
-  SELECT h.day, h.id, ht.theme, ht.score * {weight} AS score FROM h
+  SELECT h.day, h.id, ht.theme, ht.score * {weight} * hw.story_weight AS score FROM h
   JOIN headline_themes ht ON ht.headline_id = h.id AND {theme_cond}
+  JOIN headlines hw ON hw.id = h.id
 ),
 c AS MATERIALIZED (
   SELECT h.day, h.id, hc.company FROM h JOIN headline_companies hc ON hc.headline_id = h.id
@@ -350,11 +374,16 @@ ROLLUP_SQL = rollup_sql(
 
 
 def add_rollup_cells(
-    counts: dict, day: str, companies: Iterable[tuple], themes: Iterable[tuple], sign: int
+    counts: dict,
+    day: str,
+    companies: Iterable[tuple],
+    themes: Iterable[tuple],
+    sign: int,
+    story_weight: float = 1.0,
 ):
     """Add (sign=1) or take away (-1) one headline's rollup cells, the rows rollup_sql would
     give it, to in-memory increments; companies and themes are its tag table rows."""
-    carried = [(r[1], r[2] * direction_weight(r[5])) for r in themes if r[3]]
+    carried = [(r[1], r[2] * direction_weight(r[5]) * story_weight) for r in themes if r[3]]
     keys = [("", "", 0.0)] + [("", t, s) for t, s in carried]
     for row in companies:
         keys.append((row[1], "", 0.0))

@@ -8,6 +8,7 @@ in the transaction of the headlines it assigns.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -138,7 +139,9 @@ def _join(conn, story: int, h: NewHeadline) -> None:
 # -- restory --------------------------------------------------------------------------------
 def begin_restory(conn) -> None:
     """Forget every story so the headlines can be assigned again (one transaction)."""
-    conn.execute("UPDATE headlines SET story_id = NULL WHERE story_id IS NOT NULL")
+    conn.execute(
+        "UPDATE headlines SET story_id = NULL, story_weight = 1.0 WHERE story_id IS NOT NULL"
+    )
     conn.execute("DELETE FROM story_keys")
     conn.execute("DELETE FROM stories")
     conn.execute(
@@ -181,3 +184,41 @@ def finish_restory(conn) -> None:
 
 def pending_count(conn) -> int:
     return conn.execute("SELECT count(*) FROM headlines WHERE story_id IS NULL").fetchone()[0]
+
+
+# -- story weights --------------------------------------------------------------------------
+def outlet_weight(k: int) -> float:
+    """What the k-th distinct outlet of a story adds to its weight: the weights of a story's
+    headlines sum to sqrt(outlets), so an event carried by five outlets weighs 2.24, not 5,
+    and a second copy from an outlet already counted adds 0 (dashboard.risk)."""
+    return math.sqrt(k) - math.sqrt(k - 1) if k >= 1 else 0.0
+
+
+def story_weights(conn, heads: list[NewHeadline], given: dict[str, int]) -> dict[str, float]:
+    """{headline id: story weight} for headlines just given their stories (`assign`), in the
+    order they were assigned; the outlets a story already had count before them."""
+    batch = {h.id for h in heads}
+    seen: dict[int, set[str]] = {}
+    weights: dict[str, float] = {}
+    for h in sorted(heads, key=lambda x: (x.published_at, x.id)):
+        story = given[h.id]
+        if story not in seen:
+            seen[story] = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT source, id FROM headlines WHERE story_id = ?", (story,)
+                )
+                if r[1] not in batch
+            }
+        outlets = seen[story]
+        if h.source in outlets:
+            weights[h.id] = 0.0
+        else:
+            outlets.add(h.source)
+            weights[h.id] = outlet_weight(len(outlets))
+    if weights:
+        conn.executemany(
+            "UPDATE headlines SET story_weight = ? WHERE id = ?",
+            [(w, hid) for hid, w in weights.items()],
+        )
+    return weights

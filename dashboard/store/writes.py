@@ -327,6 +327,7 @@ class Store:
         fresh: list[stories.NewHeadline] = []
         themes: list[tuple] = []
         companies: list[tuple] = []
+        cells: list[tuple] = []  # each new headline's rollup cells, once its story is known
         with self.transaction():  # the known ids below stay true until the inserts
             if not rollups:
                 self._set_meta("rollups_dirty", "1")
@@ -369,7 +370,7 @@ class Store:
                 themes += rows.themes
                 companies += rows.companies
                 if rollups:
-                    add_rollup_cells(counts, h.published_at[:10], rows.companies, rows.themes, 1)
+                    cells.append((h.id, h.published_at[:10], rows.companies, rows.themes))
             # One statement a table for the whole feed: per-headline statements cost more in
             # call overhead than the rows cost SQLite.
             conn.executemany(
@@ -381,7 +382,9 @@ class Store:
                 heads,
             )
             self._insert_tag_rows(themes, companies)
-            stories.assign(conn, fresh)
+            weights = stories.story_weights(conn, fresh, stories.assign(conn, fresh))
+            for hid, day, head_companies, head_themes in cells:
+                add_rollup_cells(counts, day, head_companies, head_themes, 1, weights[hid])
             if counts:
                 self._add_rollups(counts)
         return WriteResult(new, dup)
@@ -427,13 +430,17 @@ class Store:
         done = 0
         for heads in stories.pending_batches(self.conn, batch):
             with self.transaction():
-                stories.assign(self.conn, heads)
+                stories.story_weights(self.conn, heads, stories.assign(self.conn, heads))
                 stories.mark_restory_progress(self.conn, heads)
+                # Risk weighs headlines by their story: the rollups follow at the end.
+                self._set_meta("rollups_dirty", "1")
             done += len(heads)
             if progress:
                 progress(done, total)
         with self.transaction():
             stories.finish_restory(self.conn)
+        if self.get_meta("rollups_dirty") == "1":
+            self.rebuild_rollups()
         return done, self.conn.execute("SELECT count(*) FROM stories").fetchone()[0]
 
     def headline_count(self) -> int:
@@ -451,8 +458,8 @@ class Store:
         while True:
             rows = self.conn.execute(
                 "SELECT rowid, id, title, summary, published_at, companies, themes, max_score,"
-                " theme_scores, evidence_text, theme_directions, direction_evidence"
-                " FROM headlines"
+                " theme_scores, evidence_text, theme_directions, direction_evidence,"
+                " story_weight FROM headlines"
                 " WHERE rowid > :last AND (:all OR tag_version IS NOT :version)"
                 " ORDER BY rowid LIMIT :batch",
                 {"last": last_rowid, "all": int(everything), "version": version, "batch": batch},

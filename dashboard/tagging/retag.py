@@ -113,6 +113,6 @@ def plan_retag(batch: RetagBatch, shaped: list[TagRows], version: str) -> RetagP
         else:
             heads.append((*new.columns, version, rowid))
         day = published_at[:10]
-        add_rollup_cells(counts, day, was_companies, was_themes, -1)
-        add_rollup_cells(counts, day, new.companies, new.themes, 1)
+        add_rollup_cells(counts, day, was_companies, was_themes, -1, row[12])
+        add_rollup_cells(counts, day, new.companies, new.themes, 1, row[12])
     return RetagPlan(version, changed, deletes, upserts, heads, versioned, counts)
