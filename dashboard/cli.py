@@ -444,9 +444,10 @@ def cmd_export(args) -> int:
         )
         for notice in notices:
             print(f"note: {notice}", file=sys.stderr)
+        write = export.write_stories_csv if args.stories else export.write_csv
         with replaced_atomically(args.out) as tmp:
-            n = export.write_csv(store, filters, tmp)
-    print(f"wrote {n} headlines to {args.out}")
+            n = write(store, filters, tmp)
+    print(f"wrote {n} {'stories' if args.stories else 'headlines'} to {args.out}")
     return 0
 
 
@@ -606,6 +607,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="date_to")
     p.add_argument("--q")
     p.add_argument("--min-score", type=float)
+    p.add_argument(
+        "--stories", action="store_true", help="one row per story instead of per headline"
+    )
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("signals", parents=[common], help="what is rising now, strongest first")

@@ -1,9 +1,11 @@
 """CSV extracts of the filtered headlines: every matching row, safe to open in a spreadsheet.
 
 Columns: published_at, source, title, url, companies, one <theme>_score column per theme
-(0 to 1, three decimals), risk, evidence. ``risk`` is the headline's own weight, its highest
-theme score x 100 (dashboard.risk.headline_risk); the dashboard's company and theme risk adds
-these up with the age discount described in dashboard.risk.
+(0 to 1, three decimals), one <theme>_direction column per theme (1, -1, 0), risk, evidence,
+direction_evidence, story_id, story_outlets. ``risk`` is the headline's own weight, its
+highest theme score x 100 (dashboard.risk.headline_risk); the dashboard's company and theme
+risk adds these up with the direction, story and age weights described in dashboard.risk.
+`write_stories_csv` writes one row per story instead (`chipwatch export --stories`).
 
 The file is UTF-8 with a byte-order mark and CRLF line ends, which is what Excel expects.
 A cell that starts with =, +, -, @, a tab or a carriage return gets a leading single quote,
@@ -14,7 +16,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -66,6 +69,25 @@ def _write(store, filters: Filters, text: IO[str], themes: Sequence[str] | None)
     return written
 
 
+@contextmanager
+def _text(path_or_file: str | Path | IO) -> Iterator[IO[str]]:
+    """A text file to write CSV to: a path (opened here), a text file, or a binary file the
+    caller owns (left open)."""
+    if isinstance(path_or_file, str | Path):
+        with open(path_or_file, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+        return
+    if isinstance(path_or_file, io.TextIOBase):
+        yield path_or_file
+        return
+    wrapper = io.TextIOWrapper(path_or_file, encoding="utf-8", newline="")
+    try:
+        yield wrapper
+    finally:
+        wrapper.flush()
+        wrapper.detach()  # the caller owns the binary file; leave it open
+
+
 def write_csv(
     store, filters: Filters, path_or_file: str | Path | IO, *, themes: Sequence[str] | None = None
 ) -> int:
@@ -74,17 +96,40 @@ def write_csv(
     path_or_file is a path, a binary file or a text file (opened with newline='').
     themes chooses the score columns (default: every theme present in the store).
     """
-    if isinstance(path_or_file, str | Path):
-        with open(path_or_file, "w", encoding="utf-8", newline="") as fh:
-            return _write(store, filters, fh, themes)
-    if isinstance(path_or_file, io.TextIOBase):
-        return _write(store, filters, path_or_file, themes)
-    wrapper = io.TextIOWrapper(path_or_file, encoding="utf-8", newline="")
-    try:
-        return _write(store, filters, wrapper, themes)
-    finally:
-        wrapper.flush()
-        wrapper.detach()  # the caller owns the binary file; leave it open
+    with _text(path_or_file) as text:
+        return _write(store, filters, text, themes)
+
+
+def write_stories_csv(
+    store, filters: Filters, path_or_file: str | Path | IO, *, themes: Sequence[str] | None = None
+) -> int:
+    """One row per story behind the matching headlines (queries.stories.columns): its id,
+    first and last seen, the newest matching headline's time, the lead's title and link, its
+    outlets and headlines, how many of them match, companies and themes of the matching
+    ones, each theme's highest score and direction (1 escalating, -1 easing, 0 neither).
+    Newest match first; returns the number of stories written."""
+    themes = list(themes) if themes is not None else queries.theme_ids(store)
+    columns = queries.stories.columns(themes)
+    written = 0
+    with _text(path_or_file) as text:
+        writer = csv.writer(text, lineterminator="\r\n")
+        text.write("\ufeff")
+        writer.writerow(columns)
+        for row in queries.stories.every(store, filters, themes):
+            written += 1
+            if row["story_id"] < 0:  # a headline stored before stories existed: no id yet
+                row["story_id"] = ""
+            writer.writerow(
+                [
+                    f"{v:.3f}"
+                    if isinstance(v, float)
+                    else safe_cell(v)
+                    if isinstance(v, str)
+                    else v
+                    for v in (row[c] for c in columns)
+                ]
+            )
+    return written
 
 
 def csv_bytes(store, filters: Filters, *, themes: Sequence[str] | None = None) -> bytes:
@@ -92,3 +137,13 @@ def csv_bytes(store, filters: Filters, *, themes: Sequence[str] | None = None) -
     buf = io.BytesIO()
     write_csv(store, filters, buf, themes=themes)
     return buf.getvalue()
+
+
+def stories_csv_bytes(store, filters: Filters, *, themes: Sequence[str] | None = None) -> bytes:
+    buf = io.BytesIO()
+    write_stories_csv(store, filters, buf, themes=themes)
+    return buf.getvalue()
+
+
+def stories_filename(filters: Filters) -> str:
+    return f"chipwatch_stories_{filters.slug()}.csv"

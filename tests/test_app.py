@@ -141,7 +141,9 @@ def test_query_parameters_round_trip_and_drive_what_is_shown(seeded_db, monkeypa
     with Store(seeded_db, readonly=True) as store:
         n = queries.count(store, f)
     assert n > 0
-    assert f"{n:,} headlines match" in texts(at)
+    with Store(seeded_db, readonly=True) as store:
+        s = queries.stories.count(store, f)
+    assert f"{s:,} stories ({n:,} headlines) match" in texts(at)
     # Switching pages keeps the filters.
     at.switch_page(PAGES["overview"]).run()
     assert at.query_params["company"] == "Nvidia"
@@ -154,10 +156,10 @@ def test_changing_a_widget_changes_the_url_and_the_numbers(seeded_db, monkeypatc
         total = queries.count(store, Filters())
         amd = queries.count(store, Filters(companies=("AMD",)))
     assert total != amd > 0
-    assert f"{total:,} headlines match" in texts(at)
+    assert f"({total:,} headlines) match" in texts(at)
     at.multiselect(key="w_company").set_value(["AMD"]).run()
     assert at.query_params.get("company") == "AMD"
-    assert f"{amd:,} headlines match" in texts(at)
+    assert f"({amd:,} headlines) match" in texts(at)
     at.segmented_control(key="w_preset").set_value("30d").run()
     # A preset is a rolling window ending today, not the dates it covers today.
     assert at.query_params["window"] == "30d"
@@ -166,7 +168,7 @@ def test_changing_a_widget_changes_the_url_and_the_numbers(seeded_db, monkeypatc
     reset = next(b for b in at.button if b.label == "Reset filters")
     reset.click().run()
     assert at.query_params == {}
-    assert f"{total:,} headlines match" in texts(at)
+    assert f"({total:,} headlines) match" in texts(at)
 
 
 def test_unknown_company_and_bad_date_in_a_link_warn_and_do_not_crash(seeded_db, monkeypatch):
@@ -202,16 +204,23 @@ def test_heatmap_cell_drill_down_lists_the_headlines_behind_it(seeded_db, monkey
     at.selectbox(key="cell_theme").set_value("geopolitics")
     at.run()
     f = Filters(companies=("Nvidia",), themes=("geopolitics",))
+    themes = queries.theme_ids(Store(seeded_db, readonly=True))
     with Store(seeded_db, readonly=True) as store:
-        expected = queries.headlines(store, f, sort="score", limit=200)
+        expected = queries.stories.page(store, f, themes, order="score", limit=200)
         n = queries.count(store, f)
-    assert n > 0
-    # st.dataframe keys are not exposed by AppTest: the drill table is the risk view's only one.
+        s = queries.stories.count(store, f)
+        lead = queries.stories.members(store, int(expected["story_id"][0]), themes)
+    assert n > s > 0, "some stories must be told by several outlets"
+    # st.dataframe keys are not exposed by AppTest: the drill's story table comes first, the
+    # headlines of its first story (selected by default) second.
     assert titles_shown(at, 0) == list(expected["title"])
     frame = at.dataframe[0].value
     assert all("Nvidia" in c for c in frame["Companies"])
+    assert titles_shown(at, 1) == list(lead["title"])
     assert any("Nvidia · Geopolitics" in str(m.value) for m in at.markdown)
-    assert any(b.label.endswith(f"({n:,} rows)") for b in at.get("download_button"))
+    labels = [b.label for b in at.get("download_button")]
+    assert f"Stories as CSV ({s:,} rows)" in labels
+    assert any(b.endswith(f"({n:,} rows)") for b in labels)
 
 
 def test_period_drill_downs_on_heatmaps_and_timeline(seeded_db, monkeypatch):
@@ -222,7 +231,8 @@ def test_period_drill_downs_on_heatmaps_and_timeline(seeded_db, monkeypatch):
     at.run()
     f = Filters(themes=("supply_chain",), date_from=date(2026, 11, 16), date_to=date(2026, 11, 22))
     with Store(seeded_db, readonly=True) as store:
-        expected = list(queries.headlines(store, f, sort="score", limit=200)["title"])
+        themes = queries.theme_ids(store)
+        expected = list(queries.stories.page(store, f, themes, order="score", limit=200)["title"])
     assert titles_shown(at, 0) == expected and expected
 
     at = open_app(seeded_db, monkeypatch, "timeline")
@@ -232,8 +242,18 @@ def test_period_drill_downs_on_heatmaps_and_timeline(seeded_db, monkeypatch):
     assert titles_shown(at, 0) == expected
 
 
-def test_headlines_pages_through_all_rows(seeded_db, monkeypatch):
+def test_headlines_pages_through_all_stories_and_all_rows(seeded_db, monkeypatch):
     at = open_app(seeded_db, monkeypatch, "headlines")
+    with Store(seeded_db, readonly=True) as store:
+        themes = queries.theme_ids(store)
+        stories = queries.stories.page(store, Filters(), themes, limit=50, offset=50)
+    at.number_input(key="hl_page").set_value(2).run()
+    assert titles_shown(at, 0) == list(stories["title"])
+    at.selectbox(key="st_sort").set_value("outlets").run()
+    outlets = list(at.dataframe[0].value["Outlets"])
+    assert outlets == sorted(outlets, reverse=True) and outlets[0] > 1
+
+    at = open_app(seeded_db, monkeypatch, "headlines", view="Headlines")
     first = titles_shown(at)
     assert len(first) == 50
     at.number_input(key="hl_page").set_value(2).run()
@@ -414,7 +434,7 @@ def test_a_search_that_ignores_text_says_so(seeded_db, monkeypatch):
     with Store(seeded_db, readonly=True) as store:
         n = queries.count(store, Filters(q="-nvidia"))
         assert n == queries.count(store, Filters()) - queries.count(store, Filters(q="nvidia"))
-    assert f"{n:,} headlines match" in texts(at)
+    assert f"({n:,} headlines) match" in texts(at)
 
 
 def test_feeds_and_taxonomy_show_no_filters_and_every_page_says_how_fresh(seeded_db, monkeypatch):

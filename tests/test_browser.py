@@ -128,7 +128,9 @@ def test_headlines_csv_holds_only_the_filtered_rows(server, page):
     page.goto(f"{server}/headlines?company=Nvidia&theme=geopolitics")
     wait_for_app(page)
     no_exception(page)
-    button = page.locator("[data-testid='stDownloadButton'] button").first
+    button = page.locator(
+        "[data-testid='stDownloadButton'] button", has_text="Download all headlines as CSV"
+    )
     with page.expect_download() as info:
         button.click()
     text = Path(info.value.path()).read_bytes().decode("utf-8-sig")
@@ -143,6 +145,28 @@ def test_headlines_csv_holds_only_the_filtered_rows(server, page):
     # The page is still there after the download: no rerun wiped it.
     no_exception(page)
     assert page.locator("[data-testid='stMain'] h1").first.inner_text().strip() == "Headlines"
+
+
+def test_story_counts_agree_with_both_csvs_of_the_view(server, page):
+    """The Headlines page counts stories; its stories CSV has one row for each, and the
+    headlines CSV of the same view names exactly those story ids."""
+    page.goto(f"{server}/headlines?company=Nvidia")
+    wait_for_app(page)
+    no_exception(page)
+
+    def download(label: str) -> list[dict]:
+        button = page.locator("[data-testid='stDownloadButton'] button", has_text=label)
+        with page.expect_download() as info:
+            button.click()
+        text = Path(info.value.path()).read_bytes().decode("utf-8-sig")
+        return list(csv.DictReader(io.StringIO(text)))
+
+    stories = download("Stories as CSV")
+    heads = download("Download all headlines as CSV")
+    main = page.locator("[data-testid='stMain']").inner_text()
+    assert f"{len(stories):,} stories ({len(heads):,} headlines) match" in main
+    assert {r["story_id"] for r in heads} == {r["story_id"] for r in stories}
+    assert sum(int(r["matching"]) for r in stories) == len(heads) > len(stories)
 
 
 def test_clicking_a_heatmap_cell_lists_its_headlines(server, page, app_db):
@@ -181,7 +205,7 @@ def test_clicking_a_heatmap_cell_lists_its_headlines(server, page, app_db):
         n = queries.count(store, Filters(companies=(company,), themes=(theme,)))
     caption = page.locator(
         "[data-testid='stMain'] [data-testid='stCaptionContainer']",
-        has_text="headlines, highest theme score first",
+        has_text="highest theme score first",
     ).first.inner_text()
     assert f"{n:,} headlines" in caption
     assert page.locator("[data-testid='stDownloadButton']", has_text=f"({n:,} rows)").count()
@@ -189,7 +213,7 @@ def test_clicking_a_heatmap_cell_lists_its_headlines(server, page, app_db):
 
 
 def test_hostile_titles_render_as_literal_text(server, page):
-    page.goto(f"{server}/headlines?q={MARKER}")
+    page.goto(f"{server}/headlines?q={MARKER}&view=Headlines")
     wait_for_app(page)
     no_exception(page)
     main = page.locator("[data-testid='stMain']")

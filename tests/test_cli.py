@@ -302,3 +302,27 @@ def test_digest_in_markdown_and_email_safe_html(seeded_db, tmp_path):
     assert "<style" not in html.lower() and 'style="' in html  # inline styles only
     bad = run("digest", "--since", "last tuesday", db=seeded_db, check=False)
     assert bad.returncode == 2 and "--since" in bad.stderr
+
+
+def test_export_stories_has_one_row_a_story_of_the_headline_extract(seeded_db, tmp_path):
+    import csv
+
+    heads_csv, stories_csv = tmp_path / "h.csv", tmp_path / "s.csv"
+    run("export", "--out", str(heads_csv), "--theme", "geopolitics", db=seeded_db)
+    out = run(
+        "export", "--stories", "--out", str(stories_csv), "--theme", "geopolitics", db=seeded_db
+    )
+    heads = list(csv.DictReader(heads_csv.open(encoding="utf-8-sig")))
+    stories = list(csv.DictReader(stories_csv.open(encoding="utf-8-sig")))
+    assert f"wrote {len(stories)} stories" in out.stdout
+    assert len({r["story_id"] for r in heads}) == len(stories) < len(heads)
+    by_story: dict[str, list[dict]] = {}
+    for r in heads:
+        by_story.setdefault(r["story_id"], []).append(r)
+    for s in stories:
+        mine = by_story[s["story_id"]]
+        assert int(s["matching"]) == len(mine) <= int(s["headlines"])
+        assert int(s["outlets"]) == int(mine[0]["story_outlets"])
+        best = max(float(r["geopolitics_score"]) for r in mine)
+        assert abs(float(s["geopolitics_score"]) - best) < 1e-3
+        assert s["first_seen"] <= min(r["published_at"] for r in mine)

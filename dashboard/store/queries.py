@@ -23,6 +23,7 @@ import pandas as pd
 
 from dashboard import risk as riskmod
 from dashboard.filters import Filters, period_bounds
+from dashboard.store import storylist
 from dashboard.store.rows import (
     MAX_OFFSET,
     SORTS,
@@ -65,10 +66,14 @@ __all__ = [
     "risk_cells",
     "score_column",
     "stale_tags",
+    "stories",
     "theme_ids",
     "timeline",
     "trend_period",
 ]
+
+# One row a story (store/storylist.py): count, page, every, members, columns.
+stories = storylist
 
 PERIODS = ("day", "week", "month")
 # The period a trend over a window is drawn in: about 7 to 60 points whatever the window.

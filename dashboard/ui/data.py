@@ -128,6 +128,17 @@ def csv_export(path: str, f: Filters):
     return export.filename(f), build
 
 
+def stories_csv_export(path: str, f: Filters):
+    """(filename, callable producing the stories CSV), built only when clicked."""
+    from dashboard import export
+
+    def build() -> bytes:
+        with Store(path, readonly=True) as own:
+            return export.stories_csv_bytes(own, f)
+
+    return export.stories_filename(f), build
+
+
 def freshness(path: str) -> dict:
     # Not cached: a fetch or the watcher may have written since the last run.
     return queries.freshness(store(path))
@@ -178,3 +189,21 @@ def signal_stories(path: str, v: str, ids: tuple[str, ...]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["story_id", "title", "url", "first_seen", "outlets"])
     frame["first_seen"] = pd.to_datetime(frame["first_seen"], utc=True, format="ISO8601")
     return frame[["first_seen", "title", "outlets", "url", "story_id"]]
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def story_count(path: str, v: str, f: Filters) -> int:
+    return queries.stories.count(store(path), f)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def story_page(
+    path: str, v: str, f: Filters, themes: tuple[str, ...], order: str, limit: int, offset: int
+) -> pd.DataFrame:
+    return queries.stories.page(store(path), f, themes, order=order, limit=limit, offset=offset)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def story_members(path: str, v: str, story_id: int, themes: tuple[str, ...]) -> pd.DataFrame:
+    """Every headline of one story, in the headline tables' columns."""
+    return queries.stories.members(store(path), story_id, themes)

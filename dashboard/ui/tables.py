@@ -82,6 +82,7 @@ def evidence_text(text: str, labels: Mapping[str, str]) -> str:
 
 def score_columns(frame: pd.DataFrame) -> list[str]:
     fixed = {"Published", "Title", "Source", "Companies", "Evidence", "Synthetic"}
+    fixed |= {"First seen", "Outlets", "Headlines", "Direction"}  # story_frame's own
     return [c for c in frame.columns if c not in fixed]
 
 
@@ -171,3 +172,44 @@ def _series_lists(trend: pd.DataFrame, keys: Sequence[str]) -> list[list[int]]:
     wide = trend.pivot_table(index="key", columns="period", values="n", aggfunc="sum")
     wide = wide.reindex(index=list(keys), columns=sorted(trend["period"].unique()))
     return [[int(v) for v in row] for row in wide.fillna(0).to_numpy()]
+
+
+ARROWS = {1: "▲", -1: "▼", 0: ""}
+
+
+def story_frame(
+    df: pd.DataFrame, theme_ids: Sequence[str], labels: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """storylist.page() rows -> the Headlines page's story table: first seen, the lead's
+    title (link), outlets, matching of all headlines, companies, then each theme's highest
+    score with ▲ escalating / ▼ easing in a Direction column."""
+    labels = labels or {}
+    out = pd.DataFrame(
+        {
+            "First seen": pd.to_datetime(
+                df["first_seen"], utc=True, errors="coerce"
+            ).dt.tz_localize(None),
+            "Title": [title_link(u, t) for u, t in zip(df["url"], df["title"], strict=True)],
+            "Outlets": df["outlets"].astype("int64"),
+            "Headlines": [
+                f"{m} of {n}" if m != n else str(n)
+                for m, n in zip(df["matching"], df["headlines"], strict=True)
+            ],
+            "Companies": df["companies"].fillna("").astype(str),
+        },
+        index=df.index,
+    )
+    for theme in theme_ids:
+        if f"{theme}_score" in df.columns:
+            out[labels.get(theme, theme)] = df[f"{theme}_score"].astype(float)
+    out["Direction"] = [
+        ", ".join(
+            f"{ARROWS[int(row[f'{t}_direction'])]} {labels.get(t, t)}"
+            for t in theme_ids
+            if f"{t}_direction" in df.columns
+            and int(row[f"{t}_direction"])
+            and row[f"{t}_score"] > 0
+        )
+        for _i, row in df.iterrows()
+    ]
+    return out.reset_index(drop=True)

@@ -130,17 +130,94 @@ def csv_button(
 
 
 def drill_list(ctx: Context, f: Filters, *, key: str, title: str, limit: int = 200) -> None:
-    """The headlines behind a chart cell or period, with their evidence and CSV."""
-    n = data.count(ctx.db, ctx.version, f)
+    """The stories behind a chart cell or period, highest theme score first, each opening
+    to its outlets' headlines; CSVs of the stories and of every headline."""
+    n = data.story_count(ctx.db, ctx.version, f)
     st.markdown(f"#### {escape_md(title)}")
     if not n:
         st.info("No headlines behind this selection.", icon=":material/info:")
         return
-    df = data.headlines(ctx.db, ctx.version, f, sort="score", limit=limit)
+    heads = data.count(ctx.db, ctx.version, f)
     shown = f"the {limit} highest-scoring of " if n > limit else ""
-    st.caption(f"Showing {shown}{n:,} headlines, highest theme score first.")
-    headline_table(ctx, df, key=f"{key}_table")
-    csv_button(ctx, f, key=f"{key}_csv", label="Download these headlines as CSV", n=n)
+    st.caption(
+        f"Showing {shown}{n:,} stories ({heads:,} headlines), highest theme score first; "
+        "select a story to read every outlet's headline."
+    )
+    story_list(ctx, f, key=key, order="score", limit=limit)
+    a, b = st.columns(2)
+    with a:
+        stories_csv_button(ctx, f, key=f"{key}_scsv", n=n)
+    with b:
+        csv_button(ctx, f, key=f"{key}_csv", label="Headlines as CSV", n=heads)
+
+
+def stories_csv_button(ctx: Context, f: Filters, *, key: str, n: int | None = None) -> None:
+    name, build = data.stories_csv_export(ctx.db, f)
+    count = f" ({n:,} rows)" if n is not None else ""
+    st.download_button(
+        f"Stories as CSV{count}",
+        data=build,
+        file_name=name,
+        mime="text/csv",
+        key=key,
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def story_list(
+    ctx: Context,
+    f: Filters,
+    *,
+    key: str,
+    order: str = "latest",
+    limit: int = 50,
+    offset: int = 0,
+    height: int | str = "auto",
+) -> None:
+    """A table of stories (one row a story: its lead, first seen, outlets, companies,
+    themes); the selected one (the first by default) opens below to every outlet's
+    headline with its link and evidence."""
+    themes = tuple(ctx.theme_ids)
+    df = data.story_page(ctx.db, ctx.version, f, themes, order, limit, offset)
+    frame = tables.story_frame(df, ctx.theme_ids, ctx.theme_labels)
+    cfg = column_config(frame) | {
+        "First seen": st.column_config.DatetimeColumn(
+            "First seen (UTC)", format="YYYY-MM-DD HH:mm", width="small"
+        ),
+        "Outlets": st.column_config.NumberColumn("Outlets", width="small"),
+        "Headlines": st.column_config.TextColumn(
+            "Headlines", width="small", help="Matching the filters, of all in the story"
+        ),
+        "Direction": st.column_config.TextColumn(
+            "Direction", width="medium", help="▲ escalating, ▼ easing, per theme"
+        ),
+    }
+    event = st.dataframe(
+        frame,
+        column_config=cfg,
+        hide_index=True,
+        key=f"{key}_stories",
+        height=height,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+    )
+    if df.empty:
+        return
+    picked = event.selection.rows if event is not None else []
+    i = picked[0] if picked and picked[0] < len(df) else 0
+    story = df.iloc[i]
+    members = data.story_members(ctx.db, ctx.version, int(story["story_id"]), themes)
+    outlets = int(story["outlets"])
+    with st.container(border=True):
+        st.markdown(f"**{escape_md(str(story['title']))}**")
+        st.caption(
+            f"{outlets} outlet{'s' * (outlets != 1)} · {len(members)} headline"
+            f"{'s' * (len(members) != 1)} · first seen "
+            f"{str(story['first_seen'])[:16].replace('T', ' ')} UTC"
+        )
+        headline_table(ctx, members, key=f"{key}_members")
 
 
 def risk_explainer() -> None:

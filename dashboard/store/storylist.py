@@ -1,0 +1,170 @@
+"""Stories as rows: the stories behind the headlines a filter matches, one row a story.
+
+A story is listed when at least one of its headlines matches the filters; its row shows the
+story's own lead, first and last seen and outlets (all of its headlines, matching or not),
+with how many of its headlines match and what those carry (companies, themes, each theme's
+highest score and its direction: the sign of the sum of the matching headlines'
+directions). A headline stored before stories existed (no story id yet) is a story of its
+own, keyed by its negative rowid, so every matching headline is in exactly one row.
+"""
+
+# The SQL f-strings here splice only fixed fragments composed in this package; every value is a
+# bound parameter, so the S608 heuristic (string-built SQL) does not apply.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+
+import pandas as pd
+
+from dashboard.filters import Filters
+from dashboard.store.rows import _ROW_COLS, _decorate, direction_column, score_column, table_columns
+from dashboard.store.sql import _params, _where
+
+SORTS = {
+    "latest": "latest DESC",
+    "outlets": "outlets DESC, latest DESC",
+    "score": "best DESC, latest DESC",
+}
+SEP = "\x1f"  # between the matching headlines' JSON columns in one group
+
+_KEY = "coalesce(h.story_id, -h.rowid)"
+
+_GROUPS = """
+WITH m AS MATERIALIZED (
+  SELECT {key} AS sid, h.published_at, h.companies, h.themes, h.theme_scores,
+         h.theme_directions, h.title, h.url, h.source, h.max_score
+  FROM headlines h WHERE {where}
+),
+g AS (
+  SELECT sid, count(*) AS matching, max(published_at) AS latest,
+         group_concat(companies, ';') AS companies,
+         group_concat(theme_scores, '{sep}') AS scores,
+         group_concat(theme_directions, '{sep}') AS directions,
+         min(published_at) AS first_match, min(title) AS only_title, min(url) AS only_url,
+         count(DISTINCT source) AS matching_outlets, max(max_score) AS best
+  FROM m GROUP BY sid
+)
+SELECT g.sid, coalesce(s.first_seen, g.first_match), coalesce(s.last_seen, g.latest), g.latest,
+       coalesce(s.title, g.only_title), coalesce(lead.url, g.only_url, ''),
+       coalesce(s.outlets, g.matching_outlets) AS outlets, coalesce(s.headlines, g.matching),
+       g.matching, g.companies, g.scores, g.directions
+FROM g LEFT JOIN stories s ON s.id = g.sid LEFT JOIN headlines lead ON lead.id = s.lead_id
+ORDER BY {order}, g.sid DESC
+"""
+
+COLUMNS = [
+    "story_id",
+    "first_seen",
+    "last_seen",
+    "latest_match",
+    "title",
+    "url",
+    "outlets",
+    "headlines",
+    "matching",
+    "companies",
+]
+
+
+def count(store, f: Filters) -> int:
+    """Stories with at least one headline matching f."""
+    sql = f"SELECT count(DISTINCT {_KEY}) FROM headlines h WHERE {_where(f)}"
+    return int(store.conn.execute(sql, _params(f)).fetchone()[0])
+
+
+def _rows(store, f: Filters, order: str, tail: str, extra: dict) -> Iterator[tuple]:
+    if order not in SORTS:
+        raise ValueError(f"order must be one of {sorted(SORTS)}, not {order!r}")
+    sql = _GROUPS.format(key=_KEY, where=_where(f), sep=SEP, order=SORTS[order]) + tail
+    yield from store.conn.execute(sql, _params(f) | extra)
+
+
+def _shape(row: tuple, themes: Sequence[str]) -> dict:
+    sid, first, last, latest, title, url, outlets, heads, matching, names, scores, dirs = row
+    best: dict[str, float] = {}
+    for part in (scores or "").split(SEP):
+        for theme, score in json.loads(part or "{}").items():
+            best[theme] = max(best.get(theme, 0.0), score)
+    votes: dict[str, int] = {}
+    for part in (dirs or "").split(SEP):
+        for theme, d in json.loads(part or "{}").items():
+            votes[theme] = votes.get(theme, 0) + d
+    out = {
+        "story_id": sid,
+        "first_seen": first,
+        "last_seen": last,
+        "latest_match": latest,
+        "title": title,
+        "url": url or "",
+        "outlets": int(outlets),
+        "headlines": int(heads),
+        "matching": int(matching),
+        "companies": "; ".join(sorted({c for c in (names or "").split(";") if c})),
+        "themes": "; ".join(t for t in themes if best.get(t, 0.0) > 0),
+    }
+    for t in themes:
+        out[score_column(t)] = best.get(t, 0.0)
+        out[direction_column(t)] = (votes.get(t, 0) > 0) - (votes.get(t, 0) < 0)
+    return out
+
+
+def columns(themes: Sequence[str]) -> list[str]:
+    """The columns of page() and every(), in order."""
+    return [
+        *COLUMNS,
+        "themes",
+        *map(score_column, themes),
+        *map(direction_column, themes),
+    ]
+
+
+def page(
+    store,
+    f: Filters,
+    themes: Sequence[str],
+    *,
+    order: str = "latest",
+    limit: int = 50,
+    offset: int = 0,
+) -> pd.DataFrame:
+    """One page of the stories behind f's headlines, newest match first (or most outlets)."""
+    rows = _rows(
+        store,
+        f,
+        order,
+        " LIMIT :limit OFFSET :offset",
+        {"limit": max(0, int(limit)), "offset": max(0, int(offset))},
+    )
+    return pd.DataFrame([_shape(r, themes) for r in rows], columns=columns(themes))
+
+
+def every(store, f: Filters, themes: Sequence[str], order: str = "latest") -> Iterator[dict]:
+    """Every story behind f's headlines, for `chipwatch export --stories`."""
+    for row in _rows(store, f, order, "", {}):
+        yield _shape(row, themes)
+
+
+def members(store, story_id: int, themes: Sequence[str]) -> pd.DataFrame:
+    """Every headline of a story (matching the filters or not), oldest first, in the columns
+    of rows.headlines(); a negative id is the one headline without a story."""
+    if story_id < 0:
+        sql = f"SELECT {_ROW_COLS} FROM headlines h WHERE h.rowid = ?"
+        args: tuple = (-story_id,)
+    else:
+        sql = (
+            f"SELECT {_ROW_COLS} FROM headlines h WHERE h.story_id = ?"
+            " ORDER BY h.published_at, h.id"
+        )
+        args = (story_id,)
+    data = [
+        {
+            **r,
+            **{score_column(t): r["scores"].get(t, 0.0) for t in themes},
+            **{direction_column(t): r["directions"].get(t, 0) for t in themes},
+        }
+        for r in _decorate(store.conn.execute(sql, args).fetchall())
+    ]
+    return pd.DataFrame(data, columns=table_columns(themes))
