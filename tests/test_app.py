@@ -147,7 +147,8 @@ def test_query_parameters_round_trip_and_drive_what_is_shown(seeded_db, monkeypa
     # Switching pages keeps the filters.
     at.switch_page(PAGES["overview"]).run()
     assert at.query_params["company"] == "Nvidia"
-    assert at.metric[0].value == f"{n:,}"
+    assert at.metric[1].value == f"{n:,}"
+    assert at.metric[0].label == "Stories" and at.metric[0].value == f"{s:,}"
 
 
 def test_changing_a_widget_changes_the_url_and_the_numbers(seeded_db, monkeypatch):
@@ -408,7 +409,8 @@ def test_overview_with_a_theme_filter_agrees_with_the_csv(seeded_db, monkeypatch
     at = open_app(seeded_db, monkeypatch, theme="geopolitics")
     with Store(seeded_db, readonly=True) as store:
         rows = list(csv.DictReader(io.StringIO(export.csv_bytes(store, geo).decode("utf-8-sig"))))
-    assert len(rows) == int(at.metric[0].value.replace(",", ""))
+    assert len(rows) == int(at.metric[1].value.replace(",", ""))
+    assert len({r["story_id"] for r in rows}) == int(at.metric[0].value.replace(",", ""))
     from dashboard.tagging.taxonomy import load_taxonomy
 
     # A headline carries a theme when its score reaches the theme's threshold.

@@ -31,19 +31,32 @@ if f.themes:
         " below are those headlines' own, for every theme they carry."
     )
 prev = k.get("previous")
-cols = st.columns(1 + min(len(ctx.theme_ids), 4) + 1)
-delta = charts.pct_change(k["headlines"], prev["headlines"]) if prev else None
+cols = st.columns(2 + min(len(ctx.theme_ids), 4) + 1)
+stories = data.story_count(ctx.db, ctx.version, f)
+before = data.story_count(ctx.db, ctx.version, f.previous_window()) if prev else None
+delta = charts.pct_change(stories, before) if prev else None
 cols[0].metric(
+    "Stories",
+    f"{stories:,}",
+    delta=delta,
+    delta_arrow=charts.delta_arrow(delta),
+    help="Events in the matching headlines: one story however many outlets told it. "
+    + (
+        "The change compares with the window of equal length just before this one."
+        if prev
+        else "Pick a bounded date window to compare with the previous one."
+    ),
+)
+delta = charts.pct_change(k["headlines"], prev["headlines"]) if prev else None
+cols[1].metric(
     "Headlines",
     f"{k['headlines']:,}",
     delta=delta,
     delta_arrow=charts.delta_arrow(delta),
-    help="Headlines matching the filters. The change compares with the window of equal "
-    "length just before this one."
-    if prev
-    else "Pick a bounded date window to compare with the previous one.",
+    help="Headlines matching the filters (every outlet's copy counts)."
+    + (" The change compares with the window just before." if prev else ""),
 )
-for col, theme in zip(cols[1:-1], ctx.theme_ids[:4], strict=False):
+for col, theme in zip(cols[2:-1], ctx.theme_ids[:4], strict=False):
     n = k["theme_counts"].get(theme, 0)
     share = n / k["headlines"] * 100
     before = None
