@@ -81,6 +81,8 @@ def queries(store, f: Filters) -> dict:
         "headlines p1": lambda: Q.headlines(store, f),
         "headlines p200": lambda: Q.headlines(store, f, offset=10_000),
         "headlines by score": lambda: Q.headlines(store, f, sort="score"),
+        "story count": lambda: Q.stories.count(store, f),
+        "stories p1": lambda: Q.stories.page(store, f, Q.theme_ids(store)),
     }
 
 
@@ -156,6 +158,13 @@ def run() -> dict:
                 flush=True,
             )
         print(f"worst p95: {worst:.1f} ms")
+        # `chipwatch signals`: every series' escalating stories against its own normal.
+        from dashboard.signals import latest
+
+        as_of = latest.default_as_of(latest.latest_day(store))
+        p50, p95, first = timed(lambda: latest.current(store, as_of), 5)
+        results["signals"] = {"p50_ms": p50, "p95_ms": p95, "first_ms": first}
+        print(f"{'signals':<14} {'latest.current':<22} {p50:8.1f} {p95:8.1f} {first:8.1f}")
     results["worst_p95_ms"] = worst
     return results
 
