@@ -18,6 +18,7 @@ import csv
 import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import IO
 
@@ -33,8 +34,10 @@ def safe_cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def filename(filters: Filters) -> str:
-    return f"chipwatch_{filters.slug()}.csv"
+def filename(filters: Filters, first: date | None = None, last: date | None = None) -> str:
+    """The extract's file name, with the real dates of an open window when given (the
+    data's first day, today)."""
+    return f"chipwatch_{filters.slug(first, last)}.csv"
 
 
 def _write(store, filters: Filters, text: IO[str], themes: Sequence[str] | None) -> int:
@@ -101,13 +104,19 @@ def write_csv(
 
 
 def write_stories_csv(
-    store, filters: Filters, path_or_file: str | Path | IO, *, themes: Sequence[str] | None = None
+    store,
+    filters: Filters,
+    path_or_file: str | Path | IO,
+    *,
+    themes: Sequence[str] | None = None,
+    order: str = "latest",
 ) -> int:
     """One row per story behind the matching headlines (queries.stories.columns): its id,
     first and last seen, the newest matching headline's time, the lead's title and link, its
     outlets and headlines, how many of them match, companies and themes of the matching
     ones, each theme's highest score and direction (1 escalating, -1 easing, 0 neither).
-    Newest match first; returns the number of stories written."""
+    Newest match first (order="score": highest theme score first, "outlets": most outlets
+    first, as the screen that offers it); returns the number of stories written."""
     themes = list(themes) if themes is not None else queries.theme_ids(store)
     columns = queries.stories.columns(themes)
     written = 0
@@ -115,7 +124,7 @@ def write_stories_csv(
         writer = csv.writer(text, lineterminator="\r\n")
         text.write("\ufeff")
         writer.writerow(columns)
-        for row in queries.stories.every(store, filters, themes):
+        for row in queries.stories.every(store, filters, themes, order):
             written += 1
             if row["story_id"] < 0:  # a headline stored before stories existed: no id yet
                 row["story_id"] = ""
@@ -139,11 +148,13 @@ def csv_bytes(store, filters: Filters, *, themes: Sequence[str] | None = None) -
     return buf.getvalue()
 
 
-def stories_csv_bytes(store, filters: Filters, *, themes: Sequence[str] | None = None) -> bytes:
+def stories_csv_bytes(
+    store, filters: Filters, *, themes: Sequence[str] | None = None, order: str = "latest"
+) -> bytes:
     buf = io.BytesIO()
-    write_stories_csv(store, filters, buf, themes=themes)
+    write_stories_csv(store, filters, buf, themes=themes, order=order)
     return buf.getvalue()
 
 
-def stories_filename(filters: Filters) -> str:
-    return f"chipwatch_stories_{filters.slug()}.csv"
+def stories_filename(filters: Filters, first: date | None = None, last: date | None = None) -> str:
+    return f"chipwatch_stories_{filters.slug(first, last)}.csv"

@@ -212,15 +212,19 @@ class Filters:
             out["min_score"] = f"{self.min_score:g}"
         return out
 
-    def slug(self) -> str:
-        """A file-name-safe description of the filter, e.g. 'nvidia_geopolitics_2026-01-01_2026-03-31'."""
+    def slug(self, first: date | None = None, last: date | None = None) -> str:
+        """A file-name-safe description of the filter, e.g. 'nvidia_geopolitics_2026-01-01_2026-03-31'.
+        An open window is named by `first` (the data's first day) and `last` (today) when
+        given, else 'start' and 'now'."""
         parts = [*self.companies, *self.themes, *self.sources]
         if self.q:
             parts.append("q-" + self.q)
         if self.min_score is not None:
             parts.append(f"min{self.min_score:g}")
-        parts.append(self.date_from.isoformat() if self.date_from else "start")
-        parts.append(self.date_to.isoformat() if self.date_to else "now")
+        start = self.date_from or first
+        end = self.date_to or last
+        parts.append(start.isoformat() if start else "start")
+        parts.append(end.isoformat() if end else "now")
         text = "_".join(parts).lower()
         return re.sub(r"[^a-z0-9._-]+", "-", text).strip("-")[:120] or "all"
 

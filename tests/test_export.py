@@ -178,6 +178,14 @@ def test_filename():
     )
     assert export.filename(f) == "chipwatch_nvidia_geopolitics_2026-01-01_2026-03-31.csv"
     assert export.filename(Filters()) == "chipwatch_start_now.csv"
+    # The dashboard names an open window by its real dates: the data's first day, today.
+    assert (
+        export.filename(Filters(), date(2026, 8, 5), date(2026, 12, 3))
+        == "chipwatch_2026-08-05_2026-12-03.csv"
+    )
+    assert export.filename(f, date(2020, 1, 1), date(2030, 1, 1)).endswith(
+        "2026-01-01_2026-03-31.csv"
+    )  # fixed dates stay as they are
 
 
 def test_seeded_export_matches_count(seeded_db, tmp_path):

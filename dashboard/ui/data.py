@@ -116,8 +116,9 @@ def feeds(path: str) -> list[dict]:
     return store(path).feeds()
 
 
-def csv_export(path: str, f: Filters):
-    """(filename, callable producing the CSV): the bytes are only built when clicked."""
+def csv_export(path: str, f: Filters, first: date | None = None, last: date | None = None):
+    """(filename, callable producing the CSV): the bytes are only built when clicked. An open
+    window's file is named by first (the data's first day) and last (today)."""
     from dashboard import export
 
     def build() -> bytes:
@@ -125,18 +126,24 @@ def csv_export(path: str, f: Filters):
         with Store(path, readonly=True) as own:
             return export.csv_bytes(own, f)
 
-    return export.filename(f), build
+    return export.filename(f, first, last), build
 
 
-def stories_csv_export(path: str, f: Filters):
+def stories_csv_export(
+    path: str,
+    f: Filters,
+    first: date | None = None,
+    last: date | None = None,
+    order: str = "latest",
+):
     """(filename, callable producing the stories CSV), built only when clicked."""
     from dashboard import export
 
     def build() -> bytes:
         with Store(path, readonly=True) as own:
-            return export.stories_csv_bytes(own, f)
+            return export.stories_csv_bytes(own, f, order=order)
 
-    return export.stories_filename(f), build
+    return export.stories_filename(f, first, last), build
 
 
 def freshness(path: str) -> dict:

@@ -115,7 +115,7 @@ def headline_reader(ctx: Context, df, *, key: str) -> None:
 def csv_button(
     ctx: Context, f: Filters, *, key: str, label: str = "Download CSV", n: int | None = None
 ) -> None:
-    name, build = data.csv_export(ctx.db, f)
+    name, build = data.csv_export(ctx.db, f, ctx.facets.get("first_day"), ctx.anchor)
     count = f" ({n:,} rows)" if n is not None else ""
     # on_click="ignore": downloading must not rerun and reset the page (drill-downs, paging).
     st.download_button(
@@ -146,13 +146,16 @@ def drill_list(ctx: Context, f: Filters, *, key: str, title: str, limit: int = 2
     story_list(ctx, f, key=key, order="score", limit=limit)
     a, b = st.columns(2)
     with a:
-        stories_csv_button(ctx, f, key=f"{key}_scsv", n=n)
+        stories_csv_button(ctx, f, key=f"{key}_scsv", n=n, order="score")
     with b:
         csv_button(ctx, f, key=f"{key}_csv", label="Headlines as CSV", n=heads)
 
 
-def stories_csv_button(ctx: Context, f: Filters, *, key: str, n: int | None = None) -> None:
-    name, build = data.stories_csv_export(ctx.db, f)
+def stories_csv_button(
+    ctx: Context, f: Filters, *, key: str, n: int | None = None, order: str = "latest"
+) -> None:
+    """The stories CSV, in the order of the table beside it."""
+    name, build = data.stories_csv_export(ctx.db, f, ctx.facets.get("first_day"), ctx.anchor, order)
     count = f" ({n:,} rows)" if n is not None else ""
     st.download_button(
         f"Stories as CSV{count}",

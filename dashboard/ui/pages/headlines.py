@@ -63,7 +63,7 @@ page = top[2].number_input(
 )
 with top[3]:
     if stories:
-        widgets.stories_csv_button(ctx, f, key="st_csv", n=n_shown)
+        widgets.stories_csv_button(ctx, f, key="st_csv", n=n_shown, order=order)
     widgets.csv_button(ctx, f, key="hl_csv", label="Download all headlines as CSV", n=n)
 
 offset = (int(page) - 1) * size
