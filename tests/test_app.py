@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -473,3 +473,19 @@ def test_signals_page_and_overview_show_what_the_cli_prints(seeded_db, monkeypat
     # The Overview leads with the same signals.
     at = open_app(seeded_db, monkeypatch)
     assert f"{len(printed)} signal" in texts(at)
+
+
+def test_timeline_counts_stories_by_default_and_they_agree_with_the_drill(seeded_db, monkeypatch):
+    at = open_app(seeded_db, monkeypatch, "timeline")
+    assert at.segmented_control(key="measure").value == "stories"
+    f = Filters()
+    with Store(seeded_db, readonly=True) as store:
+        df = queries.timeline(store, f, by="theme", period="week", with_stories=True)
+        assert (df["stories"] <= df["n"]).all() and (df["stories"] < df["n"]).any()
+        for row in df.sample(8, random_state=1).itertuples():
+            start = row.period
+            drill = Filters(themes=(row.key,)).with_dates(start, start + timedelta(days=6))
+            # The count a point shows is what its drill-down lists (and its stories CSV holds).
+            assert row.stories == queries.stories.count(store, drill), row
+    chart = at.get("plotly_chart")[0]
+    assert "Stories per theme" in chart.proto.spec

@@ -523,3 +523,15 @@ def test_deltas_that_round_to_nothing_carry_no_arrow():
     assert charts.pts_change(20.0, None) is None
     assert charts.pct_change(1003, 1000) == "±0%"
     assert charts.delta_arrow("±0 pts") == "off" and charts.delta_arrow("+3 pts") == "auto"
+
+
+def test_timeline_draws_stories_and_keeps_quiet_weeks_at_zero():
+    rows = timeline_rows().assign(stories=[3, 6, 1, 2])
+    window = (date(2026, 10, 26), date(2026, 11, 15))  # one quiet week before the data
+    fig = charts.timeline(rows, measure="stories", labels=LABELS, period_name="week", window=window)
+    geo = next(t for t in fig.data if t.name == LABELS["geopolitics"])
+    assert list(geo.y) == [0, 3, 6]
+    assert "stories" in geo.hovertemplate or "stories" in str(geo.customdata[1][5])
+    assert fig.layout.title.text.startswith("Stories per theme")
+    filled = charts.fill_periods(rows, "week", window)
+    assert list(filled["stories"]) == [0, 3, 6, 0, 1, 2]  # key by key, in their order

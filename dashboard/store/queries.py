@@ -498,10 +498,12 @@ def timeline(
     period: str = "day",
     top: int = 10,
     every_theme: bool = False,
+    with_stories: bool = False,
 ) -> pd.DataFrame:
     """period (start date), key, n, total (headlines matching f without the `by` restriction
-    in that period), share (n / total). Only the `top` keys with the most headlines.
-    every_theme (by theme): see risk_cells; total is then the chosen headlines."""
+    in that period), share (n / total), and with_stories a `stories` column (the stories of
+    those n headlines, see storylist.period_counts). Only the `top` keys with the most
+    headlines. every_theme (by theme): see risk_cells; total is then the chosen headlines."""
     _check(by, period)
     every = every_theme and by == "theme" and bool(f.themes)
     rows = _series(store, f, by, period, need_r=False, every_theme=every)
@@ -513,6 +515,11 @@ def timeline(
     df = df[df["key"].isin(_top_keys(df, top))].copy()
     df["total"] = df["period"].map(totals).fillna(0).astype("int64")
     df["share"] = (df["n"] / df["total"].where(df["total"] > 0)).fillna(0.0)
+    if with_stories:
+        counts = storylist.period_counts(store, f, by, period, list(dict.fromkeys(df["key"])))
+        df["stories"] = [
+            counts.get((p, k), 0) for p, k in zip(df["period"], df["key"], strict=True)
+        ]
     df["period"] = pd.to_datetime(df["period"]).dt.date
     return df.sort_values(["period", "key"], ignore_index=True)
 

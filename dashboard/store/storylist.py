@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 import pandas as pd
 
@@ -73,6 +74,29 @@ def count(store, f: Filters) -> int:
     """Stories with at least one headline matching f."""
     sql = f"SELECT count(DISTINCT {_KEY}) FROM headlines h WHERE {_where(f)}"
     return int(store.conn.execute(sql, _params(f)).fetchone()[0])
+
+
+_PERIOD_START = {
+    "day": "substr(h.published_at, 1, 10)",
+    "week": "date(substr(h.published_at, 1, 10), 'weekday 0', '-6 days')",
+    "month": "substr(h.published_at, 1, 7) || '-01'",
+}
+
+
+def period_counts(
+    store, f: Filters, by: str, period: str, keys: Sequence[str]
+) -> dict[tuple[str, str], int]:
+    """{(period start, key): stories} for each of `keys` (themes or companies): the stories
+    of the headlines f matches narrowed to that key, per period, which is what a drill-down
+    into that period and key lists. A story told over two periods counts in both."""
+    per = _PERIOD_START[period]
+    out: dict[tuple[str, str], int] = {}
+    for key in keys:
+        fk = replace(f, themes=(key,)) if by == "theme" else replace(f, companies=(key,))
+        sql = f"SELECT {per}, count(DISTINCT {_KEY}) FROM headlines h WHERE {_where(fk)} GROUP BY 1"
+        for start, n in store.conn.execute(sql, _params(fk)):
+            out[(start, key)] = int(n)
+    return out
 
 
 def _rows(store, f: Filters, order: str, tail: str, extra: dict) -> Iterator[tuple]:

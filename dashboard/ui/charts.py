@@ -288,6 +288,8 @@ def fill_periods(
     window: the first and last day shown (the filter's dates, else the data's span).
     """
     cols = ["period", "key", "n", "total", "share", "partial", "days"]
+    if data is not None and "stories" in data.columns:
+        cols.insert(3, "stories")
     if data is None or data.empty:
         return pd.DataFrame(columns=cols)
     df = data.copy()
@@ -297,8 +299,10 @@ def fill_periods(
     totals = df.groupby("period")["total"].max().to_dict()
     keys = list(dict.fromkeys(df["key"]))
     full = pd.MultiIndex.from_product([keys, periods], names=["key", "period"])
-    out = df.groupby(["key", "period"])["n"].sum().reindex(full, fill_value=0).reset_index()
-    out["n"] = out["n"].astype("int64")
+    counted = [c for c in ("n", "stories") if c in df.columns]
+    out = df.groupby(["key", "period"])[counted].sum().reindex(full, fill_value=0).reset_index()
+    for c in counted:
+        out[c] = out[c].astype("int64")
     out["total"] = [int(totals.get(p, 0)) for p in out["period"]]
     out["share"] = (out["n"] / out["total"].where(out["total"] > 0)).fillna(0.0)
     spans = {p: period_bounds(p, kind) for p in periods}
@@ -319,16 +323,18 @@ def timeline(
     key_title: str = "Theme",
     window: tuple[date, date] | None = None,
 ) -> go.Figure:
-    """Headline volume per key over time, as counts (measure='n') or share of all headlines.
+    """Volume per key over time: stories (measure='stories', data needs a stories column),
+    headlines (measure='n') or the share of all headlines (measure='share').
 
-    data: period, key, n, total, share. Lines, not stacked areas: one headline can carry
+    data: period, key, n, total, share (, stories). Lines, not stacked areas: one headline can carry
     several themes and name several companies, so the series overlap. The x axis is a date
     axis holding every period of ``window`` (quiet ones as 0, see fill_periods); a period the
     window only partly covers is drawn with an open marker on a shaded band, since its count
     covers fewer days than the others.
     """
     as_share = measure == "share"
-    what = "Share of all headlines" if as_share else "Headlines"
+    as_stories = measure == "stories"
+    what = "Share of all headlines" if as_share else "Stories" if as_stories else "Headlines"
     title = title or f"{what} per {key_title.lower()}, by {period_name}"
     if data is None or data.empty:
         return empty_figure("No headlines in this window.", title=title)
@@ -339,7 +345,8 @@ def timeline(
     for key, part in df.groupby("key", sort=False):
         part = part.sort_values("period")
         color = colours[key]
-        y = part["share"] * 100 if as_share else part["n"]
+        y = part["share"] * 100 if as_share else part["stories"] if as_stories else part["n"]
+        told = [f"{k} stories, " for k in part["stories"]] if as_stories else [""] * len(part)
         note = [
             f"<br><i>Partial {period_name}: {d} day{'s' if d != 1 else ''} in the window</i>"
             if p
@@ -359,11 +366,12 @@ def timeline(
                     symbol=["circle-open" if p else "circle" for p in part["partial"]],
                 ),
                 customdata=list(
-                    zip(part["key"], part["x"], part["n"], part["total"], note, strict=True)
+                    zip(part["key"], part["x"], part["n"], part["total"], note, told, strict=True)
                 ),
                 hovertemplate=(
                     f"<b>{_escape(_label(labels, key))}</b><br>{period_name.capitalize()} "
-                    "starting %{x|%d %b %Y}<br>%{customdata[2]} of %{customdata[3]} headlines"
+                    "starting %{x|%d %b %Y}<br>%{customdata[5]}"
+                    "%{customdata[2]} of %{customdata[3]} headlines"
                     + (" (%{y:.1f}%)" if as_share else "")
                     + "%{customdata[4]}<br><i>Click to list them</i><extra></extra>"
                 ),

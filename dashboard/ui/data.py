@@ -68,9 +68,24 @@ def company_risk(path: str, v: str, f: Filters, every_theme: bool = False) -> pd
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def timeline(
-    path: str, v: str, f: Filters, by: str, period: str, top: int = 10, every_theme: bool = False
+    path: str,
+    v: str,
+    f: Filters,
+    by: str,
+    period: str,
+    top: int = 10,
+    every_theme: bool = False,
+    with_stories: bool = False,
 ) -> pd.DataFrame:
-    return queries.timeline(store(path), f, by=by, period=period, top=top, every_theme=every_theme)
+    return queries.timeline(
+        store(path),
+        f,
+        by=by,
+        period=period,
+        top=top,
+        every_theme=every_theme,
+        with_stories=with_stories,
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

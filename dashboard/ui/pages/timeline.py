@@ -41,16 +41,18 @@ period = (
 measure = (
     c3.segmented_control(
         "Measure",
-        ["n", "share"],
-        default="n",
+        ["stories", "n", "share"],
+        default="stories",
         key="measure",
-        format_func={"n": "Count", "share": "Share of all"}.get,
+        format_func={"stories": "Stories", "n": "Headlines", "share": "Share of all"}.get,
         bind="query-params",
+        help="Stories: events, one however many outlets told it. Headlines: every copy. "
+        "Share: the key's headlines among all headlines of the period.",
     )
-    or "n"
+    or "stories"
 )
 
-df = data.timeline(ctx.db, ctx.version, f, by, period, top=10)
+df = data.timeline(ctx.db, ctx.version, f, by, period, top=10, with_stories=measure == "stories")
 if df.empty:
     widgets.no_match(ctx)
     st.stop()
