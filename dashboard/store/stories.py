@@ -102,9 +102,13 @@ def assign(conn, heads: Iterable[NewHeadline]) -> dict[str, int]:
                 "INSERT INTO stories (lead_id, title, first_seen, last_seen) VALUES (?, ?, ?, ?)",
                 (h.id, h.title, h.published_at, h.published_at),
             ).lastrowid
+            weight = outlet_weight(1)
         else:
-            _join(conn, story, h)
-        conn.execute("UPDATE headlines SET story_id = ? WHERE id = ?", (story, h.id))
+            weight = _join(conn, story, h)
+        conn.execute(
+            "UPDATE headlines SET story_id = ?, story_weight = ? WHERE id = ?",
+            (story, weight, h.id),
+        )
         given[h.id] = story
         key_rows += [(k, h.published_at[:10], h.id) for k in keys]
     if key_rows:
@@ -114,7 +118,8 @@ def assign(conn, heads: Iterable[NewHeadline]) -> dict[str, int]:
     return given
 
 
-def _join(conn, story: int, h: NewHeadline) -> None:
+def _join(conn, story: int, h: NewHeadline) -> float:
+    """Add h to the story's row; returns h's share of the story's weight (outlet_weight)."""
     new_outlet = not conn.execute(
         "SELECT 1 FROM headlines WHERE story_id = ? AND source = ? LIMIT 1", (story, h.source)
     ).fetchone()
@@ -134,6 +139,10 @@ def _join(conn, story: int, h: NewHeadline) -> None:
             "story": story,
         },
     )
+    if not new_outlet:
+        return 0.0
+    outlets = conn.execute("SELECT outlets FROM stories WHERE id = ?", (story,)).fetchone()[0]
+    return outlet_weight(outlets)
 
 
 # -- restory --------------------------------------------------------------------------------
@@ -188,37 +197,8 @@ def pending_count(conn) -> int:
 
 # -- story weights --------------------------------------------------------------------------
 def outlet_weight(k: int) -> float:
-    """What the k-th distinct outlet of a story adds to its weight: the weights of a story's
+    """What the k-th distinct outlet of a story adds to its weight (set by `assign` on each
+    headline as it joins): the weights of a story's
     headlines sum to sqrt(outlets), so an event carried by five outlets weighs 2.24, not 5,
     and a second copy from an outlet already counted adds 0 (dashboard.risk)."""
     return math.sqrt(k) - math.sqrt(k - 1) if k >= 1 else 0.0
-
-
-def story_weights(conn, heads: list[NewHeadline], given: dict[str, int]) -> dict[str, float]:
-    """{headline id: story weight} for headlines just given their stories (`assign`), in the
-    order they were assigned; the outlets a story already had count before them."""
-    batch = {h.id for h in heads}
-    seen: dict[int, set[str]] = {}
-    weights: dict[str, float] = {}
-    for h in sorted(heads, key=lambda x: (x.published_at, x.id)):
-        story = given[h.id]
-        if story not in seen:
-            seen[story] = {
-                r[0]
-                for r in conn.execute(
-                    "SELECT source, id FROM headlines WHERE story_id = ?", (story,)
-                )
-                if r[1] not in batch
-            }
-        outlets = seen[story]
-        if h.source in outlets:
-            weights[h.id] = 0.0
-        else:
-            outlets.add(h.source)
-            weights[h.id] = outlet_weight(len(outlets))
-    if weights:
-        conn.executemany(
-            "UPDATE headlines SET story_weight = ? WHERE id = ?",
-            [(w, hid) for hid, w in weights.items()],
-        )
-    return weights

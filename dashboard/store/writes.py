@@ -382,7 +382,18 @@ class Store:
                 heads,
             )
             self._insert_tag_rows(themes, companies)
-            weights = stories.story_weights(conn, fresh, stories.assign(conn, fresh))
+            stories.assign(conn, fresh)
+            weights = (
+                dict(
+                    conn.execute(
+                        "SELECT id, story_weight FROM headlines"
+                        " WHERE id IN (SELECT value FROM json_each(?))",
+                        (json.dumps([c[0] for c in cells]),),
+                    ).fetchall()
+                )
+                if cells
+                else {}
+            )
             for hid, day, head_companies, head_themes in cells:
                 add_rollup_cells(counts, day, head_companies, head_themes, 1, weights[hid])
             if counts:
@@ -430,7 +441,7 @@ class Store:
         done = 0
         for heads in stories.pending_batches(self.conn, batch):
             with self.transaction():
-                stories.story_weights(self.conn, heads, stories.assign(self.conn, heads))
+                stories.assign(self.conn, heads)
                 stories.mark_restory_progress(self.conn, heads)
                 # Risk weighs headlines by their story: the rollups follow at the end.
                 self._set_meta("rollups_dirty", "1")
