@@ -1,10 +1,11 @@
 """CSV extracts of the filtered headlines: every matching row, safe to open in a spreadsheet.
 
 Columns: published_at, source, title, url, companies, one <theme>_score column per theme
-(0 to 1, three decimals), one <theme>_direction column per theme (1, -1, 0), risk, evidence,
-direction_evidence, story_id, story_outlets. ``risk`` is the headline's own weight, its
-highest theme score x 100 (dashboard.risk.headline_risk); the dashboard's company and theme
-risk adds these up with the direction, story and age weights described in dashboard.risk.
+(0 to 1, three decimals), one <theme>_direction column per theme (1, -1, 0), top_score_pct,
+evidence, direction_evidence, story_id, story_outlets. ``top_score_pct`` is the headline's
+highest theme score x 100 (dashboard.risk.headline_risk), the row's own weight, not a risk:
+the dashboard's company and theme risk adds the scores up with the direction, story and age
+weights described in dashboard.risk.
 `write_stories_csv` writes one row per story instead (`chipwatch export --stories`).
 
 The file is UTF-8 with a byte-order mark and CRLF line ends, which is what Excel expects.
@@ -53,7 +54,7 @@ def _write(store, filters: Filters, text: IO[str], themes: Sequence[str] | None)
         for row in queries.export_rows(store, filters, themes):
             written += 1
             # queries.export_columns: published_at, source, title, url, companies,
-            # scores..., directions..., risk (the top score), evidence, direction_evidence,
+            # scores..., directions..., top_score_pct, evidence, direction_evidence,
             # story_id, story_outlets
             m = 5 + 2 * n
             yield (

@@ -85,7 +85,7 @@ def test_small_export_exact_bytes(tmp_path):
     expected = (
         "\ufeffpublished_at,source,title,url,companies,geopolitics_score,supply_chain_score,"
         "geopolitics_direction,supply_chain_direction,"
-        "risk,evidence,direction_evidence,story_id,story_outlets\r\n"
+        "top_score_pct,evidence,direction_evidence,story_id,story_outlets\r\n"
         '2026-03-06T08:00:00Z,Wire,"\'\rReturn\nand newline",https://example.com/6,,'
         "0.000,0.000,0,0,0.0,,,6,1\r\n"
         "2026-03-05T08:00:00Z,Wire,'\tTabbed,https://example.com/5,,0.000,0.000,0,0,0.0,,,5,1\r\n"
@@ -165,7 +165,7 @@ def test_theme_columns_can_follow_the_taxonomy(tmp_path):
     header = text.decode("utf-8-sig").split("\r\n")[0]
     assert header.endswith(
         "geopolitics_score,new_theme_score,geopolitics_direction,new_theme_direction,"
-        "risk,evidence,direction_evidence,story_id,story_outlets"
+        "top_score_pct,evidence,direction_evidence,story_id,story_outlets"
     )
 
 

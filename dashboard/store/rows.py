@@ -56,13 +56,14 @@ def table_columns(themes: Sequence[str]) -> list[str]:
 
 def export_columns(themes: Sequence[str]) -> list[str]:
     """The columns of export_rows(), in order: a score and a direction (+1 escalating, -1
-    easing, 0 neutral or not carried) per theme; risk is the headline's highest theme score;
+    easing, 0 neutral or not carried) per theme; top_score_pct is the headline's highest theme
+    score (0 to 1 here, x 100 in the CSV: a row's own weight, not a company's risk);
     story_id names the headline's story and story_outlets counts the story's outlets."""
     return [
         *HEAD_COLUMNS,
         *map(score_column, themes),
         *map(direction_column, themes),
-        "risk",
+        "top_score_pct",
         "evidence",
         "direction_evidence",
         *STORY_COLUMNS,
@@ -79,7 +80,7 @@ _EXPORT_SQL = {
     "title": "h.title",
     "url": "coalesce(h.url, '')",
     "companies": "replace(h.companies, ';', '; ')",
-    "risk": "h.max_score",
+    "top_score_pct": "h.max_score",
     "evidence": "h.evidence_text",
     "direction_evidence": "h.direction_evidence",
     "story_id": "coalesce(h.story_id, '')",
