@@ -35,7 +35,7 @@ Scoring
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dashboard.models import evidence_terms
 from dashboard.tagging.cjk import CjkMatcher
@@ -146,6 +146,8 @@ class Tagger:
                 )
             )
         self._company_keys = self._companies.keys()
+        # CJK context words supply context as substrings of the raw text, like CJK aliases.
+        self._cjk_context = [tuple(w for w in co.context if is_cjk(w)) for co in taxonomy.companies]
 
     def _norm(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
         """(cased, folded, stems) token tuples; slices of them compare directly with terms."""
@@ -236,8 +238,12 @@ class Tagger:
                             seen[form] = Cue(form, where, round(w * factor, 6), note)
         directions = dict(self._neutral)
         evidence = {}
+        frame = d.frame(parts[0][1][1], raws[0])
         for k in sorted(found):
             cues = tuple(found[k].values())
+            if cues and frame:
+                note = f"framed by {frame!r}"
+                cues = tuple(replace(c, weight=0.0, note=c.note or note) for c in cues)
             if cues:
                 tid = self._ids[k]
                 evidence[tid] = cues
@@ -368,6 +374,8 @@ class Tagger:
                     if words is None:
                         words = {s for _, (_, _, stems) in parts for s in stems}
                     ok = not context.isdisjoint(words)
+                if not ok and self._cjk_context[ci]:
+                    ok = any(w in raw for raw in raws for w in self._cjk_context[ci])
                 if not ok:
                     continue
             out[ci] = CompanyMatch(self.taxonomy.companies[ci].name, alias)

@@ -65,6 +65,9 @@ class DirectionRules:
     hedges: tuple[str, ...] = ()  # words that soften a cue standing just after them
     hedge_factor: float = 0.7
     scope: int = 4  # how many words before a cue a negator or hedge reaches
+    # A title opening with one of these words ("Analysis:", "Explainer", "Why ...") or asking
+    # a question describes a move without making one: its directions are all neutral.
+    frames: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,7 +193,7 @@ _THEME_FIELDS = {
     "direction",
 }
 _DIRECTION_THEME_FIELDS = {"escalating", "easing"}
-_DIRECTION_FIELDS = {"threshold", "negators", "hedges", "hedge_factor", "scope"}
+_DIRECTION_FIELDS = {"threshold", "negators", "hedges", "hedge_factor", "scope", "frames"}
 _COMPANY_FIELDS = {
     "aliases",
     "tickers",
@@ -355,7 +358,16 @@ def _direction_rules(c: _Checker, body: Any) -> DirectionRules:
         hedges=c.strings(body.get("hedges", []), "direction.hedges"),
         hedge_factor=factor,
         scope=scope,
+        frames=_frames(c, body.get("frames", [])),
     )
+
+
+def _frames(c: _Checker, value: Any) -> tuple[str, ...]:
+    frames = c.strings(value, "direction.frames")
+    for i, word in enumerate(frames):
+        if len(tokens(word)) != 1 or is_cjk(word):
+            raise c.fail(f"direction.frames[{i}]", f"{word!r}: one Latin-script word per entry")
+    return frames
 
 
 def _terms(c: _Checker, key: str, terms_doc: Any, what: str) -> tuple[Term, ...]:
