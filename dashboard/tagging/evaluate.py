@@ -9,6 +9,9 @@ writes, which lets an analyst tag a sample, correct it by hand and keep it as la
 from __future__ import annotations
 
 import csv
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,13 +41,20 @@ def _read(path: str | Path) -> tuple[list[str], list[dict[str, str]]]:
     return columns, rows
 
 
-def tag_csv(in_path: str | Path, out_path: str | Path, tagger: Tagger) -> int:
+POOL_MIN_ROWS = 5_000  # below this, starting worker processes costs more than it saves
+CHUNK_ROWS = 2_000
+
+
+def tag_csv(
+    in_path: str | Path, out_path: str | Path, tagger: Tagger, workers: int | None = None
+) -> int:
     """Write `in_path` with tag columns added; returns the number of rows written.
 
     Input columns are kept in order; any input column that has the name of an output column
     (`companies`, `<theme>_score`, `<theme>`, `<theme>_direction`, `evidence`,
     `direction_evidence`) is replaced, so a tagged file can be tagged again after a taxonomy
-    change.
+    change. `workers` forked processes tag chunks of rows while this one reads and writes
+    (None: one per core, up to two, for files of POOL_MIN_ROWS rows or more; 0: inline).
     """
     columns, rows = _read(in_path)
     ids = tagger.taxonomy.theme_ids
@@ -53,31 +63,68 @@ def tag_csv(in_path: str | Path, out_path: str | Path, tagger: Tagger) -> int:
         added += [f"{tid}_score", tid, f"{tid}_direction"]
     added += ["evidence", "direction_evidence"]
     kept = [c for c in columns if c not in added]
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if len(rows) >= POOL_MIN_ROWS else 0
+    texts = [(row.get("title") or "", row.get("summary") or "") for row in rows]
     out = Path(out_path)
     try:
         with out.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow(kept + added)
-            for row in rows:
-                tags = tagger.tag(row.get("title") or "", row.get("summary") or "")
-                cells = [row.get(c) or "" for c in kept]
-                cells.append(";".join(m.name for m in tags.companies))
-                for tid in ids:
-                    cells += [
-                        f"{tags.scores[tid]:.3f}",
-                        "1" if tid in tags.themes else "0",
-                        str(tags.directions.get(tid, 0)),
-                    ]
-                cells.append(
-                    evidence_text(
-                        (t, [(e.term, e.where) for e in evs]) for t, evs in tags.evidence.items()
-                    )
-                )
-                cells.append(cue_text(tags.direction_evidence))
-                writer.writerow(cells)
+            start = 0
+            for cells in _tagged_chunks(texts, tagger, workers):
+                for row, tag_cells in zip(rows[start : start + len(cells)], cells, strict=True):
+                    writer.writerow([row.get(c) or "" for c in kept] + tag_cells)
+                start += len(cells)
     except OSError as exc:
         raise LabelsError(f"{out}: cannot write ({exc.strerror or exc})") from exc
     return len(rows)
+
+
+def _tag_cells(tagger: Tagger, texts: list[tuple[str, str]]) -> list[list[str]]:
+    """The added columns of tag_csv for each (title, summary)."""
+    ids = tagger.taxonomy.theme_ids
+    out = []
+    for title, summary in texts:
+        tags = tagger.tag(title, summary)
+        cells = [";".join(m.name for m in tags.companies)]
+        for tid in ids:
+            cells += [
+                f"{tags.scores[tid]:.3f}",
+                "1" if tid in tags.themes else "0",
+                str(tags.directions.get(tid, 0)),
+            ]
+        cells.append(
+            evidence_text((t, [(e.term, e.where) for e in evs]) for t, evs in tags.evidence.items())
+        )
+        cells.append(cue_text(tags.direction_evidence))
+        out.append(cells)
+    return out
+
+
+_forked_tagger: Tagger | None = None  # the parent's tagger, inherited by forked workers
+
+
+def _tag_chunk(texts: list[tuple[str, str]]) -> list[list[str]]:
+    assert _forked_tagger is not None
+    return _tag_cells(_forked_tagger, texts)
+
+
+def _tagged_chunks(texts: list[tuple[str, str]], tagger: Tagger, workers: int):
+    """Tag cells chunk by chunk, in input order; in `workers` forked processes when >= 2."""
+    chunks = [texts[i : i + CHUNK_ROWS] for i in range(0, len(texts), CHUNK_ROWS)]
+    if workers < 2 or len(chunks) < 2:
+        for chunk in chunks:
+            yield _tag_cells(tagger, chunk)
+        return
+    global _forked_tagger
+    _forked_tagger = tagger  # fork copies it: workers need no taxonomy compile of their own
+    context = multiprocessing.get_context("fork")
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            yield from pool.map(_tag_chunk, chunks)
+    finally:
+        _forked_tagger = None
 
 
 @dataclass
