@@ -442,3 +442,44 @@ label = "Trade"
 def test_cjk_context_words_give_an_ambiguous_alias_its_context(tagger):
     assert names(tagger.tag("小米汽车交付量创新高")) == ["Xiaomi"]  # 汽车: a context word
     assert names(tagger.tag("小米粥的做法")) == []  # millet porridge
+
+
+# The learned second opinion (tagging.learned): it adds what the rules miss, with evidence.
+def test_the_learned_model_adds_a_theme_the_rules_miss_and_shows_why(tmp_path, tagger):
+    title = "Micron restores production at Dresden site"
+    rules_only = Tagger(load_taxonomy(_without_learned(tmp_path)))
+    assert "supply_chain" not in rules_only.tag(title).themes
+    tags = tagger.tag(title)
+    assert "supply_chain" in tags.themes, format_tags(tags, tagger.taxonomy)
+    assert tags.scores["supply_chain"] >= tagger.taxonomy.themes[2].threshold
+    learned = [e for e in tags.evidence["supply_chain"] if e.where == "learned"]
+    words, *nearest = learned
+    assert words.weight >= tagger.taxonomy.learned_threshold
+    assert all(w.strip() in title for w in words.term.split(","))  # as the headline wrote them
+    assert nearest and all(e.term.startswith('like "') for e in nearest)
+    assert tags.directions["supply_chain"] == -1  # its cues count once the theme is carried
+
+
+def test_off_topic_news_gets_no_second_opinion(tagger):
+    tags = tagger.tag("Cyclists cheer as London backs downtown bike lanes")
+    assert tags.themes == ()
+
+
+def _without_learned(tmp_path: Path) -> Path:
+    text = DEFAULT_TAXONOMY.read_text(encoding="utf-8")
+    start = text.index("[learned]")
+    end = text.index("\n[", start + 1)
+    path = tmp_path / "rules_only.toml"
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    return path
+
+
+def test_learned_features_are_the_taggers_stems(tagger):
+    from dashboard.tagging.learned import features, stems_of
+
+    title = "TSMC's Arizona fabs ramp 4nm output; 台积电扩产"
+    stems = tagger._norm(title)[2]
+    assert stems_of(title) == stems
+    feats = features([(stems, title)])
+    assert feats[: len(stems)] == list(stems)
+    assert "arizona fab" in feats and "扩产" in feats

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, replace
 from dashboard.models import evidence_terms
 from dashboard.tagging.cjk import CjkMatcher
 from dashboard.tagging.direction import Cue, DirectionMatcher, sign
+from dashboard.tagging.learned import features, load_model
 from dashboard.tagging.matching import (
     Index,
     blocked_spans,
@@ -112,6 +113,11 @@ class Tagger:
         self._term_keys = self._terms.keys()
         self._exclude_keys = self._excludes.keys()
         self._cjk = CjkMatcher(taxonomy)
+        self._learned = None
+        if taxonomy.learned_threshold is not None:
+            model = load_model()
+            # (theme index, theme id) the model knows
+            self._learned = (model, [(k, t) for k, t in enumerate(self._ids) if t in model.themes])
 
         # entry: (folded alias, exact capitalisation or None, company index, alias, context?)
         self._companies = Index()
@@ -205,6 +211,9 @@ class Tagger:
                 if score >= self._thresholds[k]:
                     carried += (tid,)
                     carried_k.append(k)
+        if self._learned is not None and scale == 1.0:  # off-topic news gets no second opinion
+            carried_k = self._second_opinion(parts, raws, scores, evidence, carried_k)
+            carried = tuple(self._ids[k] for k in carried_k)
         companies = self._resolve(mentions, parts, raws, scores) if mentions else ()
         directions = self._neutral
         direction_evidence: dict[str, tuple[Cue, ...]] = {}
@@ -215,6 +224,39 @@ class Tagger:
                     parts, raws, cue_hits, with_cues, cjk
                 )
         return Tags(companies, scores, evidence, carried, directions, direction_evidence)
+
+    def _second_opinion(self, parts, raws, scores, evidence, carried_k: list[int]) -> list[int]:
+        """Themes the rules miss but the learned model is sure of (>= [learned] threshold)
+        are carried too, at a score mapped into [threshold, 1], with the model's evidence."""
+        model, known = self._learned
+        t = self.taxonomy.learned_threshold
+        pairs = zip(parts, raws, strict=True)
+        vec = model.vector(features([(stems, raw) for (_, (_, _, stems)), raw in pairs]))
+        if not vec:
+            return carried_k
+        probs = model.probabilities(vec)
+        added = []
+        for k, tid in known:
+            p = probs[tid]
+            if k in carried_k or p < t:
+                continue
+            floor = self._thresholds[k]
+            scores[tid] = round(max(scores[tid], floor + (p - t) / (1 - t) * (1 - floor)), 6)
+            why = model.explain(vec, tid, p)
+            shown = ", ".join(_surface(parts).get(f, f) for f in why.words)
+            evidence[tid] = (
+                *evidence.get(tid, ()),
+                Evidence(shown, "learned", round(p, 6)),
+                *(Evidence(f'like "{title}"', "learned", round(p, 6)) for title in why.nearest),
+            )
+            added.append(k)
+        if not added:
+            return carried_k
+        order = {t: k for k, t in enumerate(self._ids)}  # evidence stays in theme order
+        items = sorted(evidence.items(), key=lambda item: order[item[0]])
+        evidence.clear()
+        evidence.update(items)
+        return sorted(carried_k + added)
 
     def _directions(self, parts, raws, cue_hits, carried: frozenset[int], cjk: bool):
         found: dict[int, dict[str, Cue]] = {}
@@ -380,6 +422,17 @@ class Tagger:
                     continue
             out[ci] = CompanyMatch(self.taxonomy.companies[ci].name, alias)
         return tuple(out.values())
+
+
+def _surface(parts) -> dict[str, str]:
+    """Learned features (stems and stem pairs) -> the words as the headline wrote them."""
+    out: dict[str, str] = {}
+    for _, (cased, _, stems) in parts:
+        for i, st in enumerate(stems):
+            out.setdefault(st, cased[i])
+            if i:
+                out.setdefault(f"{stems[i - 1]} {st}", f"{cased[i - 1]} {cased[i]}")
+    return out
 
 
 DIRECTION_WORDS = {1: "escalating", -1: "easing", 0: "neutral"}

@@ -19,6 +19,8 @@ from dashboard import config
 from dashboard.errors import TaxonomyError
 
 DEFAULT_THRESHOLD = 0.5
+# The learned second opinion (tagging.learned), used when the taxonomy has a [learned] table.
+LEARNED_MODEL = Path(__file__).with_name("learned_model.json")
 DEFAULT_SUMMARY_FACTOR = 0.6
 
 # One tokenizer for terms, aliases and text alike, so a phrase written "export-control" in the
@@ -96,6 +98,8 @@ class Taxonomy:
     topic_words: tuple[str, ...] = ()
     path: str = ""
     direction: DirectionRules = DirectionRules()
+    # [learned] threshold: the model's probability that adds a theme the rules miss; None = off
+    learned_threshold: float | None = None
 
     @property
     def theme_ids(self) -> tuple[str, ...]:
@@ -204,7 +208,7 @@ _COMPANY_FIELDS = {
     "not_before",
     "not_after",
 }
-_TOP_FIELDS = {"scoring", "direction", "themes", "companies"}
+_TOP_FIELDS = {"scoring", "direction", "learned", "themes", "companies"}
 _SCORING_FIELDS = {
     "summary_factor",
     "default_threshold",
@@ -273,8 +277,13 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
         doc = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise TaxonomyError(f"{p}: bad TOML: {exc}") from exc
-    version = hashlib.sha256(raw).hexdigest()[:12]
-    return parse_taxonomy(doc, p, version)
+    digest = hashlib.sha256(raw)
+    if "learned" in doc:  # the model's tags change with the model: stale tags show it
+        try:
+            digest.update(LEARNED_MODEL.read_bytes())
+        except OSError as exc:
+            raise TaxonomyError(f"{p}: learned: cannot read {LEARNED_MODEL} ({exc})") from exc
+    return parse_taxonomy(doc, p, digest.hexdigest()[:12])
 
 
 def parse_taxonomy(doc: dict, path: Path, version: str) -> Taxonomy:
@@ -304,6 +313,10 @@ def parse_taxonomy(doc: dict, path: Path, version: str) -> Taxonomy:
             raise c.fail(f"scoring.topic_words[{i}]", f"{word!r}: one word per entry")
 
     direction = _direction_rules(c, doc.get("direction", {}))
+    learned = None
+    if "learned" in doc:
+        body = c.table(doc["learned"], "learned", {"threshold"})
+        learned = c.number(body.get("threshold", 0.7), "learned.threshold", 0, 1)
 
     themes_doc = doc.get("themes")
     if not isinstance(themes_doc, dict) or not themes_doc:
@@ -336,6 +349,7 @@ def parse_taxonomy(doc: dict, path: Path, version: str) -> Taxonomy:
         summary_min_weight=min_weight,
         path=str(path),
         direction=direction,
+        learned_threshold=learned,
     )
 
 
