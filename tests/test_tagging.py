@@ -446,9 +446,9 @@ def test_cjk_context_words_give_an_ambiguous_alias_its_context(tagger):
 
 # The learned second opinion (tagging.learned): it adds what the rules miss, with evidence.
 def test_the_learned_model_adds_a_theme_the_rules_miss_and_shows_why(tmp_path, tagger):
-    title = "Micron restores production at Dresden site"
+    title = "Nvidia to build AI supercomputers in US with Foxconn and Wistron"
     rules_only = Tagger(load_taxonomy(_without_learned(tmp_path)))
-    assert "supply_chain" not in rules_only.tag(title).themes
+    assert rules_only.tag(title).scores["supply_chain"] == 0  # the rules are silent here
     tags = tagger.tag(title)
     assert "supply_chain" in tags.themes, format_tags(tags, tagger.taxonomy)
     assert tags.scores["supply_chain"] >= tagger.taxonomy.themes[2].threshold
@@ -457,7 +457,12 @@ def test_the_learned_model_adds_a_theme_the_rules_miss_and_shows_why(tmp_path, t
     assert words.weight >= tagger.taxonomy.learned_threshold
     assert all(w.strip() in title for w in words.term.split(","))  # as the headline wrote them
     assert nearest and all(e.term.startswith('like "') for e in nearest)
-    assert tags.directions["supply_chain"] == -1  # its cues count once the theme is carried
+    assert tags.scores["supply_chain"] == words.weight  # scored at the model's probability
+
+
+def test_where_the_rules_have_evidence_their_score_stands(tagger):
+    tags = tagger.tag("Drought in Taiwan forces chipmakers to truck in water")
+    assert 0 < tags.scores["supply_chain"] < 0.45 and "supply_chain" not in tags.themes
 
 
 def test_off_topic_news_gets_no_second_opinion(tagger):

@@ -226,8 +226,9 @@ class Tagger:
         return Tags(companies, scores, evidence, carried, directions, direction_evidence)
 
     def _second_opinion(self, parts, raws, scores, evidence, carried_k: list[int]) -> list[int]:
-        """Themes the rules miss but the learned model is sure of (>= [learned] threshold)
-        are carried too, at a score mapped into [threshold, 1], with the model's evidence."""
+        """Themes the rules find no evidence for but the learned model is sure of (probability
+        >= [learned] threshold and >= the theme's own) are carried, scored at that
+        probability, with the model's evidence."""
         model, known = self._learned
         t = self.taxonomy.learned_threshold
         pairs = zip(parts, raws, strict=True)
@@ -237,11 +238,12 @@ class Tagger:
         probs = model.probabilities(vec)
         added = []
         for k, tid in known:
-            p = probs[tid]
-            if k in carried_k or p < t:
+            p = round(probs[tid], 6)
+            # Where the rules found evidence, their score stands (a threshold edit moves
+            # exactly the headlines it crosses); the model speaks where they are silent.
+            if scores[tid] or p < t or p < self._thresholds[k]:
                 continue
-            floor = self._thresholds[k]
-            scores[tid] = round(max(scores[tid], floor + (p - t) / (1 - t) * (1 - floor)), 6)
+            scores[tid] = p
             why = model.explain(vec, tid, p)
             shown = ", ".join(_surface(parts).get(f, f) for f in why.words)
             evidence[tid] = (
