@@ -124,6 +124,25 @@ class LearnedModel:
                     z[i] += v * w
         return {t: 1.0 / (1.0 + math.exp(-x)) for t, x in zip(self._names, z, strict=True)}
 
+    def opinions(self, parts, raws: list[str], candidates: list[tuple[int, str, float]]):
+        """For a tagged headline (the tagger's parts: (where, (cased, folded, stems)) and raw
+        texts), the candidates (theme index, theme id, probability needed) the model is sure
+        of: [(index, theme id, probability, words shown, nearest labelled titles)]."""
+        pairs = zip(parts, raws, strict=True)
+        vec = self.vector(features([(stems, raw) for (_, (_, _, stems)), raw in pairs]))
+        if not vec:
+            return []
+        probs = self.probabilities(vec)
+        out = []
+        for k, tid, least in candidates:
+            p = round(probs[tid], 6)
+            if p >= least:
+                why = self.explain(vec, tid, p)
+                shown = _surface(parts)
+                words = ", ".join(shown.get(f, f) for f in why.words)
+                out.append((k, tid, p, words, why.nearest))
+        return out
+
     def explain(self, vec: dict[str, float], theme: str, p: float) -> Opinion:
         _, coef = self.themes[theme]
         pushes = sorted(((v * coef.get(f, 0.0), f) for f, v in vec.items()), reverse=True)
@@ -136,6 +155,17 @@ class LearnedModel:
                 sims[i] = sims.get(i, 0.0) + v * w
         best = sorted(sims, key=lambda i: (-sims[i], i))[:NEAREST]
         return Opinion(p, words, tuple(self.titles[i] for i in best))
+
+
+def _surface(parts) -> dict[str, str]:
+    """Features (stems and stem pairs) -> the words as the headline wrote them."""
+    out: dict[str, str] = {}
+    for _, (cased, _, stems) in parts:
+        for i, st in enumerate(stems):
+            out.setdefault(st, cased[i])
+            if i:
+                out.setdefault(f"{stems[i - 1]} {st}", f"{cased[i - 1]} {cased[i]}")
+    return out
 
 
 def load_model(path: Path = MODEL_PATH) -> LearnedModel:

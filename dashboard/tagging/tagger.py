@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from dashboard.models import evidence_terms
 from dashboard.tagging.cjk import CjkMatcher
 from dashboard.tagging.direction import Cue, DirectionMatcher, sign
-from dashboard.tagging.learned import features, load_model
+from dashboard.tagging.learned import load_model
 from dashboard.tagging.matching import (
     Index,
     blocked_spans,
@@ -116,8 +116,14 @@ class Tagger:
         self._learned = None
         if taxonomy.learned_threshold is not None:
             model = load_model()
-            # (theme index, theme id) the model knows
-            self._learned = (model, [(k, t) for k, t in enumerate(self._ids) if t in model.themes])
+            # (theme index, theme id, probability needed) for the themes the model knows
+            least = taxonomy.learned_threshold
+            known = [
+                (k, t.id, max(least, t.threshold))
+                for k, t in enumerate(taxonomy.themes)
+                if t.id in model.themes
+            ]
+            self._learned = (model, known)
 
         # entry: (folded alias, exact capitalisation or None, company index, alias, context?)
         self._companies = Index()
@@ -226,39 +232,22 @@ class Tagger:
         return Tags(companies, scores, evidence, carried, directions, direction_evidence)
 
     def _second_opinion(self, parts, raws, scores, evidence, carried_k: list[int]) -> list[int]:
-        """Themes the rules find no evidence for but the learned model is sure of (probability
-        >= [learned] threshold and >= the theme's own) are carried, scored at that
-        probability, with the model's evidence."""
+        """Themes the rules find no evidence for (their scores stand where they do, so a
+        threshold edit moves exactly the headlines it crosses) but the learned model is sure
+        of are carried, scored at its probability, with its evidence (tagging.learned)."""
         model, known = self._learned
-        t = self.taxonomy.learned_threshold
-        pairs = zip(parts, raws, strict=True)
-        vec = model.vector(features([(stems, raw) for (_, (_, _, stems)), raw in pairs]))
-        if not vec:
-            return carried_k
-        probs = model.probabilities(vec)
-        added = []
-        for k, tid in known:
-            p = round(probs[tid], 6)
-            # Where the rules found evidence, their score stands (a threshold edit moves
-            # exactly the headlines it crosses); the model speaks where they are silent.
-            if scores[tid] or p < t or p < self._thresholds[k]:
-                continue
+        silent = [(k, tid, floor) for k, tid, floor in known if not scores[tid]]
+        found = model.opinions(parts, raws, silent) if silent else []
+        for k, tid, p, words, nearest in found:
             scores[tid] = p
-            why = model.explain(vec, tid, p)
-            shown = ", ".join(_surface(parts).get(f, f) for f in why.words)
-            evidence[tid] = (
-                *evidence.get(tid, ()),
-                Evidence(shown, "learned", round(p, 6)),
-                *(Evidence(f'like "{title}"', "learned", round(p, 6)) for title in why.nearest),
-            )
-            added.append(k)
-        if not added:
-            return carried_k
-        order = {t: k for k, t in enumerate(self._ids)}  # evidence stays in theme order
-        items = sorted(evidence.items(), key=lambda item: order[item[0]])
-        evidence.clear()
-        evidence.update(items)
-        return sorted(carried_k + added)
+            like = tuple(Evidence(f'like "{title}"', "learned", p) for title in nearest)
+            evidence[tid] = (Evidence(words, "learned", p), *like)
+            carried_k = sorted([*carried_k, k])
+        if found:  # evidence stays in theme order
+            items = sorted(evidence.items(), key=lambda item: self._ids.index(item[0]))
+            evidence.clear()
+            evidence.update(items)
+        return carried_k
 
     def _directions(self, parts, raws, cue_hits, carried: frozenset[int], cjk: bool):
         found: dict[int, dict[str, Cue]] = {}
@@ -424,17 +413,6 @@ class Tagger:
                     continue
             out[ci] = CompanyMatch(self.taxonomy.companies[ci].name, alias)
         return tuple(out.values())
-
-
-def _surface(parts) -> dict[str, str]:
-    """Learned features (stems and stem pairs) -> the words as the headline wrote them."""
-    out: dict[str, str] = {}
-    for _, (cased, _, stems) in parts:
-        for i, st in enumerate(stems):
-            out.setdefault(st, cased[i])
-            if i:
-                out.setdefault(f"{stems[i - 1]} {st}", f"{cased[i - 1]} {cased[i]}")
-    return out
 
 
 DIRECTION_WORDS = {1: "escalating", -1: "easing", 0: "neutral"}
