@@ -48,3 +48,29 @@ def test_trained_model_round_trips_through_its_file(tmp_path):
             assert math.isclose(got, p, abs_tol=1e-3)
     why = model.explain(model.vector(docs[0]), "b", 0.9)
     assert why.nearest[0] == rows[0][0]  # a labelled headline is its own nearest example
+
+
+def test_the_taggers_fast_path_counts_what_features_count():
+    from collections import Counter
+
+    from dashboard.config import DEFAULT_TAXONOMY
+    from dashboard.tagging.tagger import Tagger
+    from dashboard.tagging.taxonomy import load_taxonomy
+
+    tagger = Tagger(load_taxonomy(DEFAULT_TAXONOMY))
+    model = learned.load_model()
+    for title, summary in [
+        ("TSMC expands CoWoS capacity as HBM shortage bites", "Export curbs loom."),
+        ("台积电扩产CoWoS先进封装，英伟达订单大增", ""),
+        ("Nvidia Nvidia export export controls", ""),
+    ]:
+        parts = [("title", tagger._norm(title))] + (
+            [("summary", tagger._norm(summary))] if summary else []
+        )
+        raws = [title, summary] if summary else [title]
+        feats = learned.features([(p[1][2], r) for p, r in zip(parts, raws, strict=True)])
+        want = Counter(f for f in feats if f in model.idf)
+        assert model.counts(parts, raws) == want
+        slow = model.probabilities(model.vector(feats))
+        fast = model._scan(model.counts(parts, raws), list(slow))
+        assert all(math.isclose(fast[t], slow[t], abs_tol=1e-12) for t in slow)

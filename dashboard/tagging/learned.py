@@ -34,6 +34,7 @@ C = 4.0  # inverse regularisation, chosen by cross-validation on the tuning set
 NEAREST = 2  # labelled examples shown as evidence
 TOP_WORDS = 3  # features shown as evidence
 _CJK_RUN = re.compile(f"[{CJK_CHARS}]+")
+_NONE: dict[str, str] = {}
 # Not shown as evidence (they still count): words that say nothing alone.
 _QUIET = frozenset(
     ("a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "is", "it", "its")
@@ -82,6 +83,12 @@ class LearnedModel:
         self._table = {
             f: (w, tuple(self.themes[t][1].get(f, 0.0) for t in names)) for f, w in self.idf.items()
         }
+        # stem pairs by first stem, so a headline's pairs are looked up without building them
+        self._pairs: dict[str, dict[str, str]] = {}
+        for f in self.idf:
+            first, _, second = f.partition(" ")
+            if second:
+                self._pairs.setdefault(first, {})[second] = f
         # labelled examples for the nearest-example evidence: titles, and for each theme an
         # inverted index feature -> [(example, weight)], so similarity touches only overlaps
         self.titles = [e["title"] for e in doc["examples"]]
@@ -108,35 +115,67 @@ class LearnedModel:
         return {f: v / norm for f, v in vec.items()} if norm else {}
 
     def probabilities(self, vec: dict[str, float]) -> dict[str, float]:
+        """Each theme's probability for a vector from vector()."""
         z = list(self._intercepts)
-        table = self._table
-        if len(z) == 3:  # the usual three themes, unrolled: this runs for every headline
-            a, b, c = z
-            for f, v in vec.items():
-                wa, wb, wc = table[f][1]
-                a += v * wa
-                b += v * wb
-                c += v * wc
-            z = [a, b, c]
-        else:
-            for f, v in vec.items():
-                for i, w in enumerate(table[f][1]):
-                    z[i] += v * w
+        for f, v in vec.items():
+            for i, w in enumerate(self._table[f][1]):
+                z[i] += v * w
         return {t: 1.0 / (1.0 + math.exp(-x)) for t, x in zip(self._names, z, strict=True)}
+
+    def counts(self, parts, raws: list[str]) -> dict[str, int]:
+        """Counts of the vocabulary's features in a headline (the tagger's parts and raw
+        texts): the same as counting features(), without building the features that the
+        model does not know. This runs for every headline."""
+        table, pairs = self._table, self._pairs
+        counts: dict[str, int] = {}
+        for (_, (_, _, stems)), raw in zip(parts, raws, strict=True):
+            prev = None
+            for st in stems:
+                if st in table:
+                    counts[st] = counts.get(st, 0) + 1
+                if prev is not None:
+                    key = pairs.get(prev, _NONE).get(st)
+                    if key is not None:
+                        counts[key] = counts.get(key, 0) + 1
+                prev = st
+            if not raw.isascii():
+                for f in features([((), raw)]):
+                    if f in table:
+                        counts[f] = counts.get(f, 0) + 1
+        return counts
+
+    def _scan(self, counts: dict[str, int], themes: list[str]) -> dict[str, float]:
+        """Probabilities of `themes` from feature counts, without building the vector."""
+        table = self._table
+        values = []
+        norm2 = 0.0
+        for f, n in counts.items():
+            v = table[f][0]
+            if n > 1:
+                v *= 1.0 + math.log(n)
+            norm2 += v * v
+            values.append((f, v))
+        norm = math.sqrt(norm2)
+        out = {}
+        for t in themes:
+            intercept, coef = self.themes[t]
+            z = sum(v * coef.get(f, 0.0) for f, v in values)
+            out[t] = 1.0 / (1.0 + math.exp(-(intercept + (z / norm if norm else 0.0))))
+        return out
 
     def opinions(self, parts, raws: list[str], candidates: list[tuple[int, str, float]]):
         """For a tagged headline (the tagger's parts: (where, (cased, folded, stems)) and raw
         texts), the candidates (theme index, theme id, probability needed) the model is sure
         of: [(index, theme id, probability, words shown, nearest labelled titles)]."""
-        pairs = zip(parts, raws, strict=True)
-        vec = self.vector(features([(stems, raw) for (_, (_, _, stems)), raw in pairs]))
-        if not vec:
+        counts = self.counts(parts, raws)
+        if not counts:
             return []
-        probs = self.probabilities(vec)
+        probs = self._scan(counts, [tid for _, tid, _ in candidates])
         out = []
         for k, tid, least in candidates:
             p = round(probs[tid], 6)
             if p >= least:
+                vec = self.vector([f for f, n in counts.items() for _ in range(n)])
                 why = self.explain(vec, tid, p)
                 shown = _surface(parts)
                 words = ", ".join(shown.get(f, f) for f in why.words)
