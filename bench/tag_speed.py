@@ -61,6 +61,8 @@ def run(n: int = ROWS) -> dict:
     return {
         "rows": n,
         "cores": os.cpu_count(),
+        # other work on the machine while measuring: rates are only comparable at low load
+        "load_avg_1m_x100": round(os.getloadavg()[0] * 100),
         "end_to_end_per_s": round(n / e2e),
         "in_process_per_s": round(n / auto),
         "one_core_per_s": round(n / one),

@@ -9,6 +9,7 @@ writes, which lets an analyst tag a sample, correct it by hand and keep it as la
 from __future__ import annotations
 
 import csv
+import io
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -65,29 +66,26 @@ def tag_csv(
     kept = [c for c in columns if c not in added]
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if len(rows) >= POOL_MIN_ROWS else 0
-    texts = [(row.get("title") or "", row.get("summary") or "") for row in rows]
     out = Path(out_path)
     try:
         with out.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(kept + added)
-            start = 0
-            for cells in _tagged_chunks(texts, tagger, workers):
-                for row, tag_cells in zip(rows[start : start + len(cells)], cells, strict=True):
-                    writer.writerow([row.get(c) or "" for c in kept] + tag_cells)
-                start += len(cells)
+            csv.writer(fh, lineterminator="\n").writerow(kept + added)
+            for text in _tagged_chunks(tagger, rows, kept, workers):
+                fh.write(text)
     except OSError as exc:
         raise LabelsError(f"{out}: cannot write ({exc.strerror or exc})") from exc
     return len(rows)
 
 
-def _tag_cells(tagger: Tagger, texts: list[tuple[str, str]]) -> list[list[str]]:
-    """The added columns of tag_csv for each (title, summary)."""
+def _tag_lines(tagger: Tagger, rows: list[dict[str, str]], kept: list[str]) -> str:
+    """The CSV lines of tag_csv for these rows: kept columns, then the tag columns."""
     ids = tagger.taxonomy.theme_ids
-    out = []
-    for title, summary in texts:
-        tags = tagger.tag(title, summary)
-        cells = [";".join(m.name for m in tags.companies)]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for row in rows:
+        tags = tagger.tag(row.get("title") or "", row.get("summary") or "")
+        cells = [row.get(c) or "" for c in kept]
+        cells.append(";".join(m.name for m in tags.companies))
         for tid in ids:
             cells += [
                 f"{tags.scores[tid]:.3f}",
@@ -98,33 +96,36 @@ def _tag_cells(tagger: Tagger, texts: list[tuple[str, str]]) -> list[list[str]]:
             evidence_text((t, [(e.term, e.where) for e in evs]) for t, evs in tags.evidence.items())
         )
         cells.append(cue_text(tags.direction_evidence))
-        out.append(cells)
-    return out
+        writer.writerow(cells)
+    return buffer.getvalue()
 
 
-_forked_tagger: Tagger | None = None  # the parent's tagger, inherited by forked workers
+# What forked workers inherit from the parent instead of receiving it: (tagger, rows, kept).
+_forked: tuple | None = None
 
 
-def _tag_chunk(texts: list[tuple[str, str]]) -> list[list[str]]:
-    assert _forked_tagger is not None
-    return _tag_cells(_forked_tagger, texts)
+def _tag_span(span: tuple[int, int]) -> str:
+    assert _forked is not None
+    tagger, rows, kept = _forked
+    return _tag_lines(tagger, rows[span[0] : span[1]], kept)
 
 
-def _tagged_chunks(texts: list[tuple[str, str]], tagger: Tagger, workers: int):
-    """Tag cells chunk by chunk, in input order; in `workers` forked processes when >= 2."""
-    chunks = [texts[i : i + CHUNK_ROWS] for i in range(0, len(texts), CHUNK_ROWS)]
-    if workers < 2 or len(chunks) < 2:
-        for chunk in chunks:
-            yield _tag_cells(tagger, chunk)
+def _tagged_chunks(tagger: Tagger, rows: list[dict[str, str]], kept: list[str], workers: int):
+    """CSV text chunk by chunk, in input order; in `workers` forked processes when >= 2
+    (they inherit the tagger and the rows, and send back only text)."""
+    spans = [(i, min(i + CHUNK_ROWS, len(rows))) for i in range(0, len(rows), CHUNK_ROWS)]
+    if workers < 2 or len(spans) < 2:
+        for a, b in spans:
+            yield _tag_lines(tagger, rows[a:b], kept)
         return
-    global _forked_tagger
-    _forked_tagger = tagger  # fork copies it: workers need no taxonomy compile of their own
+    global _forked
+    _forked = (tagger, rows, kept)
     context = multiprocessing.get_context("fork")
     try:
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            yield from pool.map(_tag_chunk, chunks)
+            yield from pool.map(_tag_span, spans)
     finally:
-        _forked_tagger = None
+        _forked = None
 
 
 @dataclass
