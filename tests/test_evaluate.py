@@ -172,3 +172,21 @@ def test_the_tagger_meets_its_targets_on_the_labelled_headlines():
     assert report.macro_theme_f1 >= 0.90, report.to_text()
     assert report.company_micro.f1 >= 0.97, report.to_text()
     assert all(m.f1 >= 0.80 for m in report.themes.values()), report.to_text()
+
+
+def test_tag_csv_in_worker_processes_writes_what_one_process_writes(
+    tmp_path, round_tagger, monkeypatch
+):
+    from dashboard.tagging import evaluate as module
+
+    monkeypatch.setattr(module, "CHUNK_ROWS", 10)  # 8 chunks over 2 workers
+    lines = ["title,summary"]
+    for i in range(25):
+        lines += [f'"Row {i}: US widens export controls",', f"Row {i}: Widget Company opens fab,"]
+        lines += [f"Row {i}: nothing to see,New fab in Ohio"]
+    src = write(tmp_path / "in.csv", "\n".join(lines) + "\n")
+    inline, pooled = tmp_path / "inline.csv", tmp_path / "pooled.csv"
+    assert tag_csv(src, inline, round_tagger, workers=0) == 75
+    assert tag_csv(src, pooled, round_tagger, workers=2) == 75
+    assert pooled.read_bytes() == inline.read_bytes()
+    assert inline.read_text(encoding="utf-8").count("\n") == 76

@@ -381,3 +381,110 @@ aliases = ["小部件"]
     assert tg.tag("美国加强出口管制措施").scores["trade"] == 0.8  # CJK: inside a run of text
     assert tg.tag("小部件公司ban令").scores["trade"] == 0.6  # a Latin word glued to CJK
     assert names(tg.tag("美国小部件公司")) == ["Widgetco"]
+
+
+@pytest.mark.parametrize(
+    "title, theme, direction",
+    [
+        ("No plans to ban Nvidia chips, Chinese officials tell industry", "geopolitics", 0),
+        ("China denies it will restrict chip exports to the US", "geopolitics", 0),
+        ("Huawei builds its own fabs to skirt US sanctions", "geopolitics", 0),
+        ("SMIC expands 5nm capacity for Huawei despite US curbs", "geopolitics", 0),
+        ("Micron fails to pass Nvidia HBM4 qualification", "supply_chain", 1),
+        ("China suspends rare-earth export controls for a year", "supply_chain", -1),
+        ("Lead times for AI servers fall from 40 weeks to 12", "supply_chain", -1),
+        ("Intel pauses construction of Ohio fab", "supply_chain", 1),
+        ("xAI orders another 300,000 Nvidia GPUs for Colossus", "hardware_autonomy", -1),
+        ("Cambricon wins large order from ByteDance for AI chips", "hardware_autonomy", 1),
+    ],
+)
+def test_negation_modality_and_confusions_of_direction(tagger, title, theme, direction):
+    tags = tagger.tag(title)
+    shown = format_tags(tags, tagger.taxonomy)
+    assert theme in tags.themes, shown
+    assert tags.directions[theme] == direction, shown
+
+
+@pytest.mark.parametrize(
+    "title, frame",
+    [
+        ("Analysis: can China build a domestic alternative to Nvidia?", "analysis"),
+        ("Explainer: why Big Tech is designing its own AI chips", "explainer"),
+        ("Will the US ban Nvidia's H20 chips in China?", "?"),
+    ],
+)
+def test_a_framed_title_reports_without_a_direction(tagger, title, frame):
+    tags = tagger.tag(title)
+    assert tags.themes, format_tags(tags, tagger.taxonomy)
+    assert all(d == 0 for d in tags.directions.values())
+    cues = [c for cs in tags.direction_evidence.values() for c in cs]
+    assert cues and all(c.weight == 0 for c in cues)  # still shown, as evidence
+    assert any(c.note == f"framed by {frame!r}" for c in cues)
+
+
+def test_frames_for_a_small_taxonomy(tmp_path):
+    body = """
+[direction]
+frames = [%s]
+[themes.trade]
+label = "Trade"
+[themes.trade.terms]
+"tariff" = 0.6
+[themes.trade.direction.escalating]
+"tariff" = 0.6
+"""
+    framed = small(tmp_path, body % '"Why"')
+    assert framed.tag("Why tariffs rise").directions["trade"] == 0
+    assert framed.tag("Tariffs rise").directions["trade"] == 1
+    assert small(tmp_path, body % "").tag("Why tariffs rise?").directions["trade"] == 1
+
+
+def test_cjk_context_words_give_an_ambiguous_alias_its_context(tagger):
+    assert names(tagger.tag("小米汽车交付量创新高")) == ["Xiaomi"]  # 汽车: a context word
+    assert names(tagger.tag("小米粥的做法")) == []  # millet porridge
+
+
+# The learned second opinion (tagging.learned): it adds what the rules miss, with evidence.
+def test_the_learned_model_adds_a_theme_the_rules_miss_and_shows_why(tmp_path, tagger):
+    title = "Nvidia to build AI supercomputers in US with Foxconn and Wistron"
+    rules_only = Tagger(load_taxonomy(_without_learned(tmp_path)))
+    assert rules_only.tag(title).scores["supply_chain"] == 0  # the rules are silent here
+    tags = tagger.tag(title)
+    assert "supply_chain" in tags.themes, format_tags(tags, tagger.taxonomy)
+    assert tags.scores["supply_chain"] >= tagger.taxonomy.themes[2].threshold
+    learned = [e for e in tags.evidence["supply_chain"] if e.where == "learned"]
+    words, *nearest = learned
+    assert words.weight >= tagger.taxonomy.learned_threshold
+    assert all(w.strip() in title for w in words.term.split(","))  # as the headline wrote them
+    assert nearest and all(e.term.startswith('like "') for e in nearest)
+    assert tags.scores["supply_chain"] == words.weight  # scored at the model's probability
+
+
+def test_where_the_rules_have_evidence_their_score_stands(tagger):
+    tags = tagger.tag("Drought in Taiwan forces chipmakers to truck in water")
+    assert 0 < tags.scores["supply_chain"] < 0.45 and "supply_chain" not in tags.themes
+
+
+def test_off_topic_news_gets_no_second_opinion(tagger):
+    tags = tagger.tag("Cyclists cheer as London backs downtown bike lanes")
+    assert tags.themes == ()
+
+
+def _without_learned(tmp_path: Path) -> Path:
+    text = DEFAULT_TAXONOMY.read_text(encoding="utf-8")
+    start = text.index("[learned]")
+    end = text.index("\n[", start + 1)
+    path = tmp_path / "rules_only.toml"
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    return path
+
+
+def test_learned_features_are_the_taggers_stems(tagger):
+    from dashboard.tagging.learned import features, stems_of
+
+    title = "TSMC's Arizona fabs ramp 4nm output; 台积电扩产"
+    stems = tagger._norm(title)[2]
+    assert stems_of(title) == stems
+    feats = features([(stems, title)])
+    assert feats[: len(stems)] == list(stems)
+    assert "arizona fab" in feats and "扩产" in feats

@@ -306,3 +306,23 @@ def test_context_and_topic_words_are_single_words(tmp_path):
     text = SMALL + 'needs_context = ["Acme Corp"]\ncontext = ["chip", "data center"]\n'
     with pytest.raises(TaxonomyError, match=r"companies.Acme.context\[1\]: 'data center'"):
         load_taxonomy(write(tmp_path, text))
+
+
+def test_the_learned_model_is_part_of_the_taxonomy_version(tmp_path, monkeypatch):
+    from dashboard.tagging import taxonomy as module
+
+    body = '[learned]\nthreshold = 0.8\n[themes.t]\nlabel = "T"\n[themes.t.terms]\n"x" = 0.5\n'
+    path = tmp_path / "taxonomy.toml"
+    path.write_text(body, encoding="utf-8")
+    model = tmp_path / "model.json"
+    monkeypatch.setattr(module, "LEARNED_MODEL", model)
+    model.write_text("{}", encoding="utf-8")
+    first = module.load_taxonomy(path)
+    model.write_text('{"other": 1}', encoding="utf-8")
+    second = module.load_taxonomy(path)
+    assert first.learned_threshold == 0.8 and first.version != second.version
+    path.write_text(body.replace("[learned]\nthreshold = 0.8\n", ""), encoding="utf-8")
+    assert module.load_taxonomy(path).learned_threshold is None
+    path.write_text(body.replace("0.8", "1.5"), encoding="utf-8")
+    with pytest.raises(TaxonomyError, match="learned.threshold"):
+        module.load_taxonomy(path)

@@ -11,7 +11,9 @@ longer cue of the same theme, or sharing words with it, counts nothing ("ban" in
 ban" is not a new ban).
 A negator shortly before a cue ("no plans to ban", "rules out tariffs", "denies") cancels
 it; a hedge ("may ease curbs") keeps its sign at hedge_factor of its weight. A cue found
-only in the summary counts summary_factor of its weight, as theme terms do.
+only in the summary counts summary_factor of its weight, as theme terms do. A title that
+opens with a framing word ("Analysis:", "Explainer", "Why ...") or ends in a question mark
+reports on a move without making one: every cue is cancelled and the direction is neutral.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dashboard.tagging.matching import Index, compile_terms, scan
-from dashboard.tagging.taxonomy import Taxonomy, is_cjk
+from dashboard.tagging.taxonomy import Taxonomy, fold, is_cjk
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,13 @@ class DirectionMatcher:
                 if not is_cjk(text):
                     compile_terms(self.mods, k, text, 1.0, False)
         self.mod_keys = self.mods.keys()
+        self.frames = frozenset(fold(w) for w in rules.frames)
+
+    def frame(self, folded_title: tuple[str, ...], title: str) -> str:
+        """The framing word (or "?") that makes a title's directions neutral, if any."""
+        if folded_title and folded_title[0] in self.frames:
+            return folded_title[0]
+        return "?" if self.frames and title.rstrip().endswith(("?", "？")) else ""
 
     def cues(
         self,

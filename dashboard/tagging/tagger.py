@@ -35,11 +35,12 @@ Scoring
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dashboard.models import evidence_terms
 from dashboard.tagging.cjk import CjkMatcher
 from dashboard.tagging.direction import Cue, DirectionMatcher, sign
+from dashboard.tagging.learned import load_model
 from dashboard.tagging.matching import (
     Index,
     blocked_spans,
@@ -112,6 +113,17 @@ class Tagger:
         self._term_keys = self._terms.keys()
         self._exclude_keys = self._excludes.keys()
         self._cjk = CjkMatcher(taxonomy)
+        self._learned = None
+        if taxonomy.learned_threshold is not None:
+            model = load_model()
+            # (theme index, theme id, probability needed) for the themes the model knows
+            least = taxonomy.learned_threshold
+            known = [
+                (k, t.id, max(least, t.threshold))
+                for k, t in enumerate(taxonomy.themes)
+                if t.id in model.themes
+            ]
+            self._learned = (model, known)
 
         # entry: (folded alias, exact capitalisation or None, company index, alias, context?)
         self._companies = Index()
@@ -146,6 +158,8 @@ class Tagger:
                 )
             )
         self._company_keys = self._companies.keys()
+        # CJK context words supply context as substrings of the raw text, like CJK aliases.
+        self._cjk_context = [tuple(w for w in co.context if is_cjk(w)) for co in taxonomy.companies]
 
     def _norm(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
         """(cased, folded, stems) token tuples; slices of them compare directly with terms."""
@@ -203,6 +217,9 @@ class Tagger:
                 if score >= self._thresholds[k]:
                     carried += (tid,)
                     carried_k.append(k)
+        if self._learned is not None and scale == 1.0:  # off-topic news gets no second opinion
+            carried_k = self._second_opinion(parts, raws, scores, evidence, carried_k)
+            carried = tuple(self._ids[k] for k in carried_k)
         companies = self._resolve(mentions, parts, raws, scores) if mentions else ()
         directions = self._neutral
         direction_evidence: dict[str, tuple[Cue, ...]] = {}
@@ -213,6 +230,24 @@ class Tagger:
                     parts, raws, cue_hits, with_cues, cjk
                 )
         return Tags(companies, scores, evidence, carried, directions, direction_evidence)
+
+    def _second_opinion(self, parts, raws, scores, evidence, carried_k: list[int]) -> list[int]:
+        """Themes the rules find no evidence for (their scores stand where they do, so a
+        threshold edit moves exactly the headlines it crosses) but the learned model is sure
+        of are carried, scored at its probability, with its evidence (tagging.learned)."""
+        model, known = self._learned
+        silent = [(k, tid, floor) for k, tid, floor in known if not scores[tid]]
+        found = model.opinions(parts, raws, silent) if silent else []
+        for k, tid, p, words, nearest in found:
+            scores[tid] = p
+            like = tuple(Evidence(f'like "{title}"', "learned", p) for title in nearest)
+            evidence[tid] = (Evidence(words, "learned", p), *like)
+            carried_k = sorted([*carried_k, k])
+        if found:  # evidence stays in theme order
+            items = sorted(evidence.items(), key=lambda item: self._ids.index(item[0]))
+            evidence.clear()
+            evidence.update(items)
+        return carried_k
 
     def _directions(self, parts, raws, cue_hits, carried: frozenset[int], cjk: bool):
         found: dict[int, dict[str, Cue]] = {}
@@ -236,8 +271,12 @@ class Tagger:
                             seen[form] = Cue(form, where, round(w * factor, 6), note)
         directions = dict(self._neutral)
         evidence = {}
+        frame = d.frame(parts[0][1][1], raws[0])
         for k in sorted(found):
             cues = tuple(found[k].values())
+            if cues and frame:
+                note = f"framed by {frame!r}"
+                cues = tuple(replace(c, weight=0.0, note=c.note or note) for c in cues)
             if cues:
                 tid = self._ids[k]
                 evidence[tid] = cues
@@ -368,6 +407,8 @@ class Tagger:
                     if words is None:
                         words = {s for _, (_, _, stems) in parts for s in stems}
                     ok = not context.isdisjoint(words)
+                if not ok and self._cjk_context[ci]:
+                    ok = any(w in raw for raw in raws for w in self._cjk_context[ci])
                 if not ok:
                     continue
             out[ci] = CompanyMatch(self.taxonomy.companies[ci].name, alias)

@@ -19,6 +19,8 @@ from dashboard import config
 from dashboard.errors import TaxonomyError
 
 DEFAULT_THRESHOLD = 0.5
+# The learned second opinion (tagging.learned), used when the taxonomy has a [learned] table.
+LEARNED_MODEL = Path(__file__).with_name("learned_model.json")
 DEFAULT_SUMMARY_FACTOR = 0.6
 
 # One tokenizer for terms, aliases and text alike, so a phrase written "export-control" in the
@@ -65,6 +67,9 @@ class DirectionRules:
     hedges: tuple[str, ...] = ()  # words that soften a cue standing just after them
     hedge_factor: float = 0.7
     scope: int = 4  # how many words before a cue a negator or hedge reaches
+    # A title opening with one of these words ("Analysis:", "Explainer", "Why ...") or asking
+    # a question describes a move without making one: its directions are all neutral.
+    frames: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,8 @@ class Taxonomy:
     topic_words: tuple[str, ...] = ()
     path: str = ""
     direction: DirectionRules = DirectionRules()
+    # [learned] threshold: the model's probability that adds a theme the rules miss; None = off
+    learned_threshold: float | None = None
 
     @property
     def theme_ids(self) -> tuple[str, ...]:
@@ -190,7 +197,7 @@ _THEME_FIELDS = {
     "direction",
 }
 _DIRECTION_THEME_FIELDS = {"escalating", "easing"}
-_DIRECTION_FIELDS = {"threshold", "negators", "hedges", "hedge_factor", "scope"}
+_DIRECTION_FIELDS = {"threshold", "negators", "hedges", "hedge_factor", "scope", "frames"}
 _COMPANY_FIELDS = {
     "aliases",
     "tickers",
@@ -201,7 +208,7 @@ _COMPANY_FIELDS = {
     "not_before",
     "not_after",
 }
-_TOP_FIELDS = {"scoring", "direction", "themes", "companies"}
+_TOP_FIELDS = {"scoring", "direction", "learned", "themes", "companies"}
 _SCORING_FIELDS = {
     "summary_factor",
     "default_threshold",
@@ -270,8 +277,13 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
         doc = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise TaxonomyError(f"{p}: bad TOML: {exc}") from exc
-    version = hashlib.sha256(raw).hexdigest()[:12]
-    return parse_taxonomy(doc, p, version)
+    digest = hashlib.sha256(raw)
+    if "learned" in doc:  # the model's tags change with the model: stale tags show it
+        try:
+            digest.update(LEARNED_MODEL.read_bytes())
+        except OSError as exc:
+            raise TaxonomyError(f"{p}: learned: cannot read {LEARNED_MODEL} ({exc})") from exc
+    return parse_taxonomy(doc, p, digest.hexdigest()[:12])
 
 
 def parse_taxonomy(doc: dict, path: Path, version: str) -> Taxonomy:
@@ -301,6 +313,10 @@ def parse_taxonomy(doc: dict, path: Path, version: str) -> Taxonomy:
             raise c.fail(f"scoring.topic_words[{i}]", f"{word!r}: one word per entry")
 
     direction = _direction_rules(c, doc.get("direction", {}))
+    learned = None
+    if "learned" in doc:
+        body = c.table(doc["learned"], "learned", {"threshold"})
+        learned = c.number(body.get("threshold", 0.7), "learned.threshold", 0, 1)
 
     themes_doc = doc.get("themes")
     if not isinstance(themes_doc, dict) or not themes_doc:
@@ -333,6 +349,7 @@ def parse_taxonomy(doc: dict, path: Path, version: str) -> Taxonomy:
         summary_min_weight=min_weight,
         path=str(path),
         direction=direction,
+        learned_threshold=learned,
     )
 
 
@@ -355,7 +372,16 @@ def _direction_rules(c: _Checker, body: Any) -> DirectionRules:
         hedges=c.strings(body.get("hedges", []), "direction.hedges"),
         hedge_factor=factor,
         scope=scope,
+        frames=_frames(c, body.get("frames", [])),
     )
+
+
+def _frames(c: _Checker, value: Any) -> tuple[str, ...]:
+    frames = c.strings(value, "direction.frames")
+    for i, word in enumerate(frames):
+        if len(tokens(word)) != 1 or is_cjk(word):
+            raise c.fail(f"direction.frames[{i}]", f"{word!r}: one Latin-script word per entry")
+    return frames
 
 
 def _terms(c: _Checker, key: str, terms_doc: Any, what: str) -> tuple[Term, ...]:

@@ -1,0 +1,78 @@
+"""`chipwatch tag --csv` on 100,000 realistic headlines: rows/s end to end and in process.
+
+The input is the synthetic demo corpus (titles and summaries in the style of the outlets it
+imitates), written once to a temporary CSV. Three figures:
+
+  end_to_end   `python -m dashboard tag --csv IN --out OUT` as a subprocess (start-up, taxonomy
+               compile, read, tag, write), wall clock
+  in_process   tag_csv() on the same file with the default worker choice, wall clock
+  one_core     tag_csv() with workers=0, wall clock and CPU time
+
+Run: PYTHONPATH=. python bench/tag_speed.py [ROWS]
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dashboard.config import DEFAULT_TAXONOMY  # noqa: E402
+from dashboard.demo import generate  # noqa: E402
+from dashboard.tagging.evaluate import tag_csv  # noqa: E402
+from dashboard.tagging.tagger import Tagger  # noqa: E402
+from dashboard.tagging.taxonomy import load_taxonomy  # noqa: E402
+
+ROWS = 100_000
+TARGET = 20_000  # rows/s end to end on 2 cores
+
+
+def write_input(path: Path, n: int) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["title", "summary"])
+        for _slug, title, summary, _link, _moment in generate(n, seed=11):
+            w.writerow([title, summary])
+
+
+def _timed(fn) -> tuple[float, float]:
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall0, time.process_time() - cpu0
+
+
+def run(n: int = ROWS) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "in.csv", Path(tmp) / "out.csv"
+        write_input(src, n)
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        cmd = [sys.executable, "-m", "dashboard", "tag", "--csv", str(src), "--out", str(out)]
+        e2e, _ = _timed(lambda: subprocess.run(cmd, check=True, env=env, capture_output=True))
+        tagger = Tagger(load_taxonomy(DEFAULT_TAXONOMY))
+        auto, _ = _timed(lambda: tag_csv(src, out, tagger))
+        one, one_cpu = _timed(lambda: tag_csv(src, out, tagger, workers=0))
+    return {
+        "rows": n,
+        "cores": os.cpu_count(),
+        # other work on the machine while measuring: rates are only comparable at low load
+        "load_avg_1m_x100": round(os.getloadavg()[0] * 100),
+        "end_to_end_per_s": round(n / e2e),
+        "in_process_per_s": round(n / auto),
+        "one_core_per_s": round(n / one),
+        "one_core_per_cpu_s": round(n / one_cpu),
+        "target_per_s": TARGET,
+    }
+
+
+if __name__ == "__main__":
+    figures = run(int(sys.argv[1]) if len(sys.argv) > 1 else ROWS)
+    width = max(map(len, figures))
+    for key, value in figures.items():
+        print(f"{key:<{width}}  {value:>9,}")
