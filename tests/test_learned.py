@@ -5,11 +5,9 @@ from __future__ import annotations
 import csv
 import math
 
-import pytest
+import sklearn  # noqa: F401  a dev dependency (pyproject): when missing the suite fails, never skips
 
 from dashboard.tagging import learned
-
-sklearn = pytest.importorskip("sklearn")  # a training-time (dev) dependency
 
 
 def test_trained_model_round_trips_through_its_file(tmp_path):

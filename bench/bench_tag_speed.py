@@ -8,7 +8,7 @@ imitates), written once to a temporary CSV. Three figures:
   in_process   tag_csv() on the same file with the default worker choice, wall clock
   one_core     tag_csv() with workers=0, wall clock and CPU time
 
-Run: PYTHONPATH=. python bench/tag_speed.py [ROWS]
+Run: PYTHONPATH=. python bench/bench_tag_speed.py [ROWS] (make bench runs it too)
 """
 
 from __future__ import annotations
