@@ -1,0 +1,102 @@
+"""Story matcher: quality on the labelled sets and cost per headline.
+
+Quality: pairwise P/R/F1 and B-cubed F1 of `chipwatch evaluate-stories` on tests/data/stories.csv
+(the tuning set) and the held-out batches written before tuning (stories_holdout*.csv).
+
+Cost: BENCH_STORY_HEADLINES synthetic demo headlines (default 20,000) spread over as many days
+as 1,000,000 headlines over two years would fill, so each one meets as many candidates as at
+1M; `restory` of all of them is timed (the matcher's whole share of a write: candidate look-up,
+similarity, story rows), and the per-headline figure is extrapolated to 1,000,000 headlines.
+
+`python bench/stories_quality.py --fit` prints the matcher's logistic-regression weights
+refitted on stories.csv (what dashboard/stories/cluster.py WEIGHTS holds).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dashboard import demo  # noqa: E402
+from dashboard.store import Store  # noqa: E402
+from dashboard.stories import evaluate  # noqa: E402
+from dashboard.tagging.tagger import Tagger  # noqa: E402
+from dashboard.tagging.taxonomy import load_taxonomy  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
+SETS = ("stories.csv", "stories_holdout.csv", "stories_holdout_2.csv")
+N = int(os.environ.get("BENCH_STORY_HEADLINES", 20_000))
+DAYS_AT_1M = 730
+
+
+def quality(tagger) -> dict:
+    out = {}
+    for name in SETS:
+        rep = evaluate.evaluate(DATA / name, tagger)
+        out[name] = {
+            "precision": round(rep.precision, 3),
+            "recall": round(rep.recall, 3),
+            "f1": round(rep.f1, 3),
+            "bcubed_f1": round(rep.bcubed_f1, 3),
+        }
+    return out
+
+
+def cost(tagger) -> dict:
+    days = max(1, round(DAYS_AT_1M * N / 1_000_000))
+    heads = list(demo.headlines(N, seed=11, days=days))
+    with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "b.db") as store:
+        store.add_headlines(
+            None,
+            [(h, tagger.tag(h.title, h.summary)) for h in heads],
+            tag_version="b",
+            fetched_at="2026-01-01T00:00:00Z",
+            rollups=False,
+        )
+        runs = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            done, stories = store.restory()
+            runs.append(time.perf_counter() - t0)
+    best = min(runs)
+    return {
+        "headlines": done,
+        "days": days,
+        "stories": stories,
+        "restory_s": round(best, 2),
+        "us_per_headline": round(best / done * 1e6, 1),
+        "restory_1m_s_extrapolated": round(best / done * 1_000_000, 0),
+    }
+
+
+def run() -> dict:
+    tagger = Tagger(load_taxonomy())
+    figures = {"quality": quality(tagger), "cost": cost(tagger)}
+    print(f"{'set':24} {'P':>6} {'R':>6} {'F1':>6} {'B3 F1':>6}")
+    for name, q in figures["quality"].items():
+        print(
+            f"{name:24} {q['precision']:6.3f} {q['recall']:6.3f} {q['f1']:6.3f} "
+            f"{q['bcubed_f1']:6.3f}"
+        )
+    c = figures["cost"]
+    print(
+        f"restory of {c['headlines']:,} headlines over {c['days']} days (1M density): "
+        f"{c['restory_s']} s, {c['us_per_headline']} us a headline, "
+        f"1M extrapolated {c['restory_1m_s_extrapolated']:.0f} s"
+    )
+    return figures
+
+
+if __name__ == "__main__":
+    if "--fit" in sys.argv:
+        from dashboard.stories import fit
+
+        fit.main()
+    else:
+        run()
