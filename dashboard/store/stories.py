@@ -43,30 +43,31 @@ def _candidates_sql(n: int) -> str:
 _CANDIDATES_SQL = {n: _candidates_sql(n) for n in range(1, cluster.MAX_KEYS + 2)}
 
 
-# Candidates already read, by (headline id, story id): a headline is a candidate of every
-# later one in its window, and its terms and embedding never change once it has a story.
-_ITEMS: OrderedDict[tuple[str, int], cluster.Item] = OrderedDict()
+# Candidates already read, keyed by their whole row (so two databases in one process never
+# share an entry): a headline is a candidate of every later one in its window, and the row
+# of a headline that has its story does not change.
+_ITEMS: OrderedDict[tuple, cluster.Item] = OrderedDict()
 ITEM_CACHE = 100_000
 
 
 def _candidate_items(rows: list[tuple]) -> list[cluster.Item]:
     out: list[cluster.Item | None] = []
     todo: list[int] = []
-    for i, (hid, sid, *_rest) in enumerate(rows):
-        item = _ITEMS.get((hid, sid))
+    for i, row in enumerate(rows):
+        item = _ITEMS.get(row)
         if item is None:
             todo.append(i)
         else:
-            _ITEMS.move_to_end((hid, sid))
+            _ITEMS.move_to_end(row)
         out.append(item)
     if todo:
         vecs = cluster.vectors([rows[i][6] for i in todo])
         for i, vec in zip(todo, vecs, strict=True):
-            hid, sid, at, names, words, url, _title = rows[i]
+            _hid, sid, at, names, words, url, _title = rows[i]
             item = cluster.Item(
                 sid, frozenset(words.split()), cluster.split_companies(names), url, at, vec
             )
-            _ITEMS[(hid, sid)] = out[i] = item
+            _ITEMS[rows[i]] = out[i] = item
         while len(_ITEMS) > ITEM_CACHE:
             _ITEMS.popitem(last=False)
     return out  # type: ignore[return-value]
@@ -167,7 +168,6 @@ def _join(conn, story: int, h: NewHeadline) -> None:
 # -- restory --------------------------------------------------------------------------------
 def begin_restory(conn) -> None:
     """Forget every story so the headlines can be assigned again (one transaction)."""
-    _ITEMS.clear()
     conn.execute("UPDATE headlines SET story_id = NULL WHERE story_id IS NOT NULL")
     conn.execute("DELETE FROM story_keys")
     conn.execute("DELETE FROM stories")

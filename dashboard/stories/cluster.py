@@ -290,7 +290,10 @@ def vectors(titles: Sequence[str]) -> list[np.ndarray]:
         out = [_cache.get(t) for t in titles]
     missing = sorted({t for t, v in zip(titles, out, strict=True) if v is None})
     if missing:
-        embedded = _load_model().embed(missing, norm=True).astype(np.float32)
+        # an empty or unknown-word title embeds to zeros (no cosine evidence), not NaN
+        with np.errstate(invalid="ignore", divide="ignore"):
+            raw = _load_model().embed(missing, norm=True)
+        embedded = np.nan_to_num(raw.astype(np.float32), nan=0.0)
         fresh = dict(zip(missing, embedded, strict=True))
         with _cache_lock:
             _cache.update(fresh)
