@@ -93,10 +93,47 @@ def run() -> dict:
     return figures
 
 
+def fit(path: Path = DATA / "stories.csv", l2: float = 1e-3, steps: int = 20_000) -> dict:
+    """Logistic regression of 'same story' on cluster.features over every pair of the
+    labelled file inside the window that the vetoes let through (gradient descent, L2)."""
+    import itertools
+
+    import numpy as np
+
+    from dashboard.ingest.normalize import parse_text_date
+    from dashboard.stories import cluster
+
+    tagger = Tagger(load_taxonomy())
+    rows = evaluate.read(path)
+    vecs = cluster.vectors([r["title"] for r in rows])
+    items = []
+    for row, vec in zip(rows, vecs, strict=True):
+        names = frozenset(
+            m.name for m in tagger.tag(row["title"], row.get("summary") or "").companies
+        )
+        at = parse_text_date(row["published"])
+        items.append(cluster.Item(None, cluster.terms(row["title"], names), names, None, at, vec))
+    x, y = [], []
+    for (ra, a), (rb, b) in itertools.combinations(zip(rows, items, strict=True), 2):
+        if abs(a.at - b.at) <= cluster.WINDOW_HOURS * 3600 and not cluster.vetoed(a, b):
+            x.append(cluster.features(a, b))
+            y.append(float(ra["story"] == rb["story"]))
+    xm = np.hstack([np.array(x), np.ones((len(x), 1))])
+    ym = np.array(y)
+    w = np.zeros(xm.shape[1])
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-(xm @ w)))
+        w -= xm.T @ (p - ym) / len(ym) + l2 * np.r_[w[:-1], 0.0]
+    return {
+        "pairs": len(y),
+        "same": int(ym.sum()),
+        "weights": dict(zip(cluster.FEATURES, np.round(w[:-1], 3).tolist(), strict=True)),
+        "bias": round(float(w[-1]), 3),
+    }
+
+
 if __name__ == "__main__":
     if "--fit" in sys.argv:
-        from dashboard.stories import fit
-
-        fit.main()
+        print(fit())
     else:
         run()

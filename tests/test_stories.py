@@ -336,3 +336,16 @@ def test_evaluate_stories_cli_prints_scores():
     assert report["headlines"] >= 200 and 0 < report["f1"] <= 1
     # precision first: merging two events is worse than missing a paraphrase
     assert report["precision"] >= 0.95
+
+
+def test_the_matcher_weights_are_the_fit_on_stories_csv():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sq", ROOT / "bench" / "stories_quality.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    fitted = bench.fit()
+    assert tuple(fitted["weights"][f] for f in cluster.FEATURES) == pytest.approx(
+        cluster.WEIGHTS, abs=0.002
+    )
+    assert fitted["bias"] == pytest.approx(cluster.BIAS, abs=0.002)

@@ -43,33 +43,34 @@ def _candidates_sql(n: int) -> str:
 _CANDIDATES_SQL = {n: _candidates_sql(n) for n in range(1, cluster.MAX_KEYS + 2)}
 
 
-# Candidates already read, keyed by their whole row (so two databases in one process never
-# share an entry): a headline is a candidate of every later one in its window, and the row
-# of a headline that has its story does not change.
-_ITEMS: OrderedDict[tuple, cluster.Item] = OrderedDict()
+# Candidates already read, by headline and story id with the title they were read with (so
+# a headline id seen in another database with another title is read again): a headline is a
+# candidate of every later one in its window, and its row does not change once it has a story.
+_ITEMS: OrderedDict[tuple[str, int], tuple[str, cluster.Item]] = OrderedDict()
 ITEM_CACHE = 100_000
 
 
 def _candidate_items(rows: list[tuple]) -> list[cluster.Item]:
     out: list[cluster.Item | None] = []
     todo: list[int] = []
-    for i, row in enumerate(rows):
-        item = _ITEMS.get(row)
-        if item is None:
+    for i, (hid, sid, *_rest, title) in enumerate(rows):
+        hit = _ITEMS.get((hid, sid))
+        if hit is None or hit[0] != title:
             todo.append(i)
+            out.append(None)
         else:
-            _ITEMS.move_to_end(row)
-        out.append(item)
+            out.append(hit[1])
     if todo:
         vecs = cluster.vectors([rows[i][6] for i in todo])
         for i, vec in zip(todo, vecs, strict=True):
-            _hid, sid, at, names, words, url, _title = rows[i]
+            hid, sid, at, names, words, url, title = rows[i]
             item = cluster.Item(
                 sid, frozenset(words.split()), cluster.split_companies(names), url, at, vec
             )
-            _ITEMS[rows[i]] = out[i] = item
+            _ITEMS[(hid, sid)] = (title, item)
+            out[i] = item
         while len(_ITEMS) > ITEM_CACHE:
-            _ITEMS.popitem(last=False)
+            _ITEMS.popitem(last=False)  # the oldest read first: restory walks forward in time
     return out  # type: ignore[return-value]
 
 

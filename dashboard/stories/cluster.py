@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import operator
 import re
 import threading
 import unicodedata
@@ -202,11 +203,12 @@ class Item:
         object.__setattr__(self, "numbers", frozenset(w for w in words if w[0] == "#"))
 
 
-def features(a: Item, b: Item) -> tuple[float, ...]:
-    """The pair's evidence, in FEATURES order."""
+def features(a: Item, b: Item, cos: float | None = None) -> tuple[float, ...]:
+    """The pair's evidence, in FEATURES order (`cos` when the caller computed it already)."""
     shared = len(a.words & b.words)
     union = len(a.words) + len(b.words) - shared
-    cos = float(a.vec @ b.vec) if a.vec is not None and b.vec is not None else 0.0
+    if cos is None:
+        cos = float(a.vec @ b.vec) if a.vec is not None and b.vec is not None else 0.0
     hours = abs(a.at - b.at) / 3600 if a.at is not None and b.at is not None else 0.0
     return (
         shared / union if union else 0.0,
@@ -220,7 +222,7 @@ def features(a: Item, b: Item) -> tuple[float, ...]:
 
 
 def probability(x: Sequence[float]) -> float:
-    z = BIAS + sum(w * v for w, v in zip(WEIGHTS, x, strict=True))
+    z = BIAS + sum(map(operator.mul, WEIGHTS, x))
     return 1 / (1 + math.exp(-z))
 
 
@@ -231,27 +233,35 @@ def vetoed(a: Item, b: Item) -> bool:
     return bool(a.companies and b.companies and not (a.companies & b.companies))
 
 
-def similarity(a: Item, b: Item) -> float:
+def similarity(a: Item, b: Item, cos: float | None = None) -> float:
     """The probability that a and b report the same event (1.0 for the same URL)."""
     if a.url and a.url == b.url:
         return 1.0
     if vetoed(a, b):
         return 0.0
-    x = features(a, b)
+    x = features(a, b, cos)
     if not (x[2] or x[3] or x[1] >= COSINE_GATE):
         return 0.0
     return probability(x)
+
+
+def cosines(item: Item, others: Sequence[Item]) -> list[float]:
+    """item's cosine with each of others, in one product (0.0 where a vector is missing)."""
+    if item.vec is None or not others:
+        return [0.0] * len(others)
+    zero = np.zeros_like(item.vec)
+    matrix = np.stack([o.vec if o.vec is not None else zero for o in others])
+    return (matrix @ item.vec).tolist()
 
 
 def choose(item: Item, candidates: Iterable[Item], threshold: float = THRESHOLD) -> int | None:
     """The story `item` joins among the candidates' stories, or None for a story of its
     own: the story of the most similar candidate at or above the threshold, the older
     (smaller id) story on a tie."""
+    cands = [c for c in candidates if c.story is not None and not vetoed(item, c)]
     best: tuple[float, int] | None = None
-    for cand in candidates:
-        if cand.story is None:
-            continue
-        sim = similarity(item, cand)
+    for cand, cos in zip(cands, cosines(item, cands), strict=True):
+        sim = similarity(item, cand, cos)
         if sim >= threshold and (best is None or (sim, -cand.story) > (best[0], -best[1])):
             best = (sim, cand.story)
     return None if best is None else best[1]
