@@ -30,7 +30,7 @@ from dashboard.tagging.tagger import Tagger  # noqa: E402
 from dashboard.tagging.taxonomy import load_taxonomy  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
-SETS = ("stories.csv", "stories_holdout.csv", "stories_holdout_2.csv")
+SETS = ("stories.csv", "stories_holdout.csv", "stories_holdout_2.csv", "stories_holdout_3.csv")
 N = int(os.environ.get("BENCH_STORY_HEADLINES", 20_000))
 DAYS_AT_1M = 730
 
@@ -59,19 +59,23 @@ def cost(tagger) -> dict:
             fetched_at="2026-01-01T00:00:00Z",
             rollups=False,
         )
-        runs = []
+        walls, cpus = [], []
         for _ in range(2):
-            t0 = time.perf_counter()
+            w0, c0 = time.perf_counter(), time.process_time()
             done, stories = store.restory()
-            runs.append(time.perf_counter() - t0)
-    best = min(runs)
+            walls.append(time.perf_counter() - w0)
+            cpus.append(time.process_time() - c0)
+    # CPU time is the figure that says what one core does on a shared machine.
+    best, cpu = min(walls), min(cpus)
     return {
         "headlines": done,
         "days": days,
         "stories": stories,
         "restory_s": round(best, 2),
         "us_per_headline": round(best / done * 1e6, 1),
+        "cpu_us_per_headline": round(cpu / done * 1e6, 1),
         "restory_1m_s_extrapolated": round(best / done * 1_000_000, 0),
+        "restory_1m_cpu_s_extrapolated": round(cpu / done * 1_000_000, 0),
     }
 
 
@@ -87,8 +91,9 @@ def run() -> dict:
     c = figures["cost"]
     print(
         f"restory of {c['headlines']:,} headlines over {c['days']} days (1M density): "
-        f"{c['restory_s']} s, {c['us_per_headline']} us a headline, "
-        f"1M extrapolated {c['restory_1m_s_extrapolated']:.0f} s"
+        f"{c['restory_s']} s, {c['us_per_headline']} us a headline "
+        f"({c['cpu_us_per_headline']} us of CPU), 1M extrapolated "
+        f"{c['restory_1m_s_extrapolated']:.0f} s ({c['restory_1m_cpu_s_extrapolated']:.0f} s of CPU)"
     )
     return figures
 
