@@ -14,6 +14,7 @@ refitted on stories.csv (what dashboard/stories/cluster.py WEIGHTS holds).
 
 from __future__ import annotations
 
+import calendar
 import os
 import sys
 import tempfile
@@ -79,15 +80,70 @@ def cost(tagger) -> dict:
     }
 
 
+def matcher(tagger, n: int = 3000) -> dict:
+    """The matcher alone, no SQL: each of n demo headlines (1M density) against the up to
+    MAX_CANDIDATES earlier headlines of its window that share a key with it, as the index
+    would offer them; embedding (new titles, in one batch, model already loaded) and choose
+    timed apart."""
+    from dashboard.stories import cluster
+
+    days = max(1, round(DAYS_AT_1M * n / 1_000_000))
+    heads = list(demo.headlines(n, seed=13, days=days))
+    has_vec = "vec" in getattr(cluster.Item, "__dataclass_fields__", {})
+    if has_vec:
+        cluster.vectors(["the model loads once a process, not counted here"])
+    c0 = time.process_time()
+    vecs = cluster.vectors([h.title for h in heads]) if has_vec else [None] * n
+    embed_s = time.process_time() - c0
+    items, by_key = [], {}
+    for i, (h, vec) in enumerate(zip(heads, vecs, strict=True)):
+        names = frozenset(m.name for m in tagger.tag(h.title, h.summary).companies)
+        words = cluster.terms(h.title, names)
+        extra = {"at": _epoch(h), "vec": vec} if has_vec else {}
+        items.append(cluster.Item(i, words, names, None, **extra))
+        for k in cluster.keys(words):
+            by_key.setdefault(k, []).append(i)
+    window = cluster.WINDOW_HOURS * 3600
+    epochs = [_epoch(h) for h in heads]
+    pools = []
+    for i, item in enumerate(items):
+        near: dict[int, int] = {}
+        for k in cluster.keys(item.words):
+            for j in by_key[k]:
+                if j < i and epochs[i] - epochs[j] <= window:
+                    near[j] = near.get(j, 0) + 1
+        best = sorted(near, key=lambda j: (-near[j], j))[: cluster.MAX_CANDIDATES]
+        pools.append([items[j] for j in best])
+    c0 = time.process_time()
+    for item, pool in zip(items, pools, strict=True):
+        cluster.choose(item, pool)
+    choose_s = time.process_time() - c0
+    return {
+        "headlines": n,
+        "candidates_per_headline": round(sum(map(len, pools)) / n, 1),
+        "embed_us": round(embed_s / n * 1e6, 1),
+        "choose_us": round(choose_s / n * 1e6, 1),
+    }
+
+
+def _epoch(h) -> float:
+    return calendar.timegm(time.strptime(h.published_at, "%Y-%m-%dT%H:%M:%SZ"))
+
+
 def run() -> dict:
     tagger = Tagger(load_taxonomy())
-    figures = {"quality": quality(tagger), "cost": cost(tagger)}
+    figures = {"quality": quality(tagger), "matcher": matcher(tagger), "cost": cost(tagger)}
     print(f"{'set':24} {'P':>6} {'R':>6} {'F1':>6} {'B3 F1':>6}")
     for name, q in figures["quality"].items():
         print(
             f"{name:24} {q['precision']:6.3f} {q['recall']:6.3f} {q['f1']:6.3f} "
             f"{q['bcubed_f1']:6.3f}"
         )
+    m = figures["matcher"]
+    print(
+        f"matcher alone, CPU per headline ({m['candidates_per_headline']} candidates): "
+        f"embedding {m['embed_us']} us, choose {m['choose_us']} us"
+    )
     c = figures["cost"]
     print(
         f"restory of {c['headlines']:,} headlines over {c['days']} days (1M density): "
