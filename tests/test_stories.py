@@ -357,3 +357,13 @@ def test_the_matcher_weights_are_the_fit_on_stories_csv():
         cluster.WEIGHTS, abs=0.002
     )
     assert fitted["bias"] == pytest.approx(cluster.BIAS, abs=0.002)
+
+
+def test_cjk_titles_bring_no_cosine_and_match_on_their_own_words():
+    # the English model sees CJK as byte pieces that look alike across unrelated headlines
+    assert not cluster.vectors(["韩国芯片出口创新高"])[0].any()
+    quake = cluster.Item(1, cluster.terms("日本地震影响半导体工厂生产"), frozenset())
+    exports = cluster.Item(2, cluster.terms("韩国芯片出口创新高"), frozenset())
+    again = cluster.Item(3, cluster.terms("地震导致日本半导体工厂停产"), frozenset())
+    assert cluster.similarity(quake, exports) == 0.0
+    assert cluster.similarity(quake, again) >= cluster.THRESHOLD

@@ -47,7 +47,7 @@ _CANDIDATES_SQL = {n: _candidates_sql(n) for n in range(1, cluster.MAX_KEYS + 2)
 # a headline id seen in another database with another title is read again): a headline is a
 # candidate of every later one in its window, and its row does not change once it has a story.
 _ITEMS: OrderedDict[tuple[str, int], tuple[str, cluster.Item]] = OrderedDict()
-ITEM_CACHE = 100_000
+ITEM_CACHE = 20_000  # about 50 MB with their embeddings; the window needs a few thousand
 
 
 def _candidate_items(rows: list[tuple]) -> list[cluster.Item]:
