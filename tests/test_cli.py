@@ -286,7 +286,18 @@ def test_signals_text_json_and_a_bad_day(seeded_db):
         assert s["level"].upper() in text and s["company"] in text
         assert s["stories"] == len(s["story_ids"]) and s["outlets"] >= 3
     # A day with nothing rising says so; the default day is the latest headline's.
-    assert "Nothing is rising" in run("signals", "--as-of", "2026-10-01", db=seeded_db).stdout
+    from datetime import date, timedelta
+
+    from dashboard.signals import latest
+
+    with Store(seeded_db, readonly=True) as store:
+        quiet = next(
+            d
+            for d in (date(2026, 11, 20) - timedelta(days=i) for i in range(1, 120))
+            if not latest.current(store, d)[0]
+        )
+    text = run("signals", "--as-of", quiet.isoformat(), db=seeded_db).stdout
+    assert "Nothing is rising" in text
     assert json.loads(run("signals", "--json", db=seeded_db).stdout) == listed
     bad = run("signals", "--as-of", "yesterday-ish", db=seeded_db, check=False)
     assert bad.returncode == 2 and "--as-of" in bad.stderr and "Traceback" not in bad.stderr

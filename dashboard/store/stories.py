@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,7 +31,8 @@ def _candidates_sql(n: int) -> str:
     union = " UNION ALL ".join(_PER_KEY_SQL.format(i=i) for i in range(n))
     # Only fixed fragments and counts go into the text; keys and times are bound.
     return (
-        "SELECT h.id, h.story_id, h.published_at, h.companies, h.story_terms, h.url"  # noqa: S608
+        "SELECT h.id, h.story_id, CAST(strftime('%s', h.published_at) AS INTEGER),"  # noqa: S608
+        " h.companies, h.story_terms, h.url, h.title"
         f" FROM (SELECT headline_id, count(*) AS shared FROM ({union})"
         " GROUP BY headline_id ORDER BY shared DESC, headline_id"
         f" LIMIT {cluster.MAX_CANDIDATES}) k"
@@ -40,6 +42,37 @@ def _candidates_sql(n: int) -> str:
 
 
 _CANDIDATES_SQL = {n: _candidates_sql(n) for n in range(1, cluster.MAX_KEYS + 2)}
+
+
+# Candidates already read, by headline and story id with the title they were read with (so
+# a headline id seen in another database with another title is read again): a headline is a
+# candidate of every later one in its window, and its row does not change once it has a story.
+_ITEMS: OrderedDict[tuple[str, int], tuple[str, cluster.Item]] = OrderedDict()
+ITEM_CACHE = 20_000  # about 50 MB with their embeddings; the window needs a few thousand
+
+
+def _candidate_items(rows: list[tuple]) -> list[cluster.Item]:
+    out: list[cluster.Item | None] = []
+    todo: list[int] = []
+    for i, (hid, sid, *_rest, title) in enumerate(rows):
+        hit = _ITEMS.get((hid, sid))
+        if hit is None or hit[0] != title:
+            todo.append(i)
+            out.append(None)
+        else:
+            out.append(hit[1])
+    if todo:
+        vecs = cluster.vectors([rows[i][6] for i in todo])
+        for i, vec in zip(todo, vecs, strict=True):
+            hid, sid, at, names, words, url, title = rows[i]
+            item = cluster.Item(
+                sid, frozenset(words.split()), cluster.split_companies(names), url, at, vec
+            )
+            _ITEMS[(hid, sid)] = (title, item)
+            out[i] = item
+        while len(_ITEMS) > ITEM_CACHE:
+            _ITEMS.popitem(last=False)  # the oldest read first: restory walks forward in time
+    return out  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,15 +96,19 @@ def assign(conn, heads: Iterable[NewHeadline]) -> dict[str, int]:
     window = timedelta(hours=cluster.WINDOW_HOURS)
     given: dict[str, int] = {}
     key_rows: list[tuple[str, str, str]] = []
-    for h in sorted(heads, key=lambda x: (x.published_at, x.id)):
+    heads = sorted(heads, key=lambda x: (x.published_at, x.id))
+    vecs = cluster.vectors([h.title for h in heads])  # one batch for the whole feed
+    for h, vec in zip(heads, vecs, strict=True):
         names = cluster.split_companies(h.companies)
         words = cluster.terms(h.title, names)
         keys = cluster.keys(words, h.url)
-        item = cluster.Item(None, words, names, h.url)
         try:
             at = moment(h.published_at)
         except ValueError:
             at = None
+        item = cluster.Item(
+            None, words, names, h.url, at.timestamp() if at is not None else None, vec
+        )
         story = None
         if keys and at is not None:
             if key_rows:  # earlier headlines of this batch are candidates too
@@ -90,13 +127,7 @@ def assign(conn, heads: Iterable[NewHeadline]) -> dict[str, int]:
                     "stop": iso(at + window),
                 },
             ).fetchall()
-            story = cluster.choose(
-                item,
-                (
-                    cluster.Item(sid, frozenset(t.split()), cluster.split_companies(names), url)
-                    for _id, sid, _at, names, t, url in rows
-                ),
-            )
+            story = cluster.choose(item, _candidate_items(rows))
         if story is None:
             story = conn.execute(
                 "INSERT INTO stories (lead_id, title, first_seen, last_seen) VALUES (?, ?, ?, ?)",

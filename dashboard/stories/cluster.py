@@ -2,14 +2,27 @@
 
 A headline joins the story of the most similar earlier-or-later headline published within
 WINDOW_HOURS of it, when that similarity reaches THRESHOLD; otherwise it opens a story of
-its own. Similarity is the Jaccard index of the two titles' content terms (stop words
-dropped, light stemming, numbers kept as numbers, CJK text as character pairs, and one
-term a watched company the tagger found), with two
-vetoes that keep different events apart:
+its own. Similarity is the probability, from a small logistic regression over the pair's
+evidence (`features`), that two headlines report the same event:
 
-* both headlines name watched companies and no company is shared;
-* both carry numbers ("$5.5 billion", "10%", "H20") and no number is shared, which halves
-  the similarity (monthly sales figures, different deal sizes).
+* the Jaccard index of the two titles' content terms (stop words dropped, light stemming,
+  numbers kept as numbers, CJK text as character pairs, and one '@name' term a watched
+  company the tagger found);
+* the cosine of the titles' static word embeddings (wordllama's bundled 256-d model), which
+  sees paraphrases that share no word ("calls off" / "abandons");
+* shared topic terms (content terms that are neither numbers, company names nor COMMON
+  words of this beat), a shared number ("$5.5 billion", "10%", "H20"), disjoint numbers,
+  a shared watched company, and the hours between the two.
+
+The weights were fitted on the pairs of tests/data/stories.csv inside the window
+(`python bench/stories_quality.py --fit` refits them) and THRESHOLD chosen there for
+pairwise precision >= 0.95. Two rules stand before the regression and keep different
+events apart:
+
+* both headlines name watched companies and no company is shared: never the same story;
+* the pair shares no topic term and no number and its cosine is below COSINE_GATE: not
+  the same story. Sharing a company and a day is not enough, however close in time: a
+  company with fifty headlines a day has several events a day.
 
 A headline is compared only with candidates that share a *key* with it (a distinctive
 term, see `keys`) inside the window, found through an index, never with every row; at
@@ -23,234 +36,73 @@ id, once given, never changes, and merging two events is worse than missing a pa
 Defined behaviour for awkward input: a title with fewer than MIN_TERMS content terms (empty,
 one word) opens a story of its own and is offered to no one, except that two headlines
 with the same URL always share a story. Titles in other scripts are matched within their
-own script only. Timestamps far in the future or past are matched against what lies
-within the window of their own timestamp.
+own script only, on their words alone (the embedding model reads English).
+Timestamps far in the future or past are matched against what lies within the window of
+their own timestamp.
 
-This module is pure: no SQL, no Streamlit. The store finds the candidates; `choose` decides.
+This module holds no SQL and no Streamlit. The store finds the candidates; `choose` decides.
+The embedding of a title is a pure function of its text, cached in memory (`vectors`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
+import operator
 import re
+import threading
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dashboard.errors import ChipwatchError
 
 WINDOW_HOURS = 48
-THRESHOLD = 0.25
+THRESHOLD = 0.85
+COSINE_GATE = 0.5
 MIN_TERMS = 2
 MAX_CANDIDATES = 60
 MAX_KEYS = 8
-NUMBER_MISMATCH = 0.5
+MAX_TOPIC = 3  # shared topic terms past three add nothing
+# Titles whose embedding is kept (256 float32, 1 KiB each): two weeks of headlines at a
+# million over two years, far more than the 48-hour window needs.
+VECTOR_CACHE = 20_000
+_DIM = 256  # the bundled model's width
+
+# Logistic regression over `features`, fitted on tests/data/stories.csv (pairs within the
+# window whose companies are not disjoint); BIAS is the intercept.
+FEATURES = ("jaccard", "cosine", "topic", "number", "numbers_differ", "company", "days")
+WEIGHTS = (1.353, 3.346, 0.931, 2.235, -0.067, 1.031, -2.713)
+BIAS = 0.134
+
+
+class StoryModelError(ChipwatchError):
+    """The embedding model the story matcher needs cannot be loaded."""
+
 
 # Words that say nothing about which event a headline reports.
 STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "nor",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "by",
-        "for",
-        "from",
-        "with",
-        "without",
-        "into",
-        "onto",
-        "over",
-        "under",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "has",
-        "have",
-        "had",
-        "do",
-        "does",
-        "did",
-        "will",
-        "would",
-        "shall",
-        "should",
-        "can",
-        "could",
-        "may",
-        "might",
-        "must",
-        "its",
-        "it",
-        "this",
-        "that",
-        "these",
-        "those",
-        "their",
-        "there",
-        "they",
-        "them",
-        "he",
-        "she",
-        "his",
-        "her",
-        "we",
-        "our",
-        "you",
-        "your",
-        "i",
-        "not",
-        "no",
-        "yes",
-        "than",
-        "then",
-        "so",
-        "such",
-        "via",
-        "per",
-        "vs",
-        "versus",
-        "about",
-        "after",
-        "before",
-        "amid",
-        "among",
-        "against",
-        "up",
-        "down",
-        "out",
-        "off",
-        "again",
-        "more",
-        "most",
-        "less",
-        "least",
-        "very",
-        "just",
-        "also",
-        "still",
-        "yet",
-        "new",
-        "says",
-        "said",
-        "say",
-        "report",
-        "reports",
-        "reported",
-        "reportedly",
-        "sources",
-        "source",
-        "according",
-        "told",
-        "tells",
-        "update",
-        "updated",
-        "exclusive",
-        "analysis",
-        "opinion",
-        "live",
-        "breaking",
-        "watch",
-        "video",
-        "podcast",
-        "week",
-        "weeks",
-        "day",
-        "days",
-        "year",
-        "years",
-        "month",
-        "months",
-        "today",
-        "yesterday",
-        "tomorrow",
-        "first",
-        "last",
-        "next",
-        "one",
-        "two",
-        "three",
-        "plus",
-        "how",
-        "why",
-        "what",
-        "when",
-        "where",
-        "who",
-        "which",
-        "while",
-        "amidst",
-        "despite",
-        "towards",
-        "toward",
-        "inc",
-        "corp",
-        "co",
-        "ltd",
-        "plc",
-        "group",
-        "company",
-        "companies",
-        "firm",
-        "firms",
-    ]
+    """a about according after again against also amid amidst among an analysis and are as at
+    be been before being breaking but by can cent co companies company corp could day days despite
+    did do does down exclusive firm firms first for from group had has have he her his how i in
+    inc into is it its just last least less live ltd may might month months more most must new
+    next no nor not of off on one onto opinion or our out over per plc plus podcast report
+    reported reportedly reports said say says shall she should so source sources still such
+    tells than that the their them then there these they this those three to today told
+    tomorrow toward towards two under up update updated versus very via video vs was watch we
+    week weeks were what when where which while who why will with without would year years yes
+    yesterday yet you your""".split()  # noqa: SIM905 (a word list reads better as text)
 )
-# Frequent in this beat: they may support a match but do not find candidates.
+# Frequent in this beat: they may support a match but neither find candidates nor count as a
+# shared topic term.
 COMMON = frozenset(
-    [
-        "chip",
-        "chips",
-        "chipmaker",
-        "chipmakers",
-        "semiconductor",
-        "semiconductors",
-        "ai",
-        "us",
-        "u.s",
-        "china",
-        "chinese",
-        "market",
-        "markets",
-        "share",
-        "shares",
-        "stock",
-        "stocks",
-        "price",
-        "prices",
-        "deal",
-        "deals",
-        "plan",
-        "plans",
-        "sale",
-        "sales",
-        "tech",
-        "technology",
-        "global",
-        "world",
-        "government",
-        "state",
-        "data",
-        "billion",
-        "million",
-        "bn",
-        "mn",
-        "trillion",
-        "percent",
-        "pct",
-        "new",
-        "say",
-    ]
+    """ai billion bn china chinese chip chipmaker chipmakers chips data deal deals global
+    government market markets million mn new pct percent plan plans price prices sale sales say
+    semiconductor semiconductors share shares state stock stocks tech technology trillion u.s us
+    world""".split()  # noqa: SIM905
 )
 
 _SUFFIX = re.compile(r"\s+[-–—|]\s+[^-–—|]{2,40}$")  # " - Reuters", " | Nikkei Asia"
@@ -328,39 +180,91 @@ def keys(words: frozenset[str], url: str | None = None) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """What the matcher knows of one headline."""
+    """What the matcher knows of one headline: its terms, companies, URL, time (epoch
+    seconds) and title embedding (unit length; None reads as no cosine evidence)."""
 
     story: int | None
     words: frozenset[str]
     companies: frozenset[str]
     url: str | None = None
+    at: float | None = None
+    vec: np.ndarray | None = None
+    size: int = field(init=False, compare=False)
+    topic: frozenset[str] = field(init=False, compare=False)
+    numbers: frozenset[str] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        words = self.words
+        object.__setattr__(self, "size", _size(words))
+        object.__setattr__(
+            self,
+            "topic",
+            frozenset(
+                w for w in words if w[0] not in "#@" and w not in COMMON and "@" + w not in words
+            ),
+        )
+        object.__setattr__(self, "numbers", frozenset(w for w in words if w[0] == "#"))
 
 
-def similarity(a: Item, b: Item) -> float:
+def features(a: Item, b: Item, cos: float | None = None) -> tuple[float, ...]:
+    """The pair's evidence, in FEATURES order (`cos` when the caller computed it already)."""
+    shared = len(a.words & b.words)
+    union = len(a.words) + len(b.words) - shared
+    if cos is None:
+        cos = float(a.vec @ b.vec) if a.vec is not None and b.vec is not None else 0.0
+    hours = abs(a.at - b.at) / 3600 if a.at is not None and b.at is not None else 0.0
+    return (
+        shared / union if union else 0.0,
+        cos,
+        float(min(len(a.topic & b.topic), MAX_TOPIC)),
+        float(bool(a.numbers & b.numbers)),
+        float(bool(a.numbers and b.numbers and not a.numbers & b.numbers)),
+        float(bool(a.companies & b.companies)),
+        min(hours, WINDOW_HOURS) / 24,
+    )
+
+
+def probability(x: Sequence[float]) -> float:
+    z = BIAS + sum(map(operator.mul, WEIGHTS, x))
+    return 1 / (1 + math.exp(-z))
+
+
+def vetoed(a: Item, b: Item) -> bool:
+    """Different events whatever the regression says: short titles, disjoint companies."""
+    if a.size < MIN_TERMS or b.size < MIN_TERMS:
+        return True
+    return bool(a.companies and b.companies and not (a.companies & b.companies))
+
+
+def similarity(a: Item, b: Item, cos: float | None = None) -> float:
+    """The probability that a and b report the same event (1.0 for the same URL)."""
     if a.url and a.url == b.url:
         return 1.0
-    if _size(a.words) < MIN_TERMS or _size(b.words) < MIN_TERMS:
+    if vetoed(a, b):
         return 0.0
-    if a.companies and b.companies and not (a.companies & b.companies):
+    x = features(a, b, cos)
+    if not (x[2] or x[3] or x[1] >= COSINE_GATE):
         return 0.0
-    shared = a.words & b.words
-    sim = len(shared) / len(a.words | b.words)
-    na = {w for w in a.words if w[0] == "#"}
-    nb = {w for w in b.words if w[0] == "#"}
-    if na and nb and not (na & nb):
-        sim *= NUMBER_MISMATCH
-    return sim
+    return probability(x)
+
+
+def cosines(item: Item, others: Sequence[Item]) -> list[float]:
+    """item's cosine with each of others, in one product (0.0 where a vector is missing)."""
+    if item.vec is None or not others:
+        return [0.0] * len(others)
+    zero = np.zeros_like(item.vec)
+    matrix = np.stack([o.vec if o.vec is not None else zero for o in others])
+    return (matrix @ item.vec).tolist()
 
 
 def choose(item: Item, candidates: Iterable[Item], threshold: float = THRESHOLD) -> int | None:
     """The story `item` joins among the candidates' stories, or None for a story of its
     own: the story of the most similar candidate at or above the threshold, the older
     (smaller id) story on a tie."""
+    cands = [c for c in candidates if c.story is not None and not vetoed(item, c)]
     best: tuple[float, int] | None = None
-    for cand in candidates:
-        if cand.story is None:
-            continue
-        sim = similarity(item, cand)
+    for cand, cos in zip(cands, cosines(item, cands), strict=True):
+        sim = similarity(item, cand, cos)
         if sim >= threshold and (best is None or (sim, -cand.story) > (best[0], -best[1])):
             best = (sim, cand.story)
     return None if best is None else best[1]
@@ -368,3 +272,54 @@ def choose(item: Item, candidates: Iterable[Item], threshold: float = THRESHOLD)
 
 def split_companies(text: str) -> frozenset[str]:
     return frozenset(c for c in (text or "").split(";") if c)
+
+
+# -- title embeddings -----------------------------------------------------------------------
+_model = None
+_model_lock = threading.Lock()
+_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _load_model():
+    global _model
+    with _model_lock:
+        if _model is None:
+            try:
+                import wordllama
+                from wordllama import WordLlama
+
+                # The wheel ships its tokenizer under tokenizers/ beside the weights; pointing
+                # cache_dir at the package and disabling downloads keeps it offline.
+                _model = WordLlama.load(cache_dir=wordllama.__path__[0], disable_download=True)
+            except Exception as exc:  # ImportError, a missing or unreadable weights file
+                raise StoryModelError(f"cannot load the story embedding model: {exc}") from exc
+    return _model
+
+
+def vectors(titles: Sequence[str]) -> list[np.ndarray]:
+    """Unit-length embeddings of the titles (cached by text, embedded in one batch)."""
+    with _cache_lock:
+        out = [_cache.get(t) for t in titles]
+    missing = sorted({t for t, v in zip(titles, out, strict=True) if v is None})
+    # The model reads English: CJK text comes out as byte pieces whose average says little
+    # and looks alike across unrelated headlines, so such a title brings no cosine evidence.
+    if any(_CJK.search(t) for t in missing):
+        zero = np.zeros(_DIM, dtype=np.float32)
+        out = [
+            zero if v is None and _CJK.search(t) else v for t, v in zip(titles, out, strict=True)
+        ]
+        missing = [t for t in missing if not _CJK.search(t)]
+    if missing:
+        # an empty or unknown-word title embeds to zeros (no cosine evidence), not NaN
+        with np.errstate(invalid="ignore", divide="ignore"):
+            raw = _load_model().embed(missing, norm=True)
+        embedded = np.nan_to_num(raw.astype(np.float32), nan=0.0)
+        # a row of its own, so a cached title does not keep its whole batch alive
+        fresh = {t: row.copy() for t, row in zip(missing, embedded, strict=True)}
+        with _cache_lock:
+            _cache.update(fresh)
+            while len(_cache) > VECTOR_CACHE:
+                _cache.popitem(last=False)
+        out = [v if v is not None else fresh[t] for t, v in zip(titles, out, strict=True)]
+    return out

@@ -1,7 +1,8 @@
 """Score the story matcher on labelled headlines (`chipwatch evaluate-stories FILE`).
 
-The file is a CSV with columns story, outlet, published, title: one row a headline, the
-story column naming the event by hand. The headlines go through the real path: tagged,
+The file is a CSV with columns story, outlet, published, title (and optionally summary, the
+feed's description): one row a headline, the story column naming the event by hand. The
+headlines go through the real path: tagged (title and summary, as an ingest tags them),
 written to a scratch SQLite store one outlet at a time (as an ingest of one feed per outlet
 would) and given stories there. Scores:
 
@@ -106,7 +107,7 @@ def assign(rows: list[dict[str, str]], tagger) -> list[int]:
                 id=hashlib.sha256(key.encode()).hexdigest()[:32],
                 source=row["outlet"],
                 title=row["title"],
-                summary="",
+                summary=row.get("summary") or "",
                 url=None,
                 published_at=published,
             )
@@ -118,7 +119,7 @@ def assign(rows: list[dict[str, str]], tagger) -> list[int]:
         for outlet in sorted(by_outlet):  # one feed an outlet, as an ingest would store them
             store.add_headlines(
                 None,
-                [(h, tagger.tag(h.title)) for h in by_outlet[outlet]],
+                [(h, tagger.tag(h.title, h.summary)) for h in by_outlet[outlet]],
                 tag_version="evaluate",
                 fetched_at="2026-01-01T00:00:00Z",
             )
