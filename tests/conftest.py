@@ -59,3 +59,20 @@ def empty_db(tmp_path) -> Path:
     path = tmp_path / "empty.db"
     Store(path).close()
     return path
+
+
+@pytest.fixture(scope="session")
+def burst_day(seeded_db_template):
+    """The newest day of the seeded corpus' last week on which something signals: the demo's
+    burst (Huawei x geopolitics, rising over its last days) must make one."""
+    from datetime import date, timedelta
+
+    from dashboard.signals import latest
+    from dashboard.store import Store
+
+    with Store(seeded_db_template, readonly=True) as store:
+        for back in range(7):
+            day = date(2026, 11, 20) - timedelta(days=back)
+            if latest.current(store, day)[0]:
+                return day
+    raise AssertionError("the seeded demo burst signals on none of its last seven days")

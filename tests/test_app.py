@@ -451,28 +451,35 @@ def test_feeds_and_taxonomy_show_no_filters_and_every_page_says_how_fresh(seeded
     assert any("The newest headline is from 20 Nov 2026" in w for w in warnings(at))
 
 
-def test_signals_page_and_overview_show_what_the_cli_prints(seeded_db, monkeypatch, capsys):
+def test_signals_page_and_overview_show_what_the_cli_prints(
+    seeded_db, monkeypatch, capsys, burst_day
+):
     from dashboard import cli
 
     # The seeded data ends 20 Nov: with no headline since, signals are read for that day.
-    assert cli.main(["--db", str(seeded_db), "signals", "--json"]) == 0
+    assert cli.main(["--db", str(seeded_db), "signals"]) == 0
+    assert capsys.readouterr().out.startswith("Signals as of 2026-11-20")
+    day = burst_day.isoformat()
+    assert cli.main(["--db", str(seeded_db), "signals", "--json", "--as-of", day]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed, "the demo burst must signal"
-    assert printed[0]["as_of"] == "2026-11-20"
-    at = open_app(seeded_db, monkeypatch, "signals")
+    assert printed and printed[0]["as_of"] == day
+    at = open_app(seeded_db, monkeypatch, "signals", as_of=day)
     shown = [m.value for m in at.markdown if m.value.startswith("#### ")]
     assert len(shown) == len(printed)
     top = printed[0]
-    assert top["company"] in shown[0] and top["level"] in texts(at)
+    assert (top["company"] or "") in shown[0] and top["level"] in texts(at)
     assert set(at.dataframe[0].value["story_id"]) == set(top["story_ids"])
     # Another day by its link: the same list as the CLI's --as-of.
     assert cli.main(["--db", str(seeded_db), "signals", "--json", "--as-of", "2026-10-01"]) == 0
     quiet = json.loads(capsys.readouterr().out)
     at = open_app(seeded_db, monkeypatch, "signals", as_of="2026-10-01")
     assert len([m for m in at.markdown if m.value.startswith("#### ")]) == len(quiet)
-    # The Overview leads with the same signals.
+    # The Overview leads with the signals of the default day, the CLI's.
+    assert cli.main(["--db", str(seeded_db), "signals", "--json"]) == 0
+    default = json.loads(capsys.readouterr().out)
     at = open_app(seeded_db, monkeypatch)
-    assert f"{len(printed)} signal" in texts(at)
+    strip = f"{len(default)} signal" if default else "nothing above its normal as of 20 Nov"
+    assert strip in texts(at)
 
 
 def test_timeline_counts_stories_by_default_and_they_agree_with_the_drill(seeded_db, monkeypatch):

@@ -137,16 +137,16 @@ def test_send_reports_a_refusal_and_an_unreachable_host_without_the_url(caplog):
 
 
 def test_watcher_notifier_sends_each_signal_once_and_backs_off_a_failing_one(
-    seeded_db, hook, caplog
+    seeded_db, hook, caplog, burst_day
 ):
-    """The seeded store signals on 20 Nov: the notifier (what the watcher calls after a
+    """The seeded store signals on its burst day: the notifier (what the watcher calls after a
     cycle) delivers each signal once to a real webhook, not again on the next cycle, and a
     refusing destination is recorded with its backoff, its secret never in the log."""
     from dashboard.signals import latest
     from dashboard.store import Store
 
     caplog.set_level("INFO")
-    now = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+    now = datetime.combine(burst_day, datetime.min.time(), UTC) + timedelta(hours=18)
     with Store(seeded_db, readonly=True) as store:
         active, _ = latest.current(store, now.date())
     assert active, "the seeded burst must signal, or this test proves nothing"
