@@ -181,8 +181,8 @@ def story_frame(
     df: pd.DataFrame, theme_ids: Sequence[str], labels: Mapping[str, str] | None = None
 ) -> pd.DataFrame:
     """storylist.page() rows -> the Headlines page's story table: first seen, the lead's
-    title (link), outlets, matching of all headlines, companies, then each theme's highest
-    score with ▲ escalating / ▼ easing in a Direction column."""
+    title (link), outlets, matching of all headlines, companies, ▲ escalating / ▼ easing per
+    theme (Direction), then each theme's highest score."""
     labels = labels or {}
     out = pd.DataFrame(
         {
@@ -199,9 +199,8 @@ def story_frame(
         },
         index=df.index,
     )
-    for theme in theme_ids:
-        if f"{theme}_score" in df.columns:
-            out[labels.get(theme, theme)] = df[f"{theme}_score"].astype(float)
+    # Direction beside the companies, before the score bars: what explains the row stays in
+    # view at 1400 px.
     out["Direction"] = [
         ", ".join(
             f"{ARROWS[int(row[f'{t}_direction'])]} {labels.get(t, t)}"
@@ -212,4 +211,7 @@ def story_frame(
         )
         for _i, row in df.iterrows()
     ]
+    for theme in theme_ids:
+        if f"{theme}_score" in df.columns:
+            out[labels.get(theme, theme)] = df[f"{theme}_score"].astype(float)
     return out.reset_index(drop=True)
