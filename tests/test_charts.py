@@ -533,5 +533,6 @@ def test_timeline_draws_stories_and_keeps_quiet_weeks_at_zero():
     assert list(geo.y) == [0, 3, 6]
     assert "stories" in geo.hovertemplate or "stories" in str(geo.customdata[1][5])
     assert fig.layout.title.text.startswith("Stories per theme")
+    assert fig.layout.yaxis.title.text == "Stories"
     filled = charts.fill_periods(rows, "week", window)
     assert list(filled["stories"]) == [0, 3, 6, 0, 1, 2]  # key by key, in their order

@@ -390,7 +390,7 @@ def timeline(
             annotation_font_size=10,
         )
     fig.update_xaxes(type="date", tickformat="%d %b %Y" if period_name != "month" else "%b %Y")
-    y_title = "% of all headlines" if as_share else "Headlines"
+    y_title = "% of all headlines" if as_share else "Stories" if as_stories else "Headlines"
     fig = _layout(
         fig, title, height=380, x_title=f"{period_name.capitalize()} starting", y_title=y_title
     )

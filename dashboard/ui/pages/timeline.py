@@ -109,7 +109,7 @@ if blind:
         f"Shaded: {len(blind)} {period}(s) when fewer than half of the usual feeds answered;"
         " counts there undercount the news."
     )
-notes.append("Click a point to list that period's headlines, or pick one below.")
+notes.append("Click a point to list that period's stories, or pick one below.")
 st.caption(" ".join(notes))
 
 p1, p2 = st.columns(2)
