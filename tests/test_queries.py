@@ -645,3 +645,20 @@ def test_every_theme_counts_the_chosen_headlines_other_themes(seeded_db):
         assert trend.groupby("key")["n"].sum().to_dict() == {t: n for t, n in k.items() if n}
         # Without a theme filter both readings are one.
         assert Q.risk_cells(s, Filters(), every_theme=True).equals(Q.risk_cells(s, Filters()))
+
+
+@pytest.mark.parametrize("f", FILTERS[:6], ids=IDS[:6])
+def test_story_pages_walk_the_same_list_as_grouping_every_match(store, f):
+    """The newest-first story page is found by walking the newest headlines (not by grouping
+    every match): page by page it must list exactly what the full grouping lists."""
+    themes = list(THEMES)
+    every = [r["story_id"] for r in Q.stories.every(store, f, themes)]
+    assert len(every) == Q.stories.count(store, f)
+    paged = []
+    for offset in range(0, len(every) + 7, 7):
+        page = Q.stories.page(store, f, themes, limit=7, offset=offset)
+        paged += list(page["story_id"])
+    assert paged == every
+    full = {r["story_id"]: r for r in Q.stories.every(store, f, themes)}
+    for row in Q.stories.page(store, f, themes, limit=20).to_dict("records"):
+        assert row == full[row["story_id"]]  # the same figures for each story
