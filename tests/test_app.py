@@ -482,8 +482,8 @@ def test_signals_page_and_overview_show_what_the_cli_prints(
     assert strip in texts(at)
 
 
-def test_timeline_counts_stories_by_default_and_they_agree_with_the_drill(seeded_db, monkeypatch):
-    at = open_app(seeded_db, monkeypatch, "timeline")
+def test_timeline_counts_stories_and_they_agree_with_the_drill(seeded_db, monkeypatch):
+    at = open_app(seeded_db, monkeypatch, "timeline", measure="Stories")
     assert at.segmented_control(key="measure").value == "stories"
     f = Filters()
     with Store(seeded_db, readonly=True) as store:

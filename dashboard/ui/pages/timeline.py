@@ -41,15 +41,17 @@ period = (
 measure = (
     c3.segmented_control(
         "Measure",
-        ["stories", "n", "share"],
-        default="stories",
+        ["n", "stories", "share"],
+        # Headlines by default: stories are counted exactly per key and period from the
+        # headline rows, 0.6-0.8 s for 90 days at 1,000,000 headlines but 5-7 s all-time.
+        default="n",
         key="measure",
         format_func={"stories": "Stories", "n": "Headlines", "share": "Share of all"}.get,
         bind="query-params",
         help="Stories: events, one however many outlets told it. Headlines: every copy. "
         "Share: the key's headlines among all headlines of the period.",
     )
-    or "stories"
+    or "n"
 )
 
 df = data.timeline(ctx.db, ctx.version, f, by, period, top=10, with_stories=measure == "stories")
