@@ -11,13 +11,13 @@ import plotly.graph_objects as go
 
 from dashboard.signals.detect import BASELINE, WINDOW, Signal
 from dashboard.signals.digest import LEVEL_COLOURS
+from dashboard.signals.report import series_name
 
 LEVEL_ICONS = {"high": "🔴", "elevated": "🟠", "watch": "🟡"}
 
 
-def name(signal: Signal, labels: dict[str, str]) -> str:
-    theme = labels.get(signal.theme or "", signal.theme or "")
-    return " × ".join(x for x in (signal.company, theme) if x) or "All news"
+# A signal's series as the CLI names it ("Huawei × Geopolitics").
+name = series_name
 
 
 def headlines_params(signal: Signal) -> dict[str, str]:

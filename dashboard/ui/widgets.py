@@ -116,6 +116,10 @@ def csv_button(
     ctx: Context, f: Filters, *, key: str, label: str = "Download CSV", n: int | None = None
 ) -> None:
     name, build = data.csv_export(ctx.db, f, ctx.facets.get("first_day"), ctx.anchor)
+    _download(f"{label}", name, build, key=key, n=n)
+
+
+def _download(label: str, name: str, build, *, key: str, n: int | None) -> None:
     count = f" ({n:,} rows)" if n is not None else ""
     # on_click="ignore": downloading must not rerun and reset the page (drill-downs, paging).
     st.download_button(
@@ -156,16 +160,7 @@ def stories_csv_button(
 ) -> None:
     """The stories CSV, in the order of the table beside it."""
     name, build = data.stories_csv_export(ctx.db, f, ctx.facets.get("first_day"), ctx.anchor, order)
-    count = f" ({n:,} rows)" if n is not None else ""
-    st.download_button(
-        f"Stories as CSV{count}",
-        data=build,
-        file_name=name,
-        mime="text/csv",
-        key=key,
-        on_click="ignore",
-        icon=":material/download:",
-    )
+    _download("Stories as CSV", name, build, key=key, n=n)
 
 
 def story_list(
