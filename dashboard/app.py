@@ -21,7 +21,7 @@ import streamlit as st  # noqa: E402
 from dashboard import config  # noqa: E402
 from dashboard.errors import ChipwatchError  # noqa: E402
 from dashboard.store.queries import query_notices  # noqa: E402
-from dashboard.ui import charts, data, freshness, shell, watching  # noqa: E402
+from dashboard.ui import auth, charts, data, freshness, shell, watching  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 PAGES = [
@@ -62,6 +62,7 @@ def main() -> None:
         layout="wide",
         initial_sidebar_state="expanded",
     )
+    user = auth.current_user()  # the sign-in screen stops here when nobody is signed in
     db = str(config.db_path())
     try:
         version = data.version(db)
@@ -95,6 +96,7 @@ def main() -> None:
         fresh = watching.freshness_text(data.heartbeat(db), datetime.now(UTC))
         if fresh:
             st.caption(fresh, help="From the heartbeat of `chipwatch watch`.")
+        auth.sidebar(user)
         links = st.container()
         if filtered:
             st.divider()
@@ -125,6 +127,7 @@ def main() -> None:
         taxonomy=taxonomy,
         taxonomy_error=tax_error,
         notices=notices,
+        user=user,
     )
     if facets.get("demo"):
         st.warning(

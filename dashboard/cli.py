@@ -389,7 +389,72 @@ def cmd_tag(args) -> int:
 def cmd_evaluate(args) -> int:
     from dashboard.tagging import evaluate
 
-    return _print_evaluation(evaluate, args)
+    if not args.feedback:
+        if not args.labels:
+            raise ChipwatchError("evaluate needs LABELS.csv or --feedback")
+        return _print_evaluation(evaluate, args)
+    from dashboard.feedback.report import evaluate_feedback
+
+    tagger, _ = _tagger()
+    with _store(args, readonly=True) as store:
+        n, report = evaluate_feedback(store, tagger)
+    if report is None:
+        print("no analyst corrections yet: nothing to score")
+        return 0
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
+    return 0
+
+
+def cmd_feedback(args) -> int:
+    """Analysts' corrections from the command line: add, list, retract, export."""
+    from dashboard import feedback
+    from dashboard.feedback.report import write_labels
+
+    if args.action == "export":
+        if not args.out:
+            raise ChipwatchError("feedback export needs --out FILE.csv")
+        tagger, _ = _tagger()
+        with _store(args, readonly=True) as store:
+            n = write_labels(store, tagger, args.out)
+        print(f"wrote {n} corrected headlines to {args.out}")
+        return 0
+    if args.action == "list":
+        with _store(args, readonly=True) as store:
+            for a in store.feedback_acts(headline=args.headline, story=args.story):
+                gone = f"  retracted {a['retracted_at'][:10]}" if a["retracted_at"] else ""
+                print(
+                    f"#{a['id']}  {a['created_at'][:16]}  {a['author']}  {a['kind']} {a['key']}"
+                    f" {a['value']}  ({a['headlines']} headlines: {a['title'] or '?'}){gone}"
+                )
+        return 0
+    tagger, _ = _tagger()
+    author = args.by or os.environ.get("USER") or "local"
+    with _store(args) as store:
+        if args.action == "retract":
+            if args.id is None:
+                raise ChipwatchError("feedback retract needs --id N")
+            done = feedback.retract(store, tagger, args.id, by=author)
+        else:
+            kind, *rest = args.correction or [""]
+            if kind == "not_relevant":
+                kind, rest = "relevance", ["", "not_relevant"]
+            key, value = (rest + ["", ""])[:2]
+            done = feedback.give(
+                store,
+                tagger,
+                kind,
+                key,
+                value,
+                author=author,
+                headline=args.headline,
+                story=args.story,
+                comment=args.comment or "",
+            )
+    if done.feedback_id is None:
+        print(f"already recorded: {author} said just this last ({done.headlines} headlines)")
+    else:
+        print(f"#{done.feedback_id}: {done.headlines} headlines, {done.changed} re-tagged")
+    return 0
 
 
 def _name_key(text: str) -> str:
@@ -594,9 +659,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_tag)
 
     p = sub.add_parser("evaluate", parents=[common], help="score the tagger on labelled headlines")
-    p.add_argument("labels")
+    p.add_argument("labels", nargs="?")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--feedback", action="store_true", help="score against the analysts' corrections instead"
+    )
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("feedback", parents=[common], help="analysts' corrections of the tags")
+    p.add_argument("action", choices=["add", "list", "retract", "export"])
+    p.add_argument(
+        "correction",
+        nargs="*",
+        help="add: not_relevant | company NAME add|remove | theme ID add|remove"
+        " | direction ID easing|neutral|escalating",
+    )
+    p.add_argument("--headline", help="the headline's id (as in the CSV extracts)")
+    p.add_argument("--story", type=int, help="a story id: every headline of the story")
+    p.add_argument("--comment")
+    p.add_argument("--by", help="who gives it (default: $USER)")
+    p.add_argument("--id", type=int, help="retract: the correction's number (feedback list)")
+    p.add_argument("--out", help="export: the labelled CSV to write")
+    p.set_defaults(func=cmd_feedback)
 
     p = sub.add_parser("export", parents=[common], help="CSV extract of filtered headlines")
     p.add_argument("--out", required=True)

@@ -100,6 +100,13 @@ def taxonomy_path() -> Path:
     return Path(value) if value else DEFAULT_TAXONOMY
 
 
+def roles_path() -> Path:
+    """Who may do what once sign-in is configured (dashboard/access.py): $CHIPWATCH_ROLES,
+    else data/roles.toml."""
+    value = os.environ.get("CHIPWATCH_ROLES")
+    return Path(value) if value else ROOT / "data" / "roles.toml"
+
+
 def opml_path() -> Path | None:
     """The feed list read besides the registered feeds: $CHIPWATCH_OPML (empty: none), else
     data/feeds.opml."""

@@ -36,3 +36,16 @@ class StoreError(ChipwatchError):
 
 class SettingError(ChipwatchError):
     """A setting with a name that does not exist or a value of the wrong kind."""
+
+
+class FeedbackError(ChipwatchError):
+    """A correction that cannot be recorded: unknown kind, theme or company, or a headline or
+    story that no longer exists."""
+
+
+class AccessError(ChipwatchError):
+    """The roles file is unusable (syntax, unknown role), or a user may not do what was asked."""
+
+
+class Forbidden(AccessError):
+    """The signed-in user's role does not allow this action."""

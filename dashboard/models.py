@@ -50,12 +50,23 @@ class FetchResult:
         return self.status == 304
 
 
+class Correction(NamedTuple):
+    """An analyst's correction of a headline's tags (rules: tagging/corrections.py)."""
+
+    kind: str  # relevance | company | theme | direction
+    key: str  # '' | company name | theme id
+    value: str  # not_relevant | add | remove | -1 | 0 | 1
+    author: str = ""
+
+
 class RetagBatch(NamedTuple):
     """Headlines to re-score (rowid, id, title, summary, published_at, then the tag columns
-    of TagRows.columns) with their stored headline_companies rows by headline id."""
+    of TagRows.columns) with their stored headline_companies rows by headline id, and the
+    analysts' standing corrections of those that have some (applied after tagging)."""
 
     rows: list[tuple]
     companies: dict[str, list[tuple]]
+    corrections: dict[str, list[Correction]] = {}  # never mutated
 
 
 class RetagPlan(NamedTuple):

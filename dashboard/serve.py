@@ -8,6 +8,7 @@ Streamlit pages' own modules are left to the first script run: their caches are 
 
 from __future__ import annotations
 
+import os
 import runpy
 import sys
 from pathlib import Path
@@ -26,7 +27,56 @@ def preload() -> None:
     import dashboard.tagging.taxonomy  # noqa: F401
 
 
+REMOTE_FLAG = "--allow-remote-without-sign-in"
+
+
+def _address(args: list[str]) -> str | None:
+    """The address Streamlit will bind: --server.address, else $STREAMLIT_SERVER_ADDRESS,
+    else .streamlit/config.toml's (localhost)."""
+    for i, arg in enumerate(args):
+        if arg == "--server.address" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--server.address="):
+            return arg.split("=", 1)[1]
+    return os.environ.get("STREAMLIT_SERVER_ADDRESS")
+
+
+def secrets_files() -> list[Path]:
+    """Where Streamlit reads secrets by default: the user's, then the working folder's."""
+    return [Path.home() / ".streamlit" / "secrets.toml", Path.cwd() / ".streamlit" / "secrets.toml"]
+
+
+def check_binding(args: list[str]) -> list[str]:
+    """Refuse to serve beyond this machine without sign-in, unless explicitly allowed (then
+    warn); refuse a broken roles file in one line. Returns Streamlit's own arguments."""
+    from dashboard import access, config
+
+    allowed = REMOTE_FLAG in args
+    args = [a for a in args if a != REMOTE_FLAG]
+    signed = access.auth_configured(secrets_files())
+    address = _address(args)
+    if not signed and not access.is_local(address):
+        if not allowed:
+            raise SystemExit(
+                f"chipwatch: refusing to serve on {address} without sign-in: anyone who can"
+                f" reach it could change the feeds. Configure [auth] in .streamlit/secrets.toml"
+                f" (README: Sign-in and roles), or pass {REMOTE_FLAG}."
+            )
+        print(
+            f"chipwatch: WARNING: serving on {address} without sign-in: everyone who can reach"
+            " this port may read everything and change the feeds.",
+            file=sys.stderr,
+        )
+    if signed:
+        try:
+            access.load_roles(config.roles_path())
+        except access.AccessError as exc:
+            raise SystemExit(f"chipwatch: {exc}") from None
+    return args
+
+
 def main(args: list[str]) -> int:
+    args = check_binding(args)
     preload()
     # `python -m streamlit run` is Streamlit's documented command line; running its __main__
     # in this process keeps what preload() imported.

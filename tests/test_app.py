@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.access import LOCAL
 from dashboard.filters import Filters
 from dashboard.store import Store, queries
 from dashboard.ui import tables
@@ -363,7 +364,7 @@ def test_fetch_now_runs_in_the_background_and_survives_leaving_the_page(empty_db
             server.route(f"/f{n}.xml", body=rss.format(n=n).encode(), gate=gate) for n in range(3)
         ]
         for u in urls:
-            actions.add_feed(str(empty_db), u)
+            actions.add_feed(str(empty_db), u, user=LOCAL)
         at = open_app(empty_db, monkeypatch, "feeds")
         at.button(key="fetch_now").click().run()
         assert not at.exception
@@ -373,7 +374,7 @@ def test_fetch_now_runs_in_the_background_and_survives_leaving_the_page(empty_db
         # Click elsewhere and leave the page while the server holds every answer.
         at.switch_page(PAGES["overview"]).run()
         at.switch_page(PAGES["feeds"]).run()
-        assert actions.start_fetch(str(empty_db), urls) is job  # a second click joins it
+        assert actions.start_fetch(str(empty_db), urls, user=LOCAL) is job  # a second click joins it
         assert job.running and not at.exception
         assert at.button(key="fetch_now").disabled  # back on the page: the fetch still runs
         assert any("Fetching 3 feeds" in p.proto.text for p in at.get("progress"))

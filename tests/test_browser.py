@@ -253,6 +253,7 @@ def test_fetch_now_carries_on_while_the_analyst_leaves_the_feeds_page(
     import threading
 
     from dashboard.store import Store
+    from dashboard.access import LOCAL
     from dashboard.ui import actions
     from tests.httpserver import FeedServer
 
@@ -269,7 +270,7 @@ def test_fetch_now_carries_on_while_the_analyst_leaves_the_feeds_page(
             body=f"<rss><channel><title>Held</title>{items}</channel></rss>".encode(),
             gate=gate,
         )
-        actions.add_feed(str(empty_db), url)
+        actions.add_feed(str(empty_db), url, user=LOCAL)
         with streamlit_server(empty_db, tmp_path / "logs") as base:
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
             pg = context.new_page()

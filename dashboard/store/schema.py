@@ -16,7 +16,7 @@ import sqlite_utils
 from dashboard.risk import direction_weight, sql_direction_weight
 from dashboard.store.shape import derived_columns
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 BUSY_TIMEOUT_MS = 30_000
 # Bounded so the dashboard's resident memory stays small however large the file grows.
 MMAP_BYTES = 128 * 2**20
@@ -316,6 +316,36 @@ def _migrate_8(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migrate_9(db: sqlite_utils.Database) -> None:
+    # Analysts' corrections (dashboard/feedback): one row an act (who, when, what), the
+    # headlines it covers beside it (a story's members when it was given), so a later restory
+    # cannot move it onto other headlines. retag and restory never write these tables; the
+    # tag rows carry the corrections applied (tagging/corrections.py). A retracted act keeps
+    # its row, with when and by whom.
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS feedback (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL DEFAULT '',
+            value TEXT NOT NULL,
+            story_id INTEGER,
+            comment TEXT NOT NULL DEFAULT '',
+            author TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            retracted_at TEXT,
+            retracted_by TEXT
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS feedback_headlines (
+            feedback_id INTEGER NOT NULL REFERENCES feedback(id),
+            headline_id TEXT NOT NULL,
+            PRIMARY KEY (headline_id, feedback_id)
+        ) WITHOUT ROWID"""
+    )
+    db["feedback_headlines"].create_index(["feedback_id"], if_not_exists=True)
+
+
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _migrate_1,
     _migrate_2,
@@ -325,6 +355,7 @@ MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _migrate_6,
     _migrate_7,
     _migrate_8,
+    _migrate_9,
 )
 
 # A headline's rollup cells: ('', ''), ('', each carried theme), (each company, ''), (each

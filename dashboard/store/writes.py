@@ -22,8 +22,8 @@ from urllib.parse import quote
 import sqlite_utils
 
 from dashboard.errors import StoreError
-from dashboard.models import Headline, RetagBatch, RetagPlan
-from dashboard.store import stories
+from dashboard.models import Correction, Headline, RetagBatch, RetagPlan
+from dashboard.store import feedback, stories
 from dashboard.store.schema import (
     BUSY_TIMEOUT_MS,
     MIGRATIONS,
@@ -458,6 +458,11 @@ class Store:
         return self.conn.execute("SELECT count(*) FROM headlines").fetchone()[0]
 
     # -- retag and purge -------------------------------------------------------------------
+    _RETAG_COLUMNS = (
+        "rowid, id, title, summary, published_at, companies, themes, max_score,"
+        " theme_scores, evidence_text, theme_directions, direction_evidence, story_weight"
+    )
+
     def retag_batches(
         self, version: str, *, batch: int = 5000, everything: bool = False
     ) -> Iterator[RetagBatch]:
@@ -466,25 +471,71 @@ class Store:
         Only those tagged by another taxonomy version, or every one with everything=True.
         """
         last_rowid = 0
+        corrected = feedback.any_feedback(self.conn)
         while True:
             rows = self.conn.execute(
-                "SELECT rowid, id, title, summary, published_at, companies, themes, max_score,"
-                " theme_scores, evidence_text, theme_directions, direction_evidence,"
-                " story_weight FROM headlines"
+                f"SELECT {self._RETAG_COLUMNS} FROM headlines"  # noqa: S608 (a constant)
                 " WHERE rowid > :last AND (:all OR tag_version IS NOT :version)"
                 " ORDER BY rowid LIMIT :batch",
                 {"last": last_rowid, "all": int(everything), "version": version, "batch": batch},
             ).fetchall()
             if not rows:
                 return
-            ids = [r[1] for r in rows]
-            # The theme rows follow from the row's own columns (see plan_retag); the company
-            # rows hold the alias that matched, which only they record.
-            yield RetagBatch(
-                rows,
-                stored_tags(self.conn, "headline_companies", "company, alias, published_at", ids),
-            )
+            yield self._retag_batch(rows, corrected)
             last_rowid = rows[-1][0]
+
+    def _retag_batch(self, rows: list[tuple], corrected: bool = True) -> RetagBatch:
+        ids = [r[1] for r in rows]
+        # The theme rows follow from the row's own columns (see plan_retag); the company
+        # rows hold the alias that matched, which only they record.
+        return RetagBatch(
+            rows,
+            stored_tags(self.conn, "headline_companies", "company, alias, published_at", ids),
+            feedback.corrections_for(self.conn, ids) if corrected else {},
+        )
+
+    def tag_batch(self, ids: list[str]) -> RetagBatch:
+        """These headlines as a retag batch (to re-apply their corrections)."""
+        rows = self.conn.execute(
+            f"SELECT {self._RETAG_COLUMNS} FROM headlines"  # noqa: S608 (a constant)
+            " WHERE id IN (SELECT value FROM json_each(?)) ORDER BY rowid",
+            (json.dumps(ids),),
+        ).fetchall()
+        return self._retag_batch(rows)
+
+    # -- analysts' corrections (store/feedback.py) ------------------------------------------
+    def give_feedback(
+        self,
+        correction: Correction,
+        *,
+        headline: str | None = None,
+        story: int | None = None,
+        comment: str = "",
+    ) -> tuple[int | None, list[str]]:
+        """Record an act on a headline or on every headline of a story (call inside the
+        transaction that re-applies it): (its id or None for a repeat, the headlines)."""
+        with self.transaction():
+            ids = feedback.targets(self.conn, headline=headline, story=story)
+            fid = feedback.record(
+                self.conn, correction, ids, story=story, comment=comment, at=utcnow()
+            )
+        return fid, ids
+
+    def retract_feedback(self, fid: int, *, by: str) -> list[str]:
+        with self.transaction():
+            return feedback.retract(self.conn, fid, by=by, at=utcnow())
+
+    def feedback_acts(self, **kw) -> list[dict]:
+        return feedback.acts(self.conn, **kw)
+
+    def corrected_headlines(self) -> list[tuple]:
+        return feedback.corrected_headlines(self.conn)
+
+    def standing_corrections(self, ids: list[str]) -> dict[str, list[Correction]]:
+        return feedback.corrections_for(self.conn, ids)
+
+    def correction_notes(self, ids: list[str]) -> dict[str, str]:
+        return feedback.correction_notes(self.conn, ids)
 
     def begin_retag(self) -> str:
         """Claim retagging for this run; returns the token write_retag checks. A retag
@@ -501,12 +552,17 @@ class Store:
         the headline rows whose tag columns changed, the new version on every row of the
         batch, and the rollups moved by the difference. A kill loses at most this batch; a
         re-run resumes with the rows still stale."""
-        conn = self.conn
         with self.transaction():
             if self.get_meta("retag_token") != token:
                 raise StoreError(
                     "another retag started while this one ran and carries on with the job"
                 )
+            self.write_tags(plan)
+
+    def write_tags(self, plan: RetagPlan) -> None:
+        """Apply a plan_retag result (in the caller's transaction, or one of its own)."""
+        conn = self.conn
+        with self.transaction():
             conn.executemany(
                 "DELETE FROM headline_themes WHERE headline_id = ? AND theme = ?",
                 plan.deletes["headline_themes"],

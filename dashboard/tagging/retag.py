@@ -14,12 +14,21 @@ from dashboard.store import Store
 from dashboard.store.queries import stale_tags
 from dashboard.store.schema import add_rollup_cells
 from dashboard.store.shape import TagRows, tag_rows
+from dashboard.tagging.corrections import apply as corrections_apply
 
 
 def retag_plan(work: RetagBatch, version: str, tagger) -> RetagPlan:
-    """Tag one batch of stored headlines and work out the writes that differ."""
-    shaped = [tag_rows(r[1], r[4], tagger.tag(r[2], r[3])) for r in work.rows]
+    """Tag one batch of stored headlines, apply the analysts' corrections of those that have
+    some, and work out the writes that differ."""
+    fixes = work.corrections
+    shaped = [
+        tag_rows(r[1], r[4], _corrected(tagger.tag(r[2], r[3]), fixes.get(r[1]))) for r in work.rows
+    ]
     return plan_retag(work, shaped, version)
+
+
+def _corrected(tags, corrections):
+    return corrections_apply(tags, corrections) if corrections else tags
 
 
 class RetagResult(NamedTuple):

@@ -1,4 +1,7 @@
-"""The pages' only door for writes: feed list edits and "Fetch now".
+"""The pages' only door for writes: feed list edits, "Fetch now" and analysts' corrections.
+
+Every write takes the user and checks their role here (dashboard/access.py), on the server,
+whatever the page drew: a viewer's forged request changes nothing.
 
 A fetch runs in a background thread that belongs to the server process, not to the script
 run that started it: Streamlit stops a script partway when the user clicks anything, and
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dashboard import config
+from dashboard.access import User, require
 from dashboard.errors import ChipwatchError, SourceError
 from dashboard.ingest import sources as feedlist
 from dashboard.store import Store
@@ -22,8 +26,9 @@ from dashboard.store import Store
 # --- the feed list ----------------------------------------------------------------------------
 
 
-def add_feed(db: str, url: str) -> str:
+def add_feed(db: str, url: str, *, user: User) -> str:
     """Register one feed URL; returns it as stored. SourceError says plainly what is wrong."""
+    require(user, "feeds")
     url = (url or "").strip()
     if not url:
         raise SourceError("Type or paste a feed URL first, e.g. https://example.com/feed.xml.")
@@ -35,8 +40,9 @@ def add_feed(db: str, url: str) -> str:
     return src.location
 
 
-def remove_feeds(db: str, urls: list[str]) -> int:
+def remove_feeds(db: str, urls: list[str], *, user: User) -> int:
     """Take feeds off the list; the headlines they brought stay. Returns how many went."""
+    require(user, "feeds")
     with Store(db) as store:
         return sum(store.remove_feed(u) for u in urls)
 
@@ -48,8 +54,9 @@ class Imported:
     skipped: list[str]  # entries that are not http(s) feed URLs
 
 
-def import_opml(db: str, path: str | Path) -> Imported:
+def import_opml(db: str, path: str | Path, *, user: User) -> Imported:
     """Register every http(s) feed of an OPML file."""
+    require(user, "feeds")
     found = feedlist.read_opml(path)
     good = [s for s in found if s.kind == "url"]
     with Store(db) as store:
@@ -136,9 +143,10 @@ _lock = threading.Lock()
 _ids = iter(range(1, 1 << 62))
 
 
-def start_fetch(db: str, urls: list[str]) -> FetchJob:
+def start_fetch(db: str, urls: list[str], *, user: User) -> FetchJob:
     """Start fetching urls into db in the background, or return the fetch already running
     there (a second click does not start a second writer)."""
+    require(user, "feeds")
     key = str(Path(db).resolve())
     with _lock:
         job = _jobs.get(key)
@@ -154,3 +162,44 @@ def current_fetch(db: str) -> FetchJob | None:
     """The running fetch for db, or the last one that ran (its report), or None."""
     with _lock:
         return _jobs.get(str(Path(db).resolve()))
+
+
+# --- analysts' corrections ----------------------------------------------------------------
+
+
+def give_feedback(
+    db: str,
+    tagger,
+    kind: str,
+    key: str,
+    value: str,
+    *,
+    user: User,
+    headline: str | None = None,
+    story: int | None = None,
+    comment: str = "",
+):
+    """Record one correction by this user and apply it (dashboard.feedback.give)."""
+    from dashboard import feedback
+
+    require(user, "feedback")
+    with Store(db) as store:
+        return feedback.give(
+            store,
+            tagger,
+            kind,
+            key,
+            value,
+            author=user.email,
+            headline=headline,
+            story=story,
+            comment=comment,
+        )
+
+
+def retract_feedback(db: str, tagger, feedback_id: int, *, user: User):
+    from dashboard import feedback
+
+    require(user, "feedback")
+    with Store(db) as store:
+        return feedback.retract(store, tagger, feedback_id, by=user.email)

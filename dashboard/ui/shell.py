@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import streamlit as st
 
+from dashboard.access import LOCAL, User
 from dashboard.filters import PRESETS, Filters
 from dashboard.filters import period_bounds as period_bounds  # pages read it here
 from dashboard.ui.tables import escape_md
@@ -49,6 +50,7 @@ class Context:
     taxonomy: object | None = None
     taxonomy_error: str | None = None
     notices: list[str] = field(default_factory=list)
+    user: User = LOCAL  # who is here (dashboard/access.py); writes check user.can(...)
 
     def label(self, theme_id: str) -> str:
         return self.theme_labels.get(theme_id, theme_id)

@@ -92,6 +92,15 @@ def _show_report(job: actions.FetchJob) -> None:
         st.warning(f"{source}: {warning}")
 
 
+if not ctx.user.can("feeds"):
+    # actions.* check the role again: a forged click from this session changes nothing.
+    st.info(
+        f"Your role ({ctx.user.role}) reads the feed list; an editor adds, removes and fetches"
+        " feeds.",
+        icon=":material/lock:",
+    )
+    st.stop()
+
 st.subheader("Add feeds")
 if flash := st.session_state.pop("feeds_flash", None):
     st.success(flash)  # what the click before the last whole-page run did
@@ -106,7 +115,7 @@ if defaults is not None and missing:
     )
     if st.button(f"Add the {missing} suggested feeds", icon=":material/add:", key="add_defaults"):
         try:
-            done = actions.import_opml(ctx.db, defaults)
+            done = actions.import_opml(ctx.db, defaults, user=ctx.user)
             st.session_state["feeds_flash"] = (
                 f"Added {done.added} feeds. Press **Fetch now** to read them."
             )
@@ -118,7 +127,7 @@ with add, st.form("add_feed", clear_on_submit=True):
     url = st.text_input("Feed URL", placeholder="https://example.com/feed.xml")
     if st.form_submit_button("Add feed", icon=":material/add:"):
         try:
-            added = actions.add_feed(ctx.db, url)
+            added = actions.add_feed(ctx.db, url, user=ctx.user)
             st.success(f"Added {added}. Press **Fetch now** to read it.")
         except ChipwatchError as exc:
             st.error(str(exc))
@@ -129,7 +138,7 @@ with opml:
             path = Path(tmp) / "import.opml"
             path.write_bytes(upload.getvalue())
             try:
-                done = actions.import_opml(ctx.db, path)
+                done = actions.import_opml(ctx.db, path, user=ctx.user)
             except ChipwatchError as exc:
                 st.error(str(exc))
                 done = None
@@ -150,7 +159,7 @@ if rows:
         help="The headlines they brought stay; only the feed stops being fetched.",
     )
     if st.button("Remove", icon=":material/delete:", disabled=not gone, key="remove_button"):
-        n = actions.remove_feeds(ctx.db, gone)
+        n = actions.remove_feeds(ctx.db, gone, user=ctx.user)
         st.session_state.pop("remove_feeds", None)
         st.session_state["feeds_flash"] = (
             f"Removed {n} feed{'s' if n != 1 else ''} from the list; their headlines stay."
@@ -170,7 +179,7 @@ if st.button(
     key="fetch_now",
     help="Runs in the background: you may leave this page while it works.",
 ):
-    job = actions.start_fetch(ctx.db, web)
+    job = actions.start_fetch(ctx.db, web, user=ctx.user)
     busy = job.running
 
 
