@@ -97,9 +97,7 @@ def load_roles(path: str | Path) -> Roles:
     entries = {}
     for key, role in table.items():
         if role not in ROLES:
-            raise AccessError(
-                f"{p}: {key!r} has unknown role {role!r} (use {', '.join(ROLES)})"
-            )
+            raise AccessError(f"{p}: {key!r} has unknown role {role!r} (use {', '.join(ROLES)})")
         k = key.strip().lower()
         if k != "*" and "@" not in k:
             raise AccessError(f"{p}: {key!r} is not an address, '@domain' or '*'")

@@ -374,7 +374,9 @@ def test_fetch_now_runs_in_the_background_and_survives_leaving_the_page(empty_db
         # Click elsewhere and leave the page while the server holds every answer.
         at.switch_page(PAGES["overview"]).run()
         at.switch_page(PAGES["feeds"]).run()
-        assert actions.start_fetch(str(empty_db), urls, user=LOCAL) is job  # a second click joins it
+        assert (
+            actions.start_fetch(str(empty_db), urls, user=LOCAL) is job
+        )  # a second click joins it
         assert job.running and not at.exception
         assert at.button(key="fetch_now").disabled  # back on the page: the fetch still runs
         assert any("Fetching 3 feeds" in p.proto.text for p in at.get("progress"))

@@ -252,8 +252,8 @@ def test_fetch_now_carries_on_while_the_analyst_leaves_the_feeds_page(
     holds its answers while the analyst clicks away, then lets them go."""
     import threading
 
-    from dashboard.store import Store
     from dashboard.access import LOCAL
+    from dashboard.store import Store
     from dashboard.ui import actions
     from tests.httpserver import FeedServer
 

@@ -365,7 +365,8 @@ def data_version(store) -> str:
         """SELECT (SELECT max(rowid) FROM headlines),
                   (SELECT count(*) || '/' || coalesce(max(last_attempt_at), '') FROM feeds),
                   (SELECT group_concat(key || '=' || value, ';') FROM meta),
-                  (SELECT sum(n) || '/' || total(score_sum) FROM rollup_daily WHERE company = '')"""
+                  (SELECT sum(n) || '/' || total(score_sum) FROM rollup_daily WHERE company = ''),
+                  (SELECT max(id) || '/' || count(retracted_at) FROM feedback)"""
     ).fetchone()
     return "|".join("" if v is None else str(v) for v in row)
 

@@ -17,7 +17,7 @@ def configured() -> bool:
         return "auth" in st.secrets
     except (FileNotFoundError, OSError):
         return False
-    except Exception:  # noqa: BLE001 (a broken secrets file: Streamlit reports it itself)
+    except Exception:
         return False
 
 

@@ -229,3 +229,19 @@ def story_page(
 def story_members(path: str, v: str, story_id: int, themes: tuple[str, ...]) -> pd.DataFrame:
     """Every headline of one story, in the headline tables' columns."""
     return queries.stories.members(store(path), story_id, themes)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def corrections(
+    path: str, v: str, *, story: int | None = None, headline: str | None = None
+) -> list[dict]:
+    """The analysts' corrections touching a story or a headline, newest first."""
+    return store(path).feedback_acts(story=story, headline=headline, limit=50)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def corrected_terms(path: str, v: str, taxonomy_version: str, _tagger) -> list:
+    """The terms behind the most corrected tags (Taxonomy page)."""
+    from dashboard.feedback.report import corrected_terms as terms
+
+    return terms(store(path), _tagger)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.filters import Filters
-from dashboard.ui import data, tables
+from dashboard.ui import correct, data, tables
 from dashboard.ui.shell import Context
 from dashboard.ui.tables import escape_md
 
@@ -110,6 +110,7 @@ def headline_reader(ctx: Context, df, *, key: str) -> None:
             st.link_button("Open the article", url, icon=":material/open_in_new:")
         else:
             st.caption("No web link for this headline.")
+        correct.panel(ctx, df.iloc[[i]], story_id=-1, key=f"{key}_fix")
 
 
 def csv_button(
@@ -205,8 +206,13 @@ def story_list(
         return
     picked = event.selection.rows if event is not None else []
     i = picked[0] if picked and picked[0] < len(df) else 0
-    story = df.iloc[i]
-    members = data.story_members(ctx.db, ctx.version, int(story["story_id"]), themes)
+    story_detail(ctx, df.iloc[i], key=key)
+
+
+def story_detail(ctx: Context, story, *, key: str) -> None:
+    """One story opened: every outlet's headline with link and evidence, and its
+    corrections (story: a row with story_id, title, outlets, first_seen)."""
+    members = data.story_members(ctx.db, ctx.version, int(story["story_id"]), tuple(ctx.theme_ids))
     outlets = int(story["outlets"])
     with st.container(border=True):
         st.markdown(f"**{escape_md(str(story['title']))}**")
@@ -216,6 +222,8 @@ def story_list(
             f"{str(story['first_seen'])[:16].replace('T', ' ')} UTC"
         )
         headline_table(ctx, members, key=f"{key}_members")
+        if len(members):
+            correct.panel(ctx, members, story_id=int(story["story_id"]), key=f"{key}_fix")
 
 
 def risk_explainer() -> None:

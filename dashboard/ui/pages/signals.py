@@ -67,7 +67,7 @@ for i, sig in enumerate(active):
                 config={"displayModeBar": False},
             )
         stories = data.signal_stories(ctx.db, ctx.version, tuple(sig.story_ids))
-        st.dataframe(
+        event = st.dataframe(
             stories,
             hide_index=True,
             column_config={
@@ -75,7 +75,12 @@ for i, sig in enumerate(active):
                 "first_seen": st.column_config.DatetimeColumn("first seen", format="D MMM, HH:mm"),
             },
             key=f"sig_stories_{i}",
+            on_select="rerun",
+            selection_mode="single-row",
         )
+        picked = event.selection.rows if event is not None else []
+        if picked and picked[0] < len(stories):  # a story opens to its outlets and corrections
+            widgets.story_detail(ctx, stories.iloc[picked[0]], key=f"sig_story_{i}")
         st.download_button(
             "Stories as CSV",
             stories.to_csv(index=False).encode(),

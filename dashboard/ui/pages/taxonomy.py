@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard.models import evidence_terms
 from dashboard.ui import data, shell
+from dashboard.ui.correct import tagger
 
 ctx = shell.context()
 st.title("Taxonomy")
@@ -67,6 +68,38 @@ if title or summary:
                 help="The score reaches the theme's threshold."
             ),
         },
+    )
+
+st.subheader("Most corrected")
+notes = data.corrected_terms(ctx.db, ctx.version, tax.version, tagger(ctx))
+if not notes:
+    st.caption(
+        "No analyst has corrected a tag yet. Corrections given on any story (Headlines,"
+        " drill-downs, What's rising) are listed here by the term behind the tag."
+    )
+else:
+    st.caption(
+        "The terms behind the tags analysts corrected, most corrected first: a term that"
+        " keeps making a wrong tag wants a lower weight (or a case rule); '—' means the tagger"
+        " found nothing and a term is missing. `chipwatch feedback export` writes these"
+        " headlines as labelled rows."
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Term": n.term,
+                    "Tag": ctx.label(n.tag),
+                    "Correction": n.correction,
+                    "Headlines": n.count,
+                    "Example": n.example,
+                }
+                for n in notes
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        key="tx_corrected",
     )
 
 st.subheader("Themes")
