@@ -41,8 +41,13 @@ def _address(args: list[str]) -> str | None:
     return os.environ.get("STREAMLIT_SERVER_ADDRESS")
 
 
-def secrets_files() -> list[Path]:
-    """Where Streamlit reads secrets by default: the user's, then the working folder's."""
+def secrets_files(args: list[str]) -> list[Path]:
+    """Where Streamlit will read secrets: --secrets.files, else the user's, then the working
+    folder's."""
+    given = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--secrets.files"]
+    given += [a.split("=", 1)[1] for a in args if a.startswith("--secrets.files=")]
+    if given:
+        return [Path(g) for g in given]
     return [Path.home() / ".streamlit" / "secrets.toml", Path.cwd() / ".streamlit" / "secrets.toml"]
 
 
@@ -53,7 +58,7 @@ def check_binding(args: list[str]) -> list[str]:
 
     allowed = REMOTE_FLAG in args
     args = [a for a in args if a != REMOTE_FLAG]
-    signed = access.auth_configured(secrets_files())
+    signed = access.auth_configured(secrets_files(args))
     address = _address(args)
     if not signed and not access.is_local(address):
         if not allowed:

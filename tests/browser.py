@@ -41,11 +41,18 @@ class ServerDied(RuntimeError):
 
 
 @contextmanager
-def streamlit_server(db: Path, log_dir: Path, port: int | None = None):
+def streamlit_server(
+    db: Path,
+    log_dir: Path,
+    port: int | None = None,
+    *,
+    extra: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+):
     """Run the dashboard (`python -m dashboard.serve`, as `make run` does) on a free port
-    against db; yield its base URL."""
+    against db; yield its base URL. extra: more Streamlit options; env: more variables."""
     port = port or free_port()
-    env = {**os.environ, "CHIPWATCH_DB": str(db), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, **(env or {}), "CHIPWATCH_DB": str(db), "PYTHONUNBUFFERED": "1"}
     log_dir.mkdir(parents=True, exist_ok=True)
     out = (log_dir / "streamlit.out").open("wb")
     err_path = log_dir / "streamlit.err"
@@ -69,6 +76,7 @@ def streamlit_server(db: Path, log_dir: Path, port: int | None = None):
             "false",
             "--client.toolbarMode",
             "minimal",
+            *extra,
         ],
         cwd=ROOT,
         env=env,
