@@ -2,7 +2,8 @@
 
 Columns: published_at, source, title, url, companies, one <theme>_score column per theme
 (0 to 1, three decimals), one <theme>_direction column per theme (1, -1, 0), top_score_pct,
-evidence, direction_evidence, story_id, story_outlets. ``top_score_pct`` is the headline's
+evidence, direction_evidence, story_id, story_outlets, corrections (the analysts' standing
+corrections of the row, '' for none). ``top_score_pct`` is the headline's
 highest theme score x 100 (dashboard.risk.headline_risk), the row's own weight, not a risk:
 the dashboard's company and theme risk adds the scores up with the direction, story and age
 weights described in dashboard.risk.
@@ -26,6 +27,7 @@ from typing import IO
 from dashboard.filters import Filters
 from dashboard.risk import headline_risk
 from dashboard.store import queries
+from dashboard.tagging.corrections import notes_text
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -55,7 +57,7 @@ def _write(store, filters: Filters, text: IO[str], themes: Sequence[str] | None)
             written += 1
             # queries.export_columns: published_at, source, title, url, companies,
             # scores..., directions..., top_score_pct, evidence, direction_evidence,
-            # story_id, story_outlets
+            # story_id, story_outlets, corrections
             m = 5 + 2 * n
             yield (
                 row[0],
@@ -67,6 +69,7 @@ def _write(store, filters: Filters, text: IO[str], themes: Sequence[str] | None)
                 safe_cell(row[m + 2]),
                 row[m + 3],
                 row[m + 4],
+                safe_cell(notes_text(row[m + 5])),
             )
 
     writer.writerows(cells())

@@ -85,21 +85,21 @@ def test_small_export_exact_bytes(tmp_path):
     expected = (
         "\ufeffpublished_at,source,title,url,companies,geopolitics_score,supply_chain_score,"
         "geopolitics_direction,supply_chain_direction,"
-        "top_score_pct,evidence,direction_evidence,story_id,story_outlets\r\n"
+        "top_score_pct,evidence,direction_evidence,story_id,story_outlets,corrections\r\n"
         '2026-03-06T08:00:00Z,Wire,"\'\rReturn\nand newline",https://example.com/6,,'
-        "0.000,0.000,0,0,0.0,,,6,1\r\n"
-        "2026-03-05T08:00:00Z,Wire,'\tTabbed,https://example.com/5,,0.000,0.000,0,0,0.0,,,5,1\r\n"
-        "2026-03-04T08:00:00Z,'+Wire,'@SUM(A1),https://example.com/4,,0.000,0.000,0,0,0.0,,,4,1"
+        "0.000,0.000,0,0,0.0,,,6,1,\r\n"
+        "2026-03-05T08:00:00Z,Wire,'\tTabbed,https://example.com/5,,0.000,0.000,0,0,0.0,,,5,1,\r\n"
+        "2026-03-04T08:00:00Z,'+Wire,'@SUM(A1),https://example.com/4,,0.000,0.000,0,0,0.0,,,4,1,"
         "\r\n"
         '2026-03-03T08:00:00Z,Wire,"\'-5% slump at ""Fab"" café",https://example.com/3,'
-        "TSMC,0.000,0.000,0,0,0.0,,,3,1\r\n"
+        "TSMC,0.000,0.000,0,0,0.0,,,3,1,\r\n"
         '2026-03-02T08:00:00Z,Wire,"\'=HYPERLINK(""http://evil"",""click"")",'
         "https://example.com/2,,0.000,0.600,0,-1,60.0,supply_chain: export controls (title),"
-        "supply_chain: eases (title -0.90),2,1\r\n"
+        "supply_chain: eases (title -0.90),2,1,\r\n"
         '2026-03-01T08:00:00Z,Wire,"US tightens export controls, again",'
         "https://example.com/1,Nvidia; AMD,0.800,0.250,1,0,80.0,"
         "geopolitics: export controls (title); supply_chain: export controls (title),"
-        "geopolitics: tightens (title +0.90),1,1\r\n"
+        "geopolitics: tightens (title +0.90),1,1,\r\n"
     ).encode("utf-8")
     assert got == expected
 
@@ -165,7 +165,7 @@ def test_theme_columns_can_follow_the_taxonomy(tmp_path):
     header = text.decode("utf-8-sig").split("\r\n")[0]
     assert header.endswith(
         "geopolitics_score,new_theme_score,geopolitics_direction,new_theme_direction,"
-        "top_score_pct,evidence,direction_evidence,story_id,story_outlets"
+        "top_score_pct,evidence,direction_evidence,story_id,story_outlets,corrections"
     )
 
 

@@ -267,3 +267,33 @@ def test_cli_feedback_round_trip(seeded_db, tmp_path, capsys):
             "supply_chain"
             in c.execute("SELECT themes FROM headlines WHERE id = ?", (hid,)).fetchone()[0]
         )
+
+
+def test_the_csv_says_which_rows_carry_a_correction(seeded_db, tagger):
+    from dashboard import export
+    from dashboard.filters import Filters
+
+    hid, title, *_ = _pick(seeded_db, "themes LIKE '%geopolitics%'")
+    with Store(seeded_db) as store:
+        feedback.give(
+            store, tagger, "theme", "geopolitics", "remove", author="a@x.org", headline=hid
+        )
+        feedback.give(
+            store,
+            tagger,
+            "company",
+            "Intel",
+            "add",
+            author="b@x.org",
+            headline=hid,
+        )
+        rows = list(
+            csv.DictReader(export.csv_bytes(store, Filters()).decode("utf-8-sig").splitlines())
+        )
+    marked = [r for r in rows if r["corrections"]]
+    assert [r["title"] for r in marked] == [title]
+    day = marked[0]["corrections"].split("(a@x.org ")[1][:10]
+    assert marked[0]["corrections"] == (
+        f"theme geopolitics removed (a@x.org {day}); company Intel added (b@x.org {day})"
+    )
+    assert marked[0]["geopolitics_score"] == "0.000" and "Intel" in marked[0]["companies"]

@@ -160,20 +160,24 @@ def corrected_headlines(conn: sqlite3.Connection) -> list[tuple]:
     ).fetchall()
 
 
-def correction_notes(conn: sqlite3.Connection, ids: list[str]) -> dict[str, str]:
-    """For an extract: each corrected headline's standing corrections as one cell,
-    'theme supply_chain removed (alice@example.com 2026-12-03); ...'."""
-    from dashboard.tagging.corrections import describe
+# A headline's standing corrections packed in one cell, oldest first: fields (kind, key, value,
+# author, day) joined by U+001F, corrections by U+001E; tagging.corrections.unpack_notes reads it.
+# It names the headline as h.id (the extract's query and correction_notes below).
+PACKED_SQL = (
+    "(SELECT group_concat(p, char(30)) FROM (SELECT f.kind || char(31) || f.key || char(31)"
+    " || f.value || char(31) || f.author || char(31) || substr(f.created_at, 1, 10) AS p"
+    " FROM feedback_headlines fh JOIN feedback f ON f.id = fh.feedback_id"
+    " WHERE fh.headline_id = h.id AND f.retracted_at IS NULL ORDER BY f.id))"
+)
 
-    notes: dict[str, list[str]] = {}
-    for hid, kind, key, value, author, at in conn.execute(
-        "SELECT fh.headline_id, f.kind, f.key, f.value, f.author, f.created_at"
-        " FROM json_each(?) j JOIN feedback_headlines fh ON fh.headline_id = j.value"
-        " JOIN feedback f ON f.id = fh.feedback_id WHERE f.retracted_at IS NULL"
-        " ORDER BY fh.headline_id, f.id",
+
+def correction_notes(conn: sqlite3.Connection, ids: list[str]) -> dict[str, str]:
+    """Each corrected headline's standing corrections as one readable cell (see
+    tagging.corrections.notes_text)."""
+    from dashboard.tagging.corrections import notes_text
+
+    rows = conn.execute(
+        f"SELECT h.id, {PACKED_SQL} FROM json_each(?) j JOIN headlines h ON h.id = j.value",
         (json.dumps(ids),),
-    ):
-        notes.setdefault(hid, []).append(
-            f"{describe(Correction(kind, key, value))} ({author} {at[:10]})"
-        )
-    return {hid: "; ".join(n) for hid, n in notes.items()}
+    )
+    return {hid: notes_text(packed) for hid, packed in rows if packed}

@@ -17,6 +17,7 @@ from dataclasses import replace
 import pandas as pd
 
 from dashboard.filters import Filters
+from dashboard.store.feedback import PACKED_SQL
 from dashboard.store.sql import _params, _theme_cond, _where, has_text, theme_ids
 
 SORTS = {
@@ -58,7 +59,9 @@ def export_columns(themes: Sequence[str]) -> list[str]:
     """The columns of export_rows(), in order: a score and a direction (+1 escalating, -1
     easing, 0 neutral or not carried) per theme; top_score_pct is the headline's highest theme
     score (0 to 1 here, x 100 in the CSV: a row's own weight, not a company's risk);
-    story_id names the headline's story and story_outlets counts the story's outlets."""
+    story_id names the headline's story and story_outlets counts the story's outlets;
+    corrections are the analysts' standing corrections of the row (packed, see
+    store/feedback.PACKED_SQL)."""
     return [
         *HEAD_COLUMNS,
         *map(score_column, themes),
@@ -67,6 +70,7 @@ def export_columns(themes: Sequence[str]) -> list[str]:
         "evidence",
         "direction_evidence",
         *STORY_COLUMNS,
+        "corrections",
     ]
 
 
@@ -85,6 +89,7 @@ _EXPORT_SQL = {
     "direction_evidence": "h.direction_evidence",
     "story_id": "coalesce(h.story_id, '')",
     "story_outlets": "coalesce((SELECT s.outlets FROM stories s WHERE s.id = h.story_id), '')",
+    "corrections": PACKED_SQL,
 }
 
 

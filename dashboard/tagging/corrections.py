@@ -99,3 +99,16 @@ def describe(c: Correction) -> str:
     if c.kind == "direction":
         return f"direction of {c.key}: {DIRECTION_WORDS[c.value]}"
     return f"{c.kind} {c.key} {'added' if c.value == 'add' else 'removed'}"
+
+
+def notes_text(packed: str | None) -> str:
+    """A headline's standing corrections as the extracts show them, from the store's packed
+    cell (store/feedback.PACKED_SQL): 'theme geopolitics removed (ann@example.com 2026-12-03);
+    ...'; '' when there are none."""
+    if not packed:
+        return ""
+    out = []
+    for item in packed.split("\x1e"):
+        kind, key, value, author, day = item.split("\x1f")
+        out.append(f"{describe(Correction(kind, key, value))} ({author} {day})")
+    return "; ".join(out)
