@@ -188,3 +188,24 @@ def test_serving_beyond_localhost_without_sign_in_needs_the_flag(monkeypatch, tm
         "--server.address",
         "0.0.0.0",
     ]
+
+
+def test_taxonomy_page_lists_the_terms_behind_corrected_tags(seeded_db, monkeypatch):
+    from dashboard import feedback
+    from tests.test_app import open_app
+
+    tagger = Tagger(load_taxonomy())
+    with sqlite3.connect(seeded_db) as c:
+        hid, title = c.execute(
+            "SELECT id, title FROM headlines WHERE themes LIKE '%geopolitics%' LIMIT 1"
+        ).fetchone()
+    with Store(seeded_db) as store:
+        feedback.give(
+            store, tagger, "theme", "geopolitics", "remove", author="a@x.org", headline=hid
+        )
+    at = open_app(seeded_db, monkeypatch, "taxonomy")
+    table = next(d.value for d in at.dataframe if "Correction" in d.value.columns)
+    terms = {e.term for e in tagger.tag(title, "").evidence["geopolitics"]}
+    assert set(table["Term"]) <= terms and len(table) == len(terms)
+    assert set(table["Correction"]) == {"theme geopolitics removed"}
+    assert set(table["Example"]) == {title}

@@ -297,3 +297,32 @@ def test_the_csv_says_which_rows_carry_a_correction(seeded_db, tagger):
         f"theme geopolitics removed (a@x.org {day}); company Intel added (b@x.org {day})"
     )
     assert marked[0]["geopolitics_score"] == "0.000" and "Intel" in marked[0]["companies"]
+
+
+def test_signals_and_risk_follow_the_corrections(seeded_db, tagger, burst_day):
+    """The demo's burst signals; once an analyst marks its stories not relevant, it does
+    not, and the company's risk falls; undoing brings both back."""
+    from dashboard.filters import Filters
+    from dashboard.signals import latest
+    from dashboard.store import queries
+
+    with Store(seeded_db) as store:
+        signals, _ended = latest.current(store, burst_day)
+        top = signals[0]
+        key = (top.company, top.theme)
+        f = Filters(date_to=burst_day)
+        risk = queries.company_risk(store, f).set_index("company")["risk"]
+        acts = [
+            feedback.give(
+                store, tagger, "relevance", "", "not_relevant", author="a@x.org", story=int(s)
+            )
+            for s in top.story_ids
+        ]
+        after = {(s.company, s.theme) for s in latest.current(store, burst_day)[0]}
+        assert key not in after
+        if top.company:
+            risk_after = queries.company_risk(store, f).set_index("company")["risk"]
+            assert risk_after.get(top.company, 0.0) < risk[top.company]
+        for done in acts:
+            feedback.retract(store, tagger, done.feedback_id, by="a@x.org")
+        assert key in {(s.company, s.theme) for s in latest.current(store, burst_day)[0]}
