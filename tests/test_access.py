@@ -100,14 +100,20 @@ def test_every_write_checks_the_role_on_the_server(seeded_db):
     assert done.feedback_id and done.changed == 1
 
 
-def _signed_in(db, monkeypatch, tmp_path, email: str | None, page: str = "overview", **params):
+def _signed_in(
+    db, monkeypatch, tmp_path, email: str | None, page: str = "overview", claims=None, **params
+):
     roles = tmp_path / "roles.toml"
     roles.write_text(ROLES)
     monkeypatch.setenv("CHIPWATCH_DB", str(db))
     monkeypatch.setenv("CHIPWATCH_ROLES", str(roles))
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.secrets["auth"] = AUTH
-    at.user = {"is_logged_in": True, "email": email} if email else {"is_logged_in": False}
+    at.user = (
+        {"is_logged_in": True, "email": email, **(claims or {})}
+        if email
+        else {"is_logged_in": False}
+    )
     at.query_params.update(params)
     at.run()
     if page != "overview" and email:
@@ -128,6 +134,13 @@ def test_a_signed_in_stranger_is_refused(seeded_db, monkeypatch, tmp_path):
     at = _signed_in(seeded_db, monkeypatch, tmp_path, "who@else.org")
     assert any("no role" in e.value for e in at.error)
     assert not at.dataframe and [b.label for b in at.button] == ["Log out"]
+
+
+def test_an_unverified_address_gets_no_role(seeded_db, monkeypatch, tmp_path):
+    at = _signed_in(
+        seeded_db, monkeypatch, tmp_path, "ed@example.com", claims={"email_verified": False}
+    )
+    assert any("no role" in e.value for e in at.error) and not at.dataframe
 
 
 def test_a_viewer_sees_no_write_controls(seeded_db, monkeypatch, tmp_path):

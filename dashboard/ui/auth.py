@@ -46,8 +46,11 @@ def current_user() -> access.User:
         st.button("Sign in", icon=":material/login:", on_click=st.login, key="sign_in")
         st.stop()
     email = str(st.user.get("email") or "")
+    # A provider that says the address is unverified does not get it a role: anyone could
+    # otherwise claim an address of a domain the roles file trusts.
+    verified = st.user.get("email_verified", True) not in (False, "false")
     try:
-        role = roles().role_for(email)
+        role = roles().role_for(email) if verified else None
     except AccessError as exc:
         st.error(f"Sign-in is configured but the roles file is unusable: {exc}")
         st.stop()
