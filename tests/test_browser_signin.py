@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, streamlit_server, wait_for_app
+from tests.browser import CHROMIUM, free_port, streamlit_server, wait_for_app
+from tests.test_browser import browser  # noqa: F401 (the shared Chromium fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -57,16 +58,6 @@ def signed_app(seeded_db_template, oidc, tmp_path_factory):
         yield f"http://localhost:{port}", logs
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 def _sign_in(pg, base: str, email: str) -> None:
     pg.goto(base)
     pg.get_by_role("button", name=re.compile("Sign in")).click()
@@ -77,7 +68,7 @@ def _sign_in(pg, base: str, email: str) -> None:
     pg.get_by_text(email, exact=False).first.wait_for(timeout=60_000)
 
 
-def test_editor_and_viewer_sign_in_see_their_controls_and_log_out(signed_app, browser):
+def test_editor_and_viewer_sign_in_see_their_controls_and_log_out(signed_app, browser):  # noqa: F811
     base, logs = signed_app
     context = browser.new_context(viewport={"width": 1400, "height": 1400})
     pg = context.new_page()

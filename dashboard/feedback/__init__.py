@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from dashboard.models import Correction
 from dashboard.store import Store
 from dashboard.tagging import corrections
 from dashboard.tagging.retag import retag_plan
@@ -61,7 +60,3 @@ def reapply(store: Store, tagger, ids: list[str]) -> int:
     plan = retag_plan(store.tag_batch(ids), tagger.taxonomy.version, tagger)
     store.write_tags(plan)
     return plan.changed
-
-
-def corrected_tags(tagger, title: str, summary: str, standing: list[Correction]):
-    return corrections.apply(tagger.tag(title, summary), standing)

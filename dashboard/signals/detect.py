@@ -97,6 +97,12 @@ class Signal:
     def low_coverage(self) -> bool:
         return self.coverage < LOW_COVERAGE
 
+    def name(self, labels: Mapping[str, str]) -> str:
+        """The series as every reader shows it: 'Nvidia × Geopolitics', 'Nvidia',
+        'Geopolitics' or 'All news' (theme ids shown by their labels)."""
+        theme = labels.get(self.theme or "", self.theme or "")
+        return " × ".join(x for x in (self.company, theme) if x) or "All news"
+
     def as_dict(self) -> dict:
         return {
             "company": self.company,

@@ -42,10 +42,7 @@ class Digest:
     theme_labels: dict[str, str] = field(default_factory=dict)
 
     def series_name(self, signal: Signal) -> str:
-        theme = self.theme_labels.get(signal.theme or "", signal.theme or "")
-        if signal.company and theme:
-            return f"{signal.company} × {theme}"
-        return signal.company or theme or "all"
+        return signal.name(self.theme_labels)
 
 
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

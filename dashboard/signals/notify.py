@@ -124,10 +124,7 @@ def retry_at(attempts: int, now: datetime) -> datetime:
 
 
 def message(signal: Signal, theme_labels: dict[str, str] | None = None) -> tuple[str, str]:
-    labels = theme_labels or {}
-    theme = labels.get(signal.theme or "", signal.theme or "")
-    series = " × ".join(x for x in (signal.company, theme) if x) or "all"
-    title = f"Chipwatch: {series} rising ({signal.level})"
+    title = f"Chipwatch: {signal.name(theme_labels or {})} rising ({signal.level})"
     body = (
         f"{signal.stories} escalating stories from {signal.outlets} outlets in the last {WINDOW} days "
         f"against a normal of {signal.expected:.1f}; rising since {signal.since.isoformat()}."

@@ -10,11 +10,6 @@ from dashboard.signals.detect import BASELINE, MIN_OUTLETS, MIN_STORIES, WINDOW,
 STORIES_SHOWN = 5  # newest stories listed under a signal
 
 
-def series_name(signal: Signal, labels: dict[str, str]) -> str:
-    theme = labels.get(signal.theme or "", signal.theme or "")
-    return " × ".join(x for x in (signal.company, theme) if x) or "All news"
-
-
 def text(
     active: list[Signal],
     ended: list[Signal],
@@ -33,7 +28,7 @@ def text(
     for sig in active:
         out += [
             "",
-            f"{sig.level.upper():<9}{series_name(sig, labels)}",
+            f"{sig.level.upper():<9}{sig.name(labels)}",
             f"         {sig.stories} stories from {sig.outlets} outlets, normal "
             f"{sig.expected:.1f} in {WINDOW} days, since {sig.since.isoformat()}"
             + ("; fewer than half of the usual feeds answered" if sig.low_coverage else ""),
@@ -47,7 +42,7 @@ def text(
     if ended:
         out += ["", "Ended in the week before:"]
         out += [
-            f"  {series_name(s, labels)} ({s.level}, {s.since.isoformat()} to {s.ended.isoformat()})"
+            f"  {s.name(labels)} ({s.level}, {s.since.isoformat()} to {s.ended.isoformat()})"
             for s in ended
         ]
     return "\n".join(out) + "\n"

@@ -11,13 +11,8 @@ import plotly.graph_objects as go
 
 from dashboard.signals.detect import BASELINE, WINDOW, Signal
 from dashboard.signals.digest import LEVEL_COLOURS
-from dashboard.signals.report import series_name
 
 LEVEL_ICONS = {"high": "🔴", "elevated": "🟠", "watch": "🟡"}
-
-
-# A signal's series as the CLI names it ("Huawei × Geopolitics").
-name = series_name
 
 
 def headlines_params(signal: Signal) -> dict[str, str]:
@@ -72,7 +67,7 @@ def signals_frame(signals: list[Signal], labels: dict[str, str]) -> pd.DataFrame
     return pd.DataFrame(
         [
             {
-                "series": name(s, labels),
+                "series": s.name(labels),
                 "company": s.company or "",
                 "theme": s.theme or "",
                 "level": s.level,

@@ -267,7 +267,7 @@ def signal_strip(ctx: Context, limit: int = 3) -> None:
                 "ui/pages/headlines.py",
                 label=(
                     f"{signal_view.LEVEL_ICONS.get(sig.level, '')} "
-                    f"{signal_view.name(sig, ctx.theme_labels)} — {sig.level}: {sig.stories} "
+                    f"{sig.name(ctx.theme_labels)} — {sig.level}: {sig.stories} "
                     f"stories from {sig.outlets} outlets (normal {sig.expected:.1f}), "
                     f"since {sig.since:%d %b}"
                 ),

@@ -45,7 +45,7 @@ for i, sig in enumerate(active):
         with head:
             st.markdown(
                 f"#### {signal_view.LEVEL_ICONS.get(sig.level, '')} "
-                f"{shell.escape_md(signal_view.name(sig, ctx.theme_labels))}"
+                f"{shell.escape_md(sig.name(ctx.theme_labels))}"
             )
             st.markdown(
                 f"**{sig.level}** · {sig.stories} escalating stories from {sig.outlets} "
