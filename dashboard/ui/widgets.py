@@ -113,6 +113,21 @@ def headline_reader(ctx: Context, df, *, key: str) -> None:
         correct.panel(ctx, df.iloc[[i]], story_id=-1, key=f"{key}_fix")
 
 
+def period_picker(where=st) -> str:
+    """Day, week or month (in the URL as period=, week by default): Timeline and Heatmaps."""
+    return (
+        where.segmented_control(
+            "Period",
+            ["day", "week", "month"],
+            default="week",
+            key="period",
+            format_func=str.capitalize,
+            bind="query-params",
+        )
+        or "week"
+    )
+
+
 def csv_button(
     ctx: Context, f: Filters, *, key: str, label: str = "Download CSV", n: int | None = None
 ) -> None:

@@ -92,17 +92,7 @@ def risk_view() -> None:
 
 
 def period_tab(by: str, prefix: str) -> None:
-    period = (
-        st.segmented_control(
-            "Period",
-            ["day", "week", "month"],
-            default="week",
-            key="period",
-            format_func=str.capitalize,
-            bind="query-params",
-        )
-        or "week"
-    )
+    period = widgets.period_picker()
     # The 15 most-named companies keep the grid readable (most first, as on the Timeline).
     m = data.period_matrix(ctx.db, ctx.version, f, by, period, 15 if by == "company" else None)
     labels = ctx.theme_labels if by == "theme" else {}

@@ -27,17 +27,7 @@ by = (
     )
     or "theme"
 )
-period = (
-    c2.segmented_control(
-        "Period",
-        ["day", "week", "month"],
-        default="week",
-        key="period",
-        format_func=str.capitalize,
-        bind="query-params",
-    )
-    or "week"
-)
+period = widgets.period_picker(c2)
 measure = (
     c3.segmented_control(
         "Measure",
