@@ -367,3 +367,30 @@ def test_cjk_titles_bring_no_cosine_and_match_on_their_own_words():
     again = cluster.Item(3, cluster.terms("地震导致日本半导体工厂停产"), frozenset())
     assert cluster.similarity(quake, exports) == 0.0
     assert cluster.similarity(quake, again) >= cluster.THRESHOLD
+
+
+def test_schema_10_gives_the_key_index_each_headlines_story_and_time(seeded_db):
+    """A file of schema 9 (story_keys without story and time) upgrades to the rows a fresh
+    write gives, and the next headline finds the same candidates."""
+    import sqlite3
+
+    from dashboard.store import Store
+
+    with sqlite3.connect(seeded_db) as c:
+        fresh = c.execute("SELECT * FROM story_keys ORDER BY key, day, headline_id").fetchall()
+        c.executescript(
+            """CREATE TABLE old_keys (key TEXT NOT NULL, day TEXT NOT NULL,
+                 headline_id TEXT NOT NULL, PRIMARY KEY (key, day, headline_id)) WITHOUT ROWID;
+               INSERT INTO old_keys SELECT key, day, headline_id FROM story_keys;
+               DROP TABLE story_keys;
+               ALTER TABLE old_keys RENAME TO story_keys;
+               CREATE INDEX idx_story_keys_headline_id ON story_keys (headline_id);
+               UPDATE meta SET value = '9' WHERE key = 'schema_version';"""
+        )
+    assert len(fresh) > 1000 and all(r[3] and r[4] for r in fresh)
+    with Store(seeded_db) as store:
+        assert store.schema_version == 10
+        upgraded = store.conn.execute(
+            "SELECT * FROM story_keys ORDER BY key, day, headline_id"
+        ).fetchall()
+    assert upgraded == fresh

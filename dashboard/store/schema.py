@@ -16,7 +16,7 @@ import sqlite_utils
 from dashboard.risk import direction_weight, sql_direction_weight
 from dashboard.store.shape import derived_columns
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 BUSY_TIMEOUT_MS = 30_000
 # Bounded so the dashboard's resident memory stays small however large the file grows.
 MMAP_BYTES = 128 * 2**20
@@ -36,8 +36,12 @@ def iso(moment: datetime) -> str:
 
 
 def moment(text: str) -> datetime:
-    """iso()'s inverse: a stored date back to an aware UTC datetime (ValueError if malformed)."""
-    return datetime.strptime(text, ISO_FORMAT).replace(tzinfo=UTC)
+    """iso()'s inverse: a stored date back to an aware UTC datetime (ValueError if malformed).
+    fromisoformat, guarded to exactly ISO_FORMAT's shape, is ten times strptime's speed (the
+    story matcher parses every headline's date)."""
+    if len(text) != 20 or text[10] != "T" or text[19] != "Z":
+        raise ValueError(f"not a stored date: {text!r}")
+    return datetime.fromisoformat(text)
 
 
 def _migrate_1(db: sqlite_utils.Database) -> None:
@@ -346,6 +350,33 @@ def _migrate_9(db: sqlite_utils.Database) -> None:
     db["feedback_headlines"].create_index(["feedback_id"], if_not_exists=True)
 
 
+def _migrate_10(db: sqlite_utils.Database) -> None:
+    # The matcher's candidate index carries each headline's story and time (epoch seconds),
+    # so finding candidates reads this index alone: the headline rows are read only for
+    # candidates the process has not seen yet (store/stories.py). Rebuilt rather than
+    # altered: one pass, about a minute for a million headlines.
+    db.execute(
+        """CREATE TABLE story_keys_new (
+            key TEXT NOT NULL,
+            day TEXT NOT NULL,
+            headline_id TEXT NOT NULL,
+            story_id INTEGER NOT NULL,
+            at INTEGER NOT NULL,
+            PRIMARY KEY (key, day, headline_id)
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        """INSERT INTO story_keys_new (key, day, headline_id, story_id, at)
+           SELECT k.key, k.day, k.headline_id, h.story_id,
+                  CAST(strftime('%s', h.published_at) AS INTEGER)
+           FROM story_keys k JOIN headlines h ON h.id = k.headline_id
+           WHERE h.story_id IS NOT NULL"""
+    )
+    db.execute("DROP TABLE story_keys")
+    db.execute("ALTER TABLE story_keys_new RENAME TO story_keys")
+    db["story_keys"].create_index(["headline_id"], if_not_exists=True)
+
+
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _migrate_1,
     _migrate_2,
@@ -356,6 +387,7 @@ MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _migrate_7,
     _migrate_8,
     _migrate_9,
+    _migrate_10,
 )
 
 # A headline's rollup cells: ('', ''), ('', each carried theme), (each company, ''), (each

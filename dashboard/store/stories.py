@@ -14,65 +14,66 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-from dashboard.store.schema import iso, moment
+from dashboard.store.schema import moment
 from dashboard.stories import cluster
 
 # Each key reads at most PER_KEY index rows (the newest days first), so a word that ten
 # thousand flood titles share costs a bounded look-up, not a scan of the flood.
 PER_KEY = 40
 _PER_KEY_SQL = (
-    "SELECT * FROM (SELECT headline_id FROM story_keys WHERE key = :k{i}"  # noqa: S608
-    " AND day BETWEEN :lo AND :hi ORDER BY day DESC LIMIT " + str(PER_KEY) + ")"
+    "SELECT * FROM (SELECT headline_id, story_id, at FROM story_keys"  # noqa: S608
+    " WHERE key = :k{i} AND day BETWEEN :lo AND :hi ORDER BY day DESC LIMIT " + str(PER_KEY) + ")"
 )
 
 
 def _candidates_sql(n: int) -> str:
-    """Candidates sharing the most of n keys (bound as :k0 ...) inside the window."""
+    """Candidates sharing the most of n keys (bound as :k0 ...) inside the window, from the
+    key index alone: (headline id, story id, epoch seconds)."""
     union = " UNION ALL ".join(_PER_KEY_SQL.format(i=i) for i in range(n))
     # Only fixed fragments and counts go into the text; keys and times are bound.
     return (
-        "SELECT h.id, h.story_id, CAST(strftime('%s', h.published_at) AS INTEGER),"  # noqa: S608
-        " h.companies, h.story_terms, h.url, h.title"
-        f" FROM (SELECT headline_id, count(*) AS shared FROM ({union})"
-        " GROUP BY headline_id ORDER BY shared DESC, headline_id"
-        f" LIMIT {cluster.MAX_CANDIDATES}) k"
-        " JOIN headlines h ON h.id = k.headline_id"
-        " WHERE h.story_id IS NOT NULL AND h.published_at BETWEEN :start AND :stop"
+        "SELECT headline_id, story_id, at"  # noqa: S608
+        f" FROM ({union}) WHERE at BETWEEN :start AND :stop"
+        " GROUP BY headline_id ORDER BY count(*) DESC, headline_id"
+        f" LIMIT {cluster.MAX_CANDIDATES}"
     )
 
 
 _CANDIDATES_SQL = {n: _candidates_sql(n) for n in range(1, cluster.MAX_KEYS + 2)}
 
 
-# Candidates already read, by headline and story id with the title they were read with (so
-# a headline id seen in another database with another title is read again): a headline is a
-# candidate of every later one in its window, and its row does not change once it has a story.
-_ITEMS: OrderedDict[tuple[str, int], tuple[str, cluster.Item]] = OrderedDict()
+# Candidates already read, by headline and story id: a headline is a candidate of every later
+# one in its window, and what the matcher reads of it (terms, companies, link, title
+# embedding) does not change once it has a story. Kept for one connection at a time, so two
+# databases with the same headline ids never share an entry.
+_ITEMS: OrderedDict[tuple[str, int], cluster.Item] = OrderedDict()
+_OWNER: list = [None]  # the connection the cached items were read from
 ITEM_CACHE = 20_000  # about 50 MB with their embeddings; the window needs a few thousand
 
 
-def _candidate_items(rows: list[tuple]) -> list[cluster.Item]:
-    out: list[cluster.Item | None] = []
-    todo: list[int] = []
-    for i, (hid, sid, *_rest, title) in enumerate(rows):
-        hit = _ITEMS.get((hid, sid))
-        if hit is None or hit[0] != title:
-            todo.append(i)
-            out.append(None)
-        else:
-            out.append(hit[1])
-    if todo:
-        vecs = cluster.vectors([rows[i][6] for i in todo])
-        for i, vec in zip(todo, vecs, strict=True):
-            hid, sid, at, names, words, url, title = rows[i]
-            item = cluster.Item(
+def _candidate_items(conn, rows: list[tuple]) -> list[cluster.Item]:
+    """The matcher's items for candidate rows (headline id, story id, at); headline rows are
+    read only for those not cached."""
+    if _OWNER[0] is not conn:
+        _ITEMS.clear()
+        _OWNER[0] = conn
+    missing = [hid for hid, sid, _at in rows if (hid, sid) not in _ITEMS]
+    if missing:
+        found = conn.execute(
+            "SELECT h.id, h.companies, h.story_terms, h.url, h.title FROM json_each(?) j"
+            " JOIN headlines h ON h.id = j.value",
+            (json.dumps(missing),),
+        ).fetchall()
+        vecs = cluster.vectors([r[4] for r in found])
+        stories = {hid: (sid, at) for hid, sid, at in rows}
+        for (hid, names, words, url, _title), vec in zip(found, vecs, strict=True):
+            sid, at = stories[hid]
+            _ITEMS[(hid, sid)] = cluster.Item(
                 sid, frozenset(words.split()), cluster.split_companies(names), url, at, vec
             )
-            _ITEMS[(hid, sid)] = (title, item)
-            out[i] = item
         while len(_ITEMS) > ITEM_CACHE:
             _ITEMS.popitem(last=False)  # the oldest read first: restory walks forward in time
-    return out  # type: ignore[return-value]
+    return [item for hid, sid, _at in rows if (item := _ITEMS.get((hid, sid))) is not None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,22 +113,19 @@ def assign(conn, heads: Iterable[NewHeadline]) -> dict[str, int]:
         story = None
         if keys and at is not None:
             if key_rows:  # earlier headlines of this batch are candidates too
-                conn.executemany(
-                    "INSERT OR IGNORE INTO story_keys (key, day, headline_id) VALUES (?, ?, ?)",
-                    key_rows,
-                )
+                conn.executemany(_INSERT_KEYS, key_rows)
                 key_rows = []
             rows = conn.execute(
                 _CANDIDATES_SQL[len(keys)],
                 {
                     **{f"k{i}": k for i, k in enumerate(keys)},
-                    "lo": (at - window).strftime("%Y-%m-%d"),
-                    "hi": (at + window).strftime("%Y-%m-%d"),
-                    "start": iso(at - window),
-                    "stop": iso(at + window),
+                    "lo": (at - window).date().isoformat(),
+                    "hi": (at + window).date().isoformat(),
+                    "start": int((at - window).timestamp()),
+                    "stop": int((at + window).timestamp()),
                 },
             ).fetchall()
-            story = cluster.choose(item, _candidate_items(rows))
+            story = cluster.choose(item, _candidate_items(conn, rows))
         if story is None:
             story = conn.execute(
                 "INSERT INTO stories (lead_id, title, first_seen, last_seen) VALUES (?, ?, ?, ?)",
@@ -141,12 +139,17 @@ def assign(conn, heads: Iterable[NewHeadline]) -> dict[str, int]:
             (story, weight, h.id),
         )
         given[h.id] = story
-        key_rows += [(k, h.published_at[:10], h.id) for k in keys]
+        if at is not None:
+            stamp = int(at.timestamp())
+            key_rows += [(k, h.published_at[:10], h.id, story, stamp) for k in keys]
     if key_rows:
-        conn.executemany(
-            "INSERT OR IGNORE INTO story_keys (key, day, headline_id) VALUES (?, ?, ?)", key_rows
-        )
+        conn.executemany(_INSERT_KEYS, key_rows)
     return given
+
+
+_INSERT_KEYS = (
+    "INSERT OR IGNORE INTO story_keys (key, day, headline_id, story_id, at) VALUES (?, ?, ?, ?, ?)"
+)
 
 
 def _join(conn, story: int, h: NewHeadline) -> float:
