@@ -9,30 +9,32 @@ from __future__ import annotations
 
 import json
 import math
-from collections import OrderedDict
+from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from operator import itemgetter
 
 from dashboard.store.schema import moment
 from dashboard.stories import cluster
 
-# Each key reads at most PER_KEY index rows (the newest days first), so a word that ten
-# thousand flood titles share costs a bounded look-up, not a scan of the flood.
+# Each key reads at most PER_KEY index rows (the newest days first; this batch's own
+# headlines of the key count first), so a word that ten thousand flood titles share costs a
+# bounded look-up, not a scan of the flood.
 PER_KEY = 40
 _PER_KEY_SQL = (
-    "SELECT * FROM (SELECT headline_id, story_id, at FROM story_keys"  # noqa: S608
-    " WHERE key = :k{i} AND day BETWEEN :lo AND :hi ORDER BY day DESC LIMIT " + str(PER_KEY) + ")"
+    "SELECT * FROM (SELECT headline_id, story_id, at FROM story_keys"
+    " WHERE key = :k{i} AND day BETWEEN :lo AND :hi ORDER BY day DESC LIMIT :n{i})"
 )
 
 
 def _candidates_sql(n: int) -> str:
     """Candidates sharing the most of n keys (bound as :k0 ...) inside the window, from the
-    key index alone: (headline id, story id, epoch seconds)."""
+    key index alone: (headline id, story id, epoch seconds, keys shared)."""
     union = " UNION ALL ".join(_PER_KEY_SQL.format(i=i) for i in range(n))
     # Only fixed fragments and counts go into the text; keys and times are bound.
     return (
-        "SELECT headline_id, story_id, at"  # noqa: S608
+        "SELECT headline_id, story_id, at, count(*)"  # noqa: S608
         f" FROM ({union}) WHERE at BETWEEN :start AND :stop"
         " GROUP BY headline_id ORDER BY count(*) DESC, headline_id"
         f" LIMIT {cluster.MAX_CANDIDATES}"
@@ -51,13 +53,22 @@ _OWNER: list = [None]  # the connection the cached items were read from
 ITEM_CACHE = 20_000  # about 50 MB with their embeddings; the window needs a few thousand
 
 
-def _candidate_items(conn, rows: list[tuple]) -> list[cluster.Item]:
-    """The matcher's items for candidate rows (headline id, story id, at); headline rows are
-    read only for those not cached."""
+def _own_cache(conn) -> None:
     if _OWNER[0] is not conn:
         _ITEMS.clear()
         _OWNER[0] = conn
-    missing = [hid for hid, sid, _at in rows if (hid, sid) not in _ITEMS]
+
+
+def _remember(hid: str, item: cluster.Item) -> None:
+    _ITEMS[(hid, item.story)] = item
+    while len(_ITEMS) > ITEM_CACHE:
+        _ITEMS.popitem(last=False)  # the oldest first: restory and ingest walk forward in time
+
+
+def _candidate_items(conn, rows: list[tuple]) -> list[cluster.Item]:
+    """The matcher's items for candidates (headline id, story id, at, ...); headline rows
+    are read only for those not cached."""
+    missing = [r[0] for r in rows if (r[0], r[1]) not in _ITEMS]
     if missing:
         found = conn.execute(
             "SELECT h.id, h.companies, h.story_terms, h.url, h.title FROM json_each(?) j"
@@ -65,15 +76,34 @@ def _candidate_items(conn, rows: list[tuple]) -> list[cluster.Item]:
             (json.dumps(missing),),
         ).fetchall()
         vecs = cluster.vectors([r[4] for r in found])
-        stories = {hid: (sid, at) for hid, sid, at in rows}
+        stories = {r[0]: (r[1], r[2]) for r in rows}
         for (hid, names, words, url, _title), vec in zip(found, vecs, strict=True):
             sid, at = stories[hid]
-            _ITEMS[(hid, sid)] = cluster.Item(
-                sid, frozenset(words.split()), cluster.split_companies(names), url, at, vec
+            _remember(
+                hid,
+                cluster.Item(
+                    sid, frozenset(words.split()), cluster.split_companies(names), url, at, vec
+                ),
             )
-        while len(_ITEMS) > ITEM_CACHE:
-            _ITEMS.popitem(last=False)  # the oldest read first: restory walks forward in time
-    return [item for hid, sid, _at in rows if (item := _ITEMS.get((hid, sid))) is not None]
+    return [item for r in rows if (item := _ITEMS.get((r[0], r[1]))) is not None]
+
+
+def _with_pending(rows: list[tuple], pending: dict, keys: list[str], lo: int, hi: int):
+    """The stored candidates merged with this batch's earlier headlines (not yet in the key
+    index), ranked as the index ranks them: most keys shared, then headline id."""
+    counts: Counter = Counter()
+    found: dict[str, tuple] = {}
+    for k in keys:
+        for entry in pending.get(k, ()):
+            if lo <= entry[2] <= hi:
+                counts[entry[0]] += 1
+                found[entry[0]] = entry
+    if not counts:
+        return rows
+    merged = [*rows, *[(*found[hid], n) for hid, n in counts.items()]]
+    merged.sort(key=itemgetter(0))
+    merged.sort(key=itemgetter(3), reverse=True)  # stable: ties stay in id order
+    return merged[: cluster.MAX_CANDIDATES]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +126,11 @@ def assign(conn, heads: Iterable[NewHeadline]) -> dict[str, int]:
     {headline id: story id}. Call inside the transaction that inserted them."""
     window = timedelta(hours=cluster.WINDOW_HOURS)
     given: dict[str, int] = {}
-    key_rows: list[tuple[str, str, str]] = []
+    key_rows: list[tuple] = []
+    # This batch's assigned headlines by key, the newest PER_KEY a key (a flood of one title
+    # stays bounded): candidates for the later ones before their keys reach the index.
+    pending: dict[str, deque] = {}
+    _own_cache(conn)
     heads = sorted(heads, key=lambda x: (x.published_at, x.id))
     vecs = cluster.vectors([h.title for h in heads])  # one batch for the whole feed
     for h, vec in zip(heads, vecs, strict=True):
@@ -107,24 +141,23 @@ def assign(conn, heads: Iterable[NewHeadline]) -> dict[str, int]:
             at = moment(h.published_at)
         except ValueError:
             at = None
-        item = cluster.Item(
-            None, words, names, h.url, at.timestamp() if at is not None else None, vec
-        )
+        stamp = int(at.timestamp()) if at is not None else None
+        item = cluster.Item(None, words, names, h.url, stamp, vec)
         story = None
         if keys and at is not None:
-            if key_rows:  # earlier headlines of this batch are candidates too
-                conn.executemany(_INSERT_KEYS, key_rows)
-                key_rows = []
+            lo, hi = at - window, at + window
             rows = conn.execute(
                 _CANDIDATES_SQL[len(keys)],
                 {
                     **{f"k{i}": k for i, k in enumerate(keys)},
-                    "lo": (at - window).date().isoformat(),
-                    "hi": (at + window).date().isoformat(),
-                    "start": int((at - window).timestamp()),
-                    "stop": int((at + window).timestamp()),
+                    **{f"n{i}": PER_KEY - len(pending.get(k, ())) for i, k in enumerate(keys)},
+                    "lo": lo.date().isoformat(),
+                    "hi": hi.date().isoformat(),
+                    "start": int(lo.timestamp()),
+                    "stop": int(hi.timestamp()),
                 },
             ).fetchall()
+            rows = _with_pending(rows, pending, keys, int(lo.timestamp()), int(hi.timestamp()))
             story = cluster.choose(item, _candidate_items(conn, rows))
         if story is None:
             story = conn.execute(
@@ -139,9 +172,11 @@ def assign(conn, heads: Iterable[NewHeadline]) -> dict[str, int]:
             (story, weight, h.id),
         )
         given[h.id] = story
-        if at is not None:
-            stamp = int(at.timestamp())
+        if stamp is not None:
+            _remember(h.id, replace(item, story=story))
             key_rows += [(k, h.published_at[:10], h.id, story, stamp) for k in keys]
+            for k in keys:
+                pending.setdefault(k, deque(maxlen=PER_KEY)).append((h.id, story, stamp))
     if key_rows:
         conn.executemany(_INSERT_KEYS, key_rows)
     return given
