@@ -242,10 +242,18 @@ def similarity(a: Item, b: Item, cos: float | None = None) -> float:
         return 1.0
     if vetoed(a, b):
         return 0.0
-    x = features(a, b, cos)
-    if not (x[2] or x[3] or x[1] >= COSINE_GATE):
+    return _likelihood(a, b, cos)
+
+
+def _likelihood(a: Item, b: Item, cos: float | None) -> float:
+    """similarity() of a pair that is neither the same URL nor vetoed. The gate comes first:
+    most candidates share only a company or a common word and stop there, before the
+    regression's features are worked out."""
+    if cos is None:
+        cos = float(a.vec @ b.vec) if a.vec is not None and b.vec is not None else 0.0
+    if cos < COSINE_GATE and not (a.topic & b.topic or a.numbers & b.numbers):
         return 0.0
-    return probability(x)
+    return probability(features(a, b, cos))
 
 
 def cosines(item: Item, others: Sequence[Item]) -> list[float]:
@@ -263,8 +271,9 @@ def choose(item: Item, candidates: Iterable[Item], threshold: float = THRESHOLD)
     (smaller id) story on a tie."""
     cands = [c for c in candidates if c.story is not None and not vetoed(item, c)]
     best: tuple[float, int] | None = None
+    url = item.url
     for cand, cos in zip(cands, cosines(item, cands), strict=True):
-        sim = similarity(item, cand, cos)
+        sim = 1.0 if url and url == cand.url else _likelihood(item, cand, cos)
         if sim >= threshold and (best is None or (sim, -cand.story) > (best[0], -best[1])):
             best = (sim, cand.story)
     return None if best is None else best[1]
