@@ -394,3 +394,33 @@ def test_schema_10_gives_the_key_index_each_headlines_story_and_time(seeded_db):
             "SELECT * FROM story_keys ORDER BY key, day, headline_id"
         ).fetchall()
     assert upgraded == fresh
+
+
+def test_a_topic_told_day_after_day_does_not_chain_into_one_story(tmp_path, tagger, monkeypatch):
+    """Each day's copy is close to the day before's, so single-link matching chains ten
+    days into one story unless a story spans at most WINDOW_HOURS from its start."""
+    from dashboard.store import stories as stored
+
+    heads = [
+        _head(
+            i,
+            f"TSMC raises CoWoS advanced packaging output again, day {i} report",
+            f"2025-03-{1 + i:02d}T09:00:00Z",
+            source=f"Outlet {i % 3}",
+        )
+        for i in range(10)
+    ]
+
+    def spans(path) -> tuple[int, int]:
+        with Store(path) as store:
+            for h in heads:  # one feed run a headline, as a watcher would store them
+                _add(store, tagger, [h])
+            return store.conn.execute(
+                "SELECT max(strftime('%s', last_seen) - strftime('%s', first_seen)), count(*)"
+                " FROM stories"
+            ).fetchone()
+
+    longest, n = spans(tmp_path / "s.db")
+    assert longest <= cluster.WINDOW_HOURS * 3600 and n >= 10 // 3
+    monkeypatch.setattr(stored, "_starts", lambda conn, items: {})  # no span rule
+    assert spans(tmp_path / "chained.db") == (9 * 86400, 1)

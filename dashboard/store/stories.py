@@ -53,10 +53,32 @@ _OWNER: list = [None]  # the connection the cached items were read from
 ITEM_CACHE = 20_000  # about 50 MB with their embeddings; the window needs a few thousand
 
 
+# Each story's start (its first headline's time, epoch seconds), for the matcher's span rule;
+# kept for the same connection as _ITEMS.
+_STARTS: dict[int, int] = {}
+
+
 def _own_cache(conn) -> None:
     if _OWNER[0] is not conn:
         _ITEMS.clear()
+        _STARTS.clear()
         _OWNER[0] = conn
+    if len(_STARTS) > ITEM_CACHE * 4:
+        _STARTS.clear()
+
+
+def _starts(conn, items: list[cluster.Item]) -> dict[int, int]:
+    """The candidates' stories' starts, read for those not known yet."""
+    missing = list({i.story for i in items if i.story not in _STARTS})
+    if missing:
+        _STARTS.update(
+            conn.execute(
+                "SELECT id, CAST(strftime('%s', first_seen) AS INTEGER) FROM stories"
+                " WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(missing),),
+            ).fetchall()
+        )
+    return _STARTS
 
 
 def _remember(hid: str, item: cluster.Item) -> None:
@@ -158,15 +180,20 @@ def assign(conn, heads: Iterable[NewHeadline]) -> dict[str, int]:
                 },
             ).fetchall()
             rows = _with_pending(rows, pending, keys, int(lo.timestamp()), int(hi.timestamp()))
-            story = cluster.choose(item, _candidate_items(conn, rows))
+            items = _candidate_items(conn, rows)
+            story = cluster.choose(item, items, starts=_starts(conn, items))
         if story is None:
             story = conn.execute(
                 "INSERT INTO stories (lead_id, title, first_seen, last_seen) VALUES (?, ?, ?, ?)",
                 (h.id, h.title, h.published_at, h.published_at),
             ).lastrowid
             weight = outlet_weight(1)
+            if stamp is not None:
+                _STARTS[story] = stamp
         else:
             weight = _join(conn, story, h)
+            if stamp is not None and stamp < _STARTS.get(story, stamp + 1):
+                _STARTS[story] = stamp  # a late outlet that dates its copy earlier
         conn.execute(
             "UPDATE headlines SET story_id = ?, story_weight = ? WHERE id = ?",
             (story, weight, h.id),

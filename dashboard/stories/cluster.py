@@ -29,6 +29,11 @@ term, see `keys`) inside the window, found through an index, never with every ro
 most MAX_CANDIDATES of them, the ones sharing the most keys. So ten thousand near-identical
 titles cost ten thousand bounded look-ups, not a quadratic blow-up.
 
+A story spans at most WINDOW_HOURS from its first headline: a headline joins only a story
+that began within the window of it. Without this, a topic told day after day in similar
+words chains into one story for months (each day's headline close to the day before's); with
+it, the next day's burst of the same topic is a story of its own, as a follow-up should be.
+
 When a headline is similar enough to headlines of two stories, it joins the story of the
 single most similar headline (the older story on a tie). Stories are never merged: a story
 id, once given, never changes, and merging two events is worse than missing a paraphrase.
@@ -53,7 +58,7 @@ import re
 import threading
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -265,11 +270,21 @@ def cosines(item: Item, others: Sequence[Item]) -> list[float]:
     return (matrix @ item.vec).tolist()
 
 
-def choose(item: Item, candidates: Iterable[Item], threshold: float = THRESHOLD) -> int | None:
+def choose(
+    item: Item,
+    candidates: Iterable[Item],
+    threshold: float = THRESHOLD,
+    starts: Mapping[int, float] | None = None,
+) -> int | None:
     """The story `item` joins among the candidates' stories, or None for a story of its
     own: the story of the most similar candidate at or above the threshold, the older
-    (smaller id) story on a tie."""
-    cands = [c for c in candidates if c.story is not None and not vetoed(item, c)]
+    (smaller id) story on a tie. `starts` gives a story's first headline's time (epoch
+    seconds): a story that began more than WINDOW_HOURS from item is not joined."""
+    cands = [
+        c
+        for c in candidates
+        if c.story is not None and not vetoed(item, c) and _in_span(item, c.story, starts)
+    ]
     best: tuple[float, int] | None = None
     url = item.url
     for cand, cos in zip(cands, cosines(item, cands), strict=True):
@@ -277,6 +292,11 @@ def choose(item: Item, candidates: Iterable[Item], threshold: float = THRESHOLD)
         if sim >= threshold and (best is None or (sim, -cand.story) > (best[0], -best[1])):
             best = (sim, cand.story)
     return None if best is None else best[1]
+
+
+def _in_span(item: Item, story: int, starts: Mapping[int, float] | None) -> bool:
+    start = starts.get(story) if starts else None
+    return start is None or item.at is None or abs(item.at - start) <= WINDOW_HOURS * 3600
 
 
 def split_companies(text: str) -> frozenset[str]:
