@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from dashboard.config import DEFAULT_TAXONOMY  # noqa: E402
 from dashboard.demo import generate  # noqa: E402
-from dashboard.tagging.evaluate import tag_csv  # noqa: E402
+from dashboard.tagging.batch import tag_csv  # noqa: E402
 from dashboard.tagging.tagger import Tagger  # noqa: E402
 from dashboard.tagging.taxonomy import load_taxonomy  # noqa: E402
 

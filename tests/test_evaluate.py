@@ -177,7 +177,7 @@ def test_the_tagger_meets_its_targets_on_the_labelled_headlines():
 def test_tag_csv_in_worker_processes_writes_what_one_process_writes(
     tmp_path, round_tagger, monkeypatch
 ):
-    from dashboard.tagging import evaluate as module
+    from dashboard.tagging import batch as module
 
     monkeypatch.setattr(module, "CHUNK_ROWS", 10)  # 8 chunks over 2 workers
     lines = ["title,summary"]
