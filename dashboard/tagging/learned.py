@@ -22,6 +22,7 @@ import json
 import math
 import re
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,6 @@ C = 4.0  # inverse regularisation, chosen by cross-validation on the tuning set
 NEAREST = 2  # labelled examples shown as evidence
 TOP_WORDS = 3  # features shown as evidence
 _CJK_RUN = re.compile(f"[{CJK_CHARS}]+")
-_NONE: dict[str, str] = {}
 # Not shown as evidence (they still count): words that say nothing alone.
 _QUIET = frozenset(
     ("a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "is", "it", "its")
@@ -76,19 +76,18 @@ class LearnedModel:
         self.themes: dict[str, tuple[float, dict[str, float]]] = {
             t: (m["intercept"], m["coef"]) for t, m in doc["themes"].items()
         }
-        # the hot path: one lookup a feature gives its idf and its weight in every theme
+        # one lookup a feature gives its idf and its weight in every theme (vector())
         names = list(self.themes)
         self._intercepts = [self.themes[t][0] for t in names]
         self._names = names
+        # feature -> (idf², idf x its weight in each theme), for _scan
+        self._folded = {
+            f: (w * w, *(w * self.themes[t][1].get(f, 0.0) for t in names))
+            for f, w in self.idf.items()
+        }
         self._table = {
             f: (w, tuple(self.themes[t][1].get(f, 0.0) for t in names)) for f, w in self.idf.items()
         }
-        # stem pairs by first stem, so a headline's pairs are looked up without building them
-        self._pairs: dict[str, dict[str, str]] = {}
-        for f in self.idf:
-            first, _, second = f.partition(" ")
-            if second:
-                self._pairs.setdefault(first, {})[second] = f
         # labelled examples for the nearest-example evidence: titles, and for each theme an
         # inverted index feature -> [(example, weight)], so similarity touches only overlaps
         self.titles = [e["title"] for e in doc["examples"]]
@@ -124,43 +123,38 @@ class LearnedModel:
 
     def counts(self, parts, raws: list[str]) -> dict[str, int]:
         """Counts of the vocabulary's features in a headline (the tagger's parts and raw
-        texts): the same as counting features(), without building the features that the
-        model does not know. This runs for every headline."""
-        table, pairs = self._table, self._pairs
-        counts: dict[str, int] = {}
+        texts): the same as counting features(), keeping only what the model knows. This
+        runs for every headline, so C loops (map, filter) do the work."""
+        known = self.idf.__contains__
+        feats: list[str] = []
         for (_, (_, _, stems)), raw in zip(parts, raws, strict=True):
-            prev = None
-            for st in stems:
-                if st in table:
-                    counts[st] = counts.get(st, 0) + 1
-                if prev is not None:
-                    key = pairs.get(prev, _NONE).get(st)
-                    if key is not None:
-                        counts[key] = counts.get(key, 0) + 1
-                prev = st
+            feats += filter(known, stems)
+            feats += filter(known, map(" ".join, zip(stems, stems[1:], strict=False)))
             if not raw.isascii():
-                for f in features([((), raw)]):
-                    if f in table:
-                        counts[f] = counts.get(f, 0) + 1
+                feats += filter(known, features([((), raw)]))
+        counts = dict.fromkeys(feats, 1)
+        if len(counts) != len(feats):
+            counts = dict(Counter(feats))
         return counts
 
     def _scan(self, counts: dict[str, int], themes: list[str]) -> dict[str, float]:
-        """Probabilities of `themes` from feature counts, without building the vector."""
-        table = self._table
-        values = []
-        norm2 = 0.0
-        for f, n in counts.items():
-            v = table[f][0]
-            if n > 1:
-                v *= 1.0 + math.log(n)
-            norm2 += v * v
-            values.append((f, v))
-        norm = math.sqrt(norm2)
+        """Probabilities of `themes` from feature counts, as probabilities(vector()) gives
+        them. With each feature's (idf², idf·weight per theme) at hand, the squared norm and
+        every theme's dot product are column sums (zip and sum run in C)."""
+        if len(counts) == sum(counts.values()):  # no feature repeats: every tf is 1
+            sums = list(map(sum, zip(*map(self._folded.__getitem__, counts), strict=True)))
+        else:
+            sums = [0.0] * (len(self._names) + 1)
+            for f, n in counts.items():
+                tf = 1.0 + math.log(n)
+                for i, x in enumerate(self._folded[f]):
+                    sums[i] += x * tf * tf if i == 0 else x * tf
+        norm = math.sqrt(sums[0]) if sums else 0.0
         out = {}
         for t in themes:
-            intercept, coef = self.themes[t]
-            z = sum(v * coef.get(f, 0.0) for f, v in values)
-            out[t] = 1.0 / (1.0 + math.exp(-(intercept + (z / norm if norm else 0.0))))
+            i = self._names.index(t)
+            x = self._intercepts[i] + (sums[i + 1] / norm if norm else 0.0)
+            out[t] = 1.0 / (1.0 + math.exp(-x))
         return out
 
     def opinions(self, parts, raws: list[str], candidates: list[tuple[int, str, float]]):
