@@ -190,3 +190,45 @@ def test_tag_csv_in_worker_processes_writes_what_one_process_writes(
     assert tag_csv(src, pooled, round_tagger, workers=2) == 75
     assert pooled.read_bytes() == inline.read_bytes()
     assert inline.read_text(encoding="utf-8").count("\n") == 76
+
+
+def test_tag_csv_writes_the_seed_headlines_as_the_issue_reads_them(tmp_path):
+    """The columns an outside measurement reads (companies, <theme>, <theme>_direction)."""
+    src = write(
+        tmp_path / "in.csv",
+        'title\n"DeepSeek withholds latest AI model from Nvidia, AMD"\nTSMC expands CoWoS capacity\n',
+    )
+    out = tmp_path / "out.csv"
+    tag_csv(src, out, Tagger(load_taxonomy(DEFAULT_TAXONOMY)))
+    with out.open(encoding="utf-8") as fh:
+        withholds, expands = csv.DictReader(fh)
+    assert withholds["companies"] == "DeepSeek;Nvidia;AMD"
+    assert [withholds[t] for t in THEMES] == ["1", "0", "0"]
+    assert withholds["hardware_autonomy_direction"] == "1"
+    assert expands["companies"] == "TSMC"
+    assert [expands[t] for t in THEMES] == ["0", "0", "1"]
+    assert expands["supply_chain_direction"] == "-1"
+
+
+def test_tag_csv_reads_short_rows_and_repeated_columns_as_a_spreadsheet_does(
+    tmp_path, round_tagger
+):
+    src = write(
+        tmp_path / "in.csv",
+        "id,title,note,title\n1,ignored,n,Export controls and trade talks\n2\n\n3,New fab\n",
+    )
+    out = tmp_path / "out.csv"
+    assert tag_csv(src, out, round_tagger) == 3  # the blank line is no row
+    with out.open(encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][:4] == ["id", "title", "note", "title"]
+    # a repeated name reads its last cell; a short row's missing cells are empty
+    assert rows[1][:4] == [
+        "1",
+        "Export controls and trade talks",
+        "n",
+        "Export controls and trade talks",
+    ]
+    assert rows[1][6] == "1"  # trade
+    assert rows[2][:5] == ["2", "", "", "", ""]
+    assert rows[3][:4] == ["3", "", "", ""]

@@ -231,6 +231,12 @@ def test_format_tags_is_readable(tagger):
         ("Washington and Beijing agree 90-day tariff truce", "geopolitics", -1),
         ("Fire halts production at chip substrate plant", "supply_chain", 1),
         ("HBM shortage eases as Samsung adds capacity", "supply_chain", -1),
+        ("Commerce rescinds licences for chip shipments to Huawei", "geopolitics", 1),
+        ("Beijing grants exemptions from gallium export curbs", "geopolitics", -1),
+        ("Beijing grants exemptions from gallium export curbs", "supply_chain", -1),
+        ("Tesla scraps Dojo in favour of Nvidia hardware", "hardware_autonomy", -1),
+        ("TSMC says 2nm production in Arizona to start earlier than planned", "supply_chain", -1),
+        ("台积电美国工厂量产延后", "supply_chain", 1),
     ],
 )
 def test_direction_of_a_carried_theme(tagger, title, theme, direction):
@@ -488,3 +494,16 @@ def test_learned_features_are_the_taggers_stems(tagger):
     feats = features([(stems, title)])
     assert feats[: len(stems)] == list(stems)
     assert "arizona fab" in feats and "扩产" in feats
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Worker shortage delays Arizona housing projects",
+        "Capacity crowd watches Apple keynote at Steve Jobs Theater",
+        "Ban on smartphones in schools takes effect in France",
+    ],
+)
+def test_shortages_crowds_and_bans_outside_technology_carry_no_theme(tagger, title):
+    tags = tagger.tag(title)
+    assert tags.themes == (), format_tags(tags, tagger.taxonomy)
