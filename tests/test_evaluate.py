@@ -232,3 +232,29 @@ def test_tag_csv_reads_short_rows_and_repeated_columns_as_a_spreadsheet_does(
     assert rows[1][6] == "1"  # trade
     assert rows[2][:5] == ["2", "", "", "", ""]
     assert rows[3][:4] == ["3", "", "", ""]
+
+
+def test_a_repeated_headline_is_tagged_once_and_written_for_every_row(
+    tmp_path, round_tagger, monkeypatch
+):
+    from dashboard.tagging import batch
+
+    calls = []
+    real = round_tagger.tag
+    monkeypatch.setattr(round_tagger, "tag", lambda *a: calls.append(a) or real(*a))
+    lines = ["id,title,summary"]
+    for i in range(30):
+        lines.append(f'{i},"US widens export controls, trade talks stall",')
+        lines.append(f"{i},Widget Company opens fab,New fab in Ohio")
+    src = write(tmp_path / "in.csv", "\n".join(lines) + "\n")
+    remembered, forgetful = tmp_path / "remembered.csv", tmp_path / "forgetful.csv"
+    assert tag_csv(src, remembered, round_tagger, workers=0) == 60
+    assert len(calls) == 2
+    monkeypatch.setattr(batch, "MEMO_ROWS", 1)  # forgets at every new headline
+    tag_csv(src, forgetful, round_tagger, workers=0)
+    assert len(calls) == 2 + 60
+    assert remembered.read_bytes() == forgetful.read_bytes()
+    with remembered.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["id"] for r in rows[:4]] == ["0", "0", "1", "1"]
+    assert {r["trade"] for r in rows[::2]} == {"1"} and {r["plants"] for r in rows[1::2]} == {"1"}

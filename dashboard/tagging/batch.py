@@ -20,6 +20,7 @@ from dashboard.tagging.tagger import Tagger
 
 POOL_MIN_ROWS = 5_000  # below this, starting worker processes costs more than it saves
 CHUNK_ROWS = 2_000
+MEMO_ROWS = 50_000  # distinct headlines whose tag cells a process keeps (about 25 MB)
 
 
 class LabelsError(ChipwatchError):
@@ -95,8 +96,12 @@ class _Layout:
         self.width, self.title, self.summary, self.kept = width, title, summary, kept
 
 
-def _tag_lines(tagger: Tagger, rows: list[list[str]], layout: _Layout) -> str:
-    """The CSV lines of tag_csv for these rows: kept columns, then the tag columns."""
+def _tag_lines(
+    tagger: Tagger, rows: list[list[str]], layout: _Layout, memo: dict[tuple[str, str], list[str]]
+) -> str:
+    """The CSV lines of tag_csv for these rows: kept columns, then the tag columns. A
+    headline met before (the same wire story from several feeds, say) takes its tag cells
+    from `memo`, since tags are a pure function of the text."""
     ids = tagger.taxonomy.theme_ids
     tag = tagger.tag
     width, ti, si, kept = layout.width, layout.title, layout.summary, layout.kept
@@ -105,44 +110,50 @@ def _tag_lines(tagger: Tagger, rows: list[list[str]], layout: _Layout) -> str:
     for row in rows:
         if len(row) < width:  # a short row: its missing cells are empty
             row = row + [""] * (width - len(row))
-        tags = tag(row[ti], row[si] if si >= 0 else "")
-        cells = [row[i] for i in kept]
-        cells.append(";".join([m.name for m in tags.companies]))
-        scores, themes, directions = tags.scores, tags.themes, tags.directions
-        for tid in ids:
-            cells += (
-                f"{scores[tid]:.3f}",
-                "1" if tid in themes else "0",
-                str(directions.get(tid, 0)),
-            )
-        cells.append(
-            evidence_text((t, [(e.term, e.where) for e in evs]) for t, evs in tags.evidence.items())
-        )
-        cells.append(cue_text(tags.direction_evidence))
-        writerow(cells)
+        key = (row[ti], row[si] if si >= 0 else "")
+        cells = memo.get(key)
+        if cells is None:
+            if len(memo) >= MEMO_ROWS:
+                memo.clear()
+            cells = memo[key] = _tag_cells(tag(*key), ids)
+        writerow([row[i] for i in kept] + cells)
     return buffer.getvalue()
 
 
-# What forked workers inherit from the parent instead of receiving it: (tagger, rows, layout).
+def _tag_cells(tags, ids: tuple[str, ...]) -> list[str]:
+    cells = [";".join([m.name for m in tags.companies])]
+    scores, themes, directions = tags.scores, tags.themes, tags.directions
+    for tid in ids:
+        cells += (f"{scores[tid]:.3f}", "1" if tid in themes else "0", str(directions.get(tid, 0)))
+    cells.append(
+        evidence_text((t, [(e.term, e.where) for e in evs]) for t, evs in tags.evidence.items())
+    )
+    cells.append(cue_text(tags.direction_evidence))
+    return cells
+
+
+# What forked workers inherit from the parent instead of receiving it: (tagger, rows, layout,
+# memo); each worker's memo then fills with the headlines it has tagged.
 _forked: tuple | None = None
 
 
 def _tag_span(span: tuple[int, int]) -> str:
     assert _forked is not None
-    tagger, rows, layout = _forked
-    return _tag_lines(tagger, rows[span[0] : span[1]], layout)
+    tagger, rows, layout, memo = _forked
+    return _tag_lines(tagger, rows[span[0] : span[1]], layout, memo)
 
 
 def _tagged_chunks(tagger: Tagger, rows: list[list[str]], layout: _Layout, workers: int):
     """CSV text chunk by chunk, in input order; in `workers` forked processes when >= 2
     (they inherit the tagger and the rows, and send back only text)."""
     spans = [(i, min(i + CHUNK_ROWS, len(rows))) for i in range(0, len(rows), CHUNK_ROWS)]
+    memo: dict[tuple[str, str], list[str]] = {}
     if workers < 2 or len(spans) < 2:
         for a, b in spans:
-            yield _tag_lines(tagger, rows[a:b], layout)
+            yield _tag_lines(tagger, rows[a:b], layout, memo)
         return
     global _forked
-    _forked = (tagger, rows, layout)
+    _forked = (tagger, rows, layout, memo)
     context = multiprocessing.get_context("fork")
     try:
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
