@@ -120,11 +120,21 @@ def _tag_lines(
     return buffer.getvalue()
 
 
+_DIRECTION_TEXT = {1: "1", 0: "0", -1: "-1"}
+_score_text: dict[float, str] = {}  # a score as written (scores repeat: 0.0, single terms)
+
+
 def _tag_cells(tags, ids: tuple[str, ...]) -> list[str]:
     cells = [";".join([m.name for m in tags.companies])]
     scores, themes, directions = tags.scores, tags.themes, tags.directions
     for tid in ids:
-        cells += (f"{scores[tid]:.3f}", "1" if tid in themes else "0", str(directions.get(tid, 0)))
+        score = scores[tid]
+        text = _score_text.get(score)
+        if text is None:
+            if len(_score_text) > 10_000:
+                _score_text.clear()
+            text = _score_text[score] = f"{score:.3f}"
+        cells += (text, "1" if tid in themes else "0", _DIRECTION_TEXT[directions.get(tid, 0)])
     cells.append(
         evidence_text((t, [(e.term, e.where) for e in evs]) for t, evs in tags.evidence.items())
     )

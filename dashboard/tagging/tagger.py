@@ -50,7 +50,7 @@ from dashboard.tagging.matching import (
     scan,
     word_stems,
 )
-from dashboard.tagging.taxonomy import TOKEN_RE, Taxonomy, fold, is_cjk, stem
+from dashboard.tagging.taxonomy import TOKEN_RE, Taxonomy, fold, is_cjk, stem, tokens
 
 _CACHE_LIMIT = 200_000
 __all__ = ["CompanyMatch", "Cue", "Evidence", "Tagger", "Tags", "format_tags"]
@@ -164,7 +164,7 @@ class Tagger:
     def _norm(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
         """(cased, folded, stems) token tuples; slices of them compare directly with terms."""
         cache = self._cache
-        rows = [cache.get(t) or self._learn(t) for t in TOKEN_RE.findall(text)]
+        rows = [cache.get(t) or self._learn(t) for t in tokens(text)]
         if not rows:
             return (), (), ()
         return tuple(zip(*rows, strict=True))  # type: ignore[return-value]
