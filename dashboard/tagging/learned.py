@@ -1,8 +1,9 @@
 """A learned second opinion next to the keyword rules: logistic regression on TF-IDF features.
 
-The rules stay the first word; the model only adds a theme they miss, when its probability
-reaches the taxonomy's `[learned] threshold`, and such a tag shows its own evidence: the
-headline's words that pushed it there and the nearest labelled headlines carrying the theme.
+The rules stay the first word; the model only adds a theme they do not carry (no evidence,
+or too little), when its probability reaches the taxonomy's `[learned] threshold`, and such
+a tag shows its own evidence: the headline's words that pushed it there and the nearest
+labelled headlines carrying the theme.
 
 Features are the tagger's own stems (same tokenizer, fold and stem), their adjacent pairs
 within the title or the summary, and character pairs of CJK runs (no spaces there). One

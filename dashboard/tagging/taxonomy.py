@@ -100,7 +100,7 @@ class Taxonomy:
     topic_words: tuple[str, ...] = ()
     path: str = ""
     direction: DirectionRules = DirectionRules()
-    # [learned] threshold: the model's probability that adds a theme the rules miss; None = off
+    # [learned] threshold: the model's probability that adds a theme the rules do not carry; None = off
     learned_threshold: float | None = None
 
     @property
