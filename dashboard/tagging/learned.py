@@ -27,6 +27,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from dashboard.errors import TaxonomyError
 from dashboard.tagging.taxonomy import CJK_CHARS, LEARNED_MODEL, TOKEN_RE, fold, stem
 
@@ -90,15 +92,22 @@ class LearnedModel:
             f: (w, tuple(self.themes[t][1].get(f, 0.0) for t in names)) for f, w in self.idf.items()
         }
         # labelled examples for the nearest-example evidence: titles, and for each theme an
-        # inverted index feature -> [(example, weight)], so similarity touches only overlaps
+        # inverted index feature -> (examples, weights) as arrays, so a similarity touches
+        # only the examples sharing a feature and adds them up in numpy
         self.titles = [e["title"] for e in doc["examples"]]
-        self._postings: dict[str, dict[str, list[tuple[int, float]]]] = {t: {} for t in names}
+        lists: dict[str, dict[str, tuple[list[int], list[float]]]] = {t: {} for t in names}
         for i, e in enumerate(doc["examples"]):
             vec = self.vector(features(_parts(e["title"], e["summary"])))
             for theme in e["themes"]:
-                postings = self._postings.setdefault(theme, {})
+                postings = lists.setdefault(theme, {})
                 for f, w in vec.items():
-                    postings.setdefault(f, []).append((i, w))
+                    ids, ws = postings.setdefault(f, ([], []))
+                    ids.append(i)
+                    ws.append(w)
+        self._postings = {
+            t: {f: (np.array(ids, dtype=np.intp), np.array(ws)) for f, (ids, ws) in p.items()}
+            for t, p in lists.items()
+        }
 
     def vector(self, feats: list[str]) -> dict[str, float]:
         """Sublinear TF-IDF, L2-normalised, over the model's vocabulary (as trained)."""
@@ -182,12 +191,19 @@ class LearnedModel:
         pushes = sorted(((v * coef.get(f, 0.0), f) for f, v in vec.items()), reverse=True)
         telling = [(w, f) for w, f in pushes if w > 0 and not _QUIET.issuperset(f.split())]
         words = tuple(f for _, f in telling[:TOP_WORDS])
-        sims: dict[int, float] = {}
+        # cosine with each labelled example of the theme (vectors are L2-normalised); the
+        # sums run feature by feature as a plain loop would, so ties resolve the same way
+        sims = np.zeros(len(self.titles))
+        touched = np.zeros(len(self.titles), dtype=bool)
         postings = self._postings.get(theme, {})
         for f, v in vec.items():
-            for i, w in postings.get(f, ()):
-                sims[i] = sims.get(i, 0.0) + v * w
-        best = sorted(sims, key=lambda i: (-sims[i], i))[:NEAREST]
+            found = postings.get(f)
+            if found is not None:
+                ids, ws = found
+                sims[ids] += v * ws
+                touched[ids] = True
+        near = np.flatnonzero(touched)
+        best = near[np.lexsort((near, -sims[near]))][:NEAREST].tolist()
         return Opinion(p, words, tuple(self.titles[i] for i in best))
 
 
