@@ -258,3 +258,30 @@ def test_a_repeated_headline_is_tagged_once_and_written_for_every_row(
         rows = list(csv.DictReader(fh))
     assert [r["id"] for r in rows[:4]] == ["0", "0", "1", "1"]
     assert {r["trade"] for r in rows[::2]} == {"1"} and {r["plants"] for r in rows[1::2]} == {"1"}
+
+
+def test_held_out_batches_stay_apart_from_the_tuning_set_and_are_well_formed():
+    """A held-out batch measures what tuning did not see: no headline of one may sit in
+    labels.csv (or in another batch), and every file keeps the labels' shape."""
+    watchlist = set(load_taxonomy(DEFAULT_TAXONOMY).company_names)
+    seen: dict[str, str] = {}
+    files = sorted(LABELS.parent.glob("labels*.csv"))
+    assert [f.name for f in files][:2] == ["labels.csv", "labels_holdout_1.csv"]
+    assert len(files) >= 5
+    for path in files:
+        with path.open(encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        assert list(rows[0]) == [
+            "title",
+            "summary",
+            "companies",
+            *THEMES,
+            *(f"{t}_direction" for t in THEMES),
+        ], path.name
+        for r in rows:
+            assert r["title"] not in seen, f"{r['title']!r} in {path.name} and {seen[r['title']]}"
+            seen[r["title"]] = path.name
+            assert {c for c in r["companies"].split(";") if c} <= watchlist, r["title"]
+            for t in THEMES:
+                assert r[t] in ("0", "1") and r[f"{t}_direction"] in ("-1", "0", "1"), r["title"]
+                assert r[t] == "1" or r[f"{t}_direction"] == "0", r["title"]
