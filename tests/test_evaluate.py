@@ -177,7 +177,7 @@ def test_the_tagger_meets_its_targets_on_the_labelled_headlines():
 def test_tag_csv_in_worker_processes_writes_what_one_process_writes(
     tmp_path, round_tagger, monkeypatch
 ):
-    from dashboard.tagging import evaluate as module
+    from dashboard.tagging import batch as module
 
     monkeypatch.setattr(module, "CHUNK_ROWS", 10)  # 8 chunks over 2 workers
     lines = ["title,summary"]
@@ -190,3 +190,98 @@ def test_tag_csv_in_worker_processes_writes_what_one_process_writes(
     assert tag_csv(src, pooled, round_tagger, workers=2) == 75
     assert pooled.read_bytes() == inline.read_bytes()
     assert inline.read_text(encoding="utf-8").count("\n") == 76
+
+
+def test_tag_csv_writes_the_seed_headlines_as_the_issue_reads_them(tmp_path):
+    """The columns an outside measurement reads (companies, <theme>, <theme>_direction)."""
+    src = write(
+        tmp_path / "in.csv",
+        'title\n"DeepSeek withholds latest AI model from Nvidia, AMD"\nTSMC expands CoWoS capacity\n',
+    )
+    out = tmp_path / "out.csv"
+    tag_csv(src, out, Tagger(load_taxonomy(DEFAULT_TAXONOMY)))
+    with out.open(encoding="utf-8") as fh:
+        withholds, expands = csv.DictReader(fh)
+    assert withholds["companies"] == "DeepSeek;Nvidia;AMD"
+    assert [withholds[t] for t in THEMES] == ["1", "0", "0"]
+    assert withholds["hardware_autonomy_direction"] == "1"
+    assert expands["companies"] == "TSMC"
+    assert [expands[t] for t in THEMES] == ["0", "0", "1"]
+    assert expands["supply_chain_direction"] == "-1"
+
+
+def test_tag_csv_reads_short_rows_and_repeated_columns_as_a_spreadsheet_does(
+    tmp_path, round_tagger
+):
+    src = write(
+        tmp_path / "in.csv",
+        "id,title,note,title\n1,ignored,n,Export controls and trade talks\n2\n\n3,New fab\n",
+    )
+    out = tmp_path / "out.csv"
+    assert tag_csv(src, out, round_tagger) == 3  # the blank line is no row
+    with out.open(encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][:4] == ["id", "title", "note", "title"]
+    # a repeated name reads its last cell; a short row's missing cells are empty
+    assert rows[1][:4] == [
+        "1",
+        "Export controls and trade talks",
+        "n",
+        "Export controls and trade talks",
+    ]
+    assert rows[1][6] == "1"  # trade
+    assert rows[2][:5] == ["2", "", "", "", ""]
+    assert rows[3][:4] == ["3", "", "", ""]
+
+
+def test_a_repeated_headline_is_tagged_once_and_written_for_every_row(
+    tmp_path, round_tagger, monkeypatch
+):
+    from dashboard.tagging import batch
+
+    calls = []
+    real = round_tagger.tag
+    monkeypatch.setattr(round_tagger, "tag", lambda *a: calls.append(a) or real(*a))
+    lines = ["id,title,summary"]
+    for i in range(30):
+        lines.append(f'{i},"US widens export controls, trade talks stall",')
+        lines.append(f"{i},Widget Company opens fab,New fab in Ohio")
+    src = write(tmp_path / "in.csv", "\n".join(lines) + "\n")
+    remembered, forgetful = tmp_path / "remembered.csv", tmp_path / "forgetful.csv"
+    assert tag_csv(src, remembered, round_tagger, workers=0) == 60
+    assert len(calls) == 2
+    monkeypatch.setattr(batch, "MEMO_ROWS", 1)  # forgets at every new headline
+    tag_csv(src, forgetful, round_tagger, workers=0)
+    assert len(calls) == 2 + 60
+    assert remembered.read_bytes() == forgetful.read_bytes()
+    with remembered.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["id"] for r in rows[:4]] == ["0", "0", "1", "1"]
+    assert {r["trade"] for r in rows[::2]} == {"1"} and {r["plants"] for r in rows[1::2]} == {"1"}
+
+
+def test_held_out_batches_stay_apart_from_the_tuning_set_and_are_well_formed():
+    """A held-out batch measures what tuning did not see: no headline of one may sit in
+    labels.csv (or in another batch), and every file keeps the labels' shape."""
+    watchlist = set(load_taxonomy(DEFAULT_TAXONOMY).company_names)
+    seen: dict[str, str] = {}
+    files = sorted(LABELS.parent.glob("labels*.csv"))
+    assert [f.name for f in files][:2] == ["labels.csv", "labels_holdout_1.csv"]
+    assert len(files) >= 5
+    for path in files:
+        with path.open(encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        assert list(rows[0]) == [
+            "title",
+            "summary",
+            "companies",
+            *THEMES,
+            *(f"{t}_direction" for t in THEMES),
+        ], path.name
+        for r in rows:
+            assert r["title"] not in seen, f"{r['title']!r} in {path.name} and {seen[r['title']]}"
+            seen[r["title"]] = path.name
+            assert {c for c in r["companies"].split(";") if c} <= watchlist, r["title"]
+            for t in THEMES:
+                assert r[t] in ("0", "1") and r[f"{t}_direction"] in ("-1", "0", "1"), r["title"]
+                assert r[t] == "1" or r[f"{t}_direction"] == "0", r["title"]

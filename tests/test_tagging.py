@@ -231,6 +231,12 @@ def test_format_tags_is_readable(tagger):
         ("Washington and Beijing agree 90-day tariff truce", "geopolitics", -1),
         ("Fire halts production at chip substrate plant", "supply_chain", 1),
         ("HBM shortage eases as Samsung adds capacity", "supply_chain", -1),
+        ("Commerce rescinds licences for chip shipments to Huawei", "geopolitics", 1),
+        ("Beijing grants exemptions from gallium export curbs", "geopolitics", -1),
+        ("Beijing grants exemptions from gallium export curbs", "supply_chain", -1),
+        ("Tesla scraps Dojo in favour of Nvidia hardware", "hardware_autonomy", -1),
+        ("TSMC says 2nm production in Arizona to start earlier than planned", "supply_chain", -1),
+        ("台积电美国工厂量产延后", "supply_chain", 1),
     ],
 )
 def test_direction_of_a_carried_theme(tagger, title, theme, direction):
@@ -444,7 +450,7 @@ def test_cjk_context_words_give_an_ambiguous_alias_its_context(tagger):
     assert names(tagger.tag("小米粥的做法")) == []  # millet porridge
 
 
-# The learned second opinion (tagging.learned): it adds what the rules miss, with evidence.
+# The learned second opinion (tagging.learned): it adds what the rules do not carry, with evidence.
 def test_the_learned_model_adds_a_theme_the_rules_miss_and_shows_why(tmp_path, tagger):
     title = "Nvidia to build AI supercomputers in US with Foxconn and Wistron"
     rules_only = Tagger(load_taxonomy(_without_learned(tmp_path)))
@@ -460,9 +466,27 @@ def test_the_learned_model_adds_a_theme_the_rules_miss_and_shows_why(tmp_path, t
     assert tags.scores["supply_chain"] == words.weight  # scored at the model's probability
 
 
-def test_where_the_rules_have_evidence_their_score_stands(tagger):
-    tags = tagger.tag("Drought in Taiwan forces chipmakers to truck in water")
-    assert 0 < tags.scores["supply_chain"] < 0.45 and "supply_chain" not in tags.themes
+def test_the_learned_model_lifts_weak_rule_evidence_and_shows_both(tmp_path, tagger):
+    title = "Drought in Taiwan forces chipmakers to truck in water"
+    rules = Tagger(load_taxonomy(_without_learned(tmp_path))).tag(title)
+    weak = rules.evidence["supply_chain"]
+    assert 0 < rules.scores["supply_chain"] < 0.45 and "supply_chain" not in rules.themes
+    tags = tagger.tag(title)
+    assert "supply_chain" in tags.themes, format_tags(tags, tagger.taxonomy)
+    evidence = tags.evidence["supply_chain"]
+    assert evidence[: len(weak)] == weak  # the rules' terms first, then the model's
+    words = evidence[len(weak)]
+    assert words.where == "learned" and words.weight >= tagger.taxonomy.learned_threshold
+    assert tags.scores["supply_chain"] == max(words.weight, rules.scores["supply_chain"])
+
+
+def test_a_theme_the_rules_carry_keeps_the_rules_score_and_evidence(tmp_path, tagger):
+    title = "US adds 140 firms to the entity list"
+    rules = Tagger(load_taxonomy(_without_learned(tmp_path))).tag(title)
+    tags = tagger.tag(title)
+    assert "geopolitics" in rules.themes
+    assert tags.scores["geopolitics"] == rules.scores["geopolitics"]
+    assert tags.evidence["geopolitics"] == rules.evidence["geopolitics"]
 
 
 def test_off_topic_news_gets_no_second_opinion(tagger):
@@ -488,3 +512,16 @@ def test_learned_features_are_the_taggers_stems(tagger):
     feats = features([(stems, title)])
     assert feats[: len(stems)] == list(stems)
     assert "arizona fab" in feats and "扩产" in feats
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Worker shortage delays Arizona housing projects",
+        "Capacity crowd watches Apple keynote at Steve Jobs Theater",
+        "Ban on smartphones in schools takes effect in France",
+    ],
+)
+def test_shortages_crowds_and_bans_outside_technology_carry_no_theme(tagger, title):
+    tags = tagger.tag(title)
+    assert tags.themes == (), format_tags(tags, tagger.taxonomy)

@@ -326,3 +326,17 @@ def test_the_learned_model_is_part_of_the_taxonomy_version(tmp_path, monkeypatch
     path.write_text(body.replace("0.8", "1.5"), encoding="utf-8")
     with pytest.raises(TaxonomyError, match="learned.threshold"):
         module.load_taxonomy(path)
+
+
+def test_ascii_text_is_tokenized_as_the_general_pattern_tokenizes_it():
+    from dashboard.tagging.taxonomy import TOKEN_RE, tokens
+
+    texts = [
+        "U.S. and E.U. curbs: Nvidia's H20, AMD's MI308X -- export-control 'rules'",
+        "Samsung's HBM3E (12-high) passes; TSMC's 2nm/3nm ramps _under_ way o'clock",
+        "rock'n'roll isn't a chip, 3.5% of 1,000 DRAM wafers; A.I. ... e.g. a.b",
+        "",
+    ]
+    for text in texts:
+        assert tokens(text) == TOKEN_RE.findall(text)
+    assert tokens("Nvidia’s H20") == ["Nvidia’s", "H20"]  # not ASCII: the general pattern

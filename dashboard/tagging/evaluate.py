@@ -1,131 +1,24 @@
-"""Tag a CSV of headlines, and measure the tagger against a hand-labelled CSV.
+"""Measure the tagger against a hand-labelled CSV of headlines.
 
-Both speak the same columns: `title`, optional `summary`, `companies` (canonical names joined
-by ";"), one 0/1 column per theme id and, optionally, one `<theme>_direction` column per theme
-(1 escalating, -1 easing, 0 neutral). A labelled file is therefore also what `tag_csv`
-writes, which lets an analyst tag a sample, correct it by hand and keep it as labels.
+A labelled file has the columns `tag --csv` writes (tagging.batch): `title`, optional
+`summary`, `companies` (canonical names joined by ";"), one 0/1 column per theme id and,
+optionally, one `<theme>_direction` column per theme (1 escalating, -1 easing, 0 neutral).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dashboard.errors import ChipwatchError
-from dashboard.models import cue_text, evidence_text
+from dashboard.tagging.batch import LabelsError, read_table, tag_csv
 from dashboard.tagging.tagger import Tagger
 
-
-class LabelsError(ChipwatchError):
-    """A CSV given to tag or evaluate cannot be used (missing column, bad 0/1 value)."""
+__all__ = ["DirectionScore", "EvalReport", "LabelsError", "Metric", "Miss", "evaluate", "tag_csv"]
 
 
 def _read(path: str | Path) -> tuple[list[str], list[dict[str, str]]]:
-    p = Path(path)
-    try:
-        with p.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            rows = list(reader)
-            columns = list(reader.fieldnames or [])
-    except OSError as exc:
-        raise LabelsError(f"{p}: cannot read ({exc.strerror or exc})") from exc
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise LabelsError(f"{p}: not a readable UTF-8 CSV ({exc})") from exc
-    if "title" not in columns:
-        found = ", ".join(columns) if columns else "none"
-        raise LabelsError(f"{p}: no 'title' column (columns found: {found})")
-    return columns, rows
-
-
-POOL_MIN_ROWS = 5_000  # below this, starting worker processes costs more than it saves
-CHUNK_ROWS = 2_000
-
-
-def tag_csv(
-    in_path: str | Path, out_path: str | Path, tagger: Tagger, workers: int | None = None
-) -> int:
-    """Write `in_path` with tag columns added; returns the number of rows written.
-
-    Input columns are kept in order; any input column that has the name of an output column
-    (`companies`, `<theme>_score`, `<theme>`, `<theme>_direction`, `evidence`,
-    `direction_evidence`) is replaced, so a tagged file can be tagged again after a taxonomy
-    change. `workers` forked processes tag chunks of rows while this one reads and writes
-    (None: one per core, up to two, for files of POOL_MIN_ROWS rows or more; 0: inline).
-    """
-    columns, rows = _read(in_path)
-    ids = tagger.taxonomy.theme_ids
-    added = ["companies"]
-    for tid in ids:
-        added += [f"{tid}_score", tid, f"{tid}_direction"]
-    added += ["evidence", "direction_evidence"]
-    kept = [c for c in columns if c not in added]
-    if workers is None:
-        workers = min(2, os.cpu_count() or 1) if len(rows) >= POOL_MIN_ROWS else 0
-    out = Path(out_path)
-    try:
-        with out.open("w", newline="", encoding="utf-8") as fh:
-            csv.writer(fh, lineterminator="\n").writerow(kept + added)
-            for text in _tagged_chunks(tagger, rows, kept, workers):
-                fh.write(text)
-    except OSError as exc:
-        raise LabelsError(f"{out}: cannot write ({exc.strerror or exc})") from exc
-    return len(rows)
-
-
-def _tag_lines(tagger: Tagger, rows: list[dict[str, str]], kept: list[str]) -> str:
-    """The CSV lines of tag_csv for these rows: kept columns, then the tag columns."""
-    ids = tagger.taxonomy.theme_ids
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for row in rows:
-        tags = tagger.tag(row.get("title") or "", row.get("summary") or "")
-        cells = [row.get(c) or "" for c in kept]
-        cells.append(";".join(m.name for m in tags.companies))
-        for tid in ids:
-            cells += [
-                f"{tags.scores[tid]:.3f}",
-                "1" if tid in tags.themes else "0",
-                str(tags.directions.get(tid, 0)),
-            ]
-        cells.append(
-            evidence_text((t, [(e.term, e.where) for e in evs]) for t, evs in tags.evidence.items())
-        )
-        cells.append(cue_text(tags.direction_evidence))
-        writer.writerow(cells)
-    return buffer.getvalue()
-
-
-# What forked workers inherit from the parent instead of receiving it: (tagger, rows, kept).
-_forked: tuple | None = None
-
-
-def _tag_span(span: tuple[int, int]) -> str:
-    assert _forked is not None
-    tagger, rows, kept = _forked
-    return _tag_lines(tagger, rows[span[0] : span[1]], kept)
-
-
-def _tagged_chunks(tagger: Tagger, rows: list[dict[str, str]], kept: list[str], workers: int):
-    """CSV text chunk by chunk, in input order; in `workers` forked processes when >= 2
-    (they inherit the tagger and the rows, and send back only text)."""
-    spans = [(i, min(i + CHUNK_ROWS, len(rows))) for i in range(0, len(rows), CHUNK_ROWS)]
-    if workers < 2 or len(spans) < 2:
-        for a, b in spans:
-            yield _tag_lines(tagger, rows[a:b], kept)
-        return
-    global _forked
-    _forked = (tagger, rows, kept)
-    context = multiprocessing.get_context("fork")
-    try:
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            yield from pool.map(_tag_span, spans)
-    finally:
-        _forked = None
+    columns, rows = read_table(path)
+    return columns, [dict(zip(columns, r, strict=False)) for r in rows]
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """A learned second opinion next to the keyword rules: logistic regression on TF-IDF features.
 
-The rules stay the first word; the model only adds a theme they miss, when its probability
-reaches the taxonomy's `[learned] threshold`, and such a tag shows its own evidence: the
-headline's words that pushed it there and the nearest labelled headlines carrying the theme.
+The rules stay the first word; the model only adds a theme they do not carry (no evidence,
+or too little), when its probability reaches the taxonomy's `[learned] threshold`, and such
+a tag shows its own evidence: the headline's words that pushed it there and the nearest
+labelled headlines carrying the theme.
 
 Features are the tagger's own stems (same tokenizer, fold and stem), their adjacent pairs
 within the title or the summary, and character pairs of CJK runs (no spaces there). One
@@ -22,8 +23,11 @@ import json
 import math
 import re
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from dashboard.errors import TaxonomyError
 from dashboard.tagging.taxonomy import CJK_CHARS, LEARNED_MODEL, TOKEN_RE, fold, stem
@@ -34,7 +38,6 @@ C = 4.0  # inverse regularisation, chosen by cross-validation on the tuning set
 NEAREST = 2  # labelled examples shown as evidence
 TOP_WORDS = 3  # features shown as evidence
 _CJK_RUN = re.compile(f"[{CJK_CHARS}]+")
-_NONE: dict[str, str] = {}
 # Not shown as evidence (they still count): words that say nothing alone.
 _QUIET = frozenset(
     ("a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "is", "it", "its")
@@ -76,29 +79,35 @@ class LearnedModel:
         self.themes: dict[str, tuple[float, dict[str, float]]] = {
             t: (m["intercept"], m["coef"]) for t, m in doc["themes"].items()
         }
-        # the hot path: one lookup a feature gives its idf and its weight in every theme
+        # one lookup a feature gives its idf and its weight in every theme (vector())
         names = list(self.themes)
         self._intercepts = [self.themes[t][0] for t in names]
         self._names = names
+        # feature -> (idf², idf x its weight in each theme), for _scan
+        self._folded = {
+            f: (w * w, *(w * self.themes[t][1].get(f, 0.0) for t in names))
+            for f, w in self.idf.items()
+        }
         self._table = {
             f: (w, tuple(self.themes[t][1].get(f, 0.0) for t in names)) for f, w in self.idf.items()
         }
-        # stem pairs by first stem, so a headline's pairs are looked up without building them
-        self._pairs: dict[str, dict[str, str]] = {}
-        for f in self.idf:
-            first, _, second = f.partition(" ")
-            if second:
-                self._pairs.setdefault(first, {})[second] = f
         # labelled examples for the nearest-example evidence: titles, and for each theme an
-        # inverted index feature -> [(example, weight)], so similarity touches only overlaps
+        # inverted index feature -> (examples, weights) as arrays, so a similarity touches
+        # only the examples sharing a feature and adds them up in numpy
         self.titles = [e["title"] for e in doc["examples"]]
-        self._postings: dict[str, dict[str, list[tuple[int, float]]]] = {t: {} for t in names}
+        lists: dict[str, dict[str, tuple[list[int], list[float]]]] = {t: {} for t in names}
         for i, e in enumerate(doc["examples"]):
             vec = self.vector(features(_parts(e["title"], e["summary"])))
             for theme in e["themes"]:
-                postings = self._postings.setdefault(theme, {})
+                postings = lists.setdefault(theme, {})
                 for f, w in vec.items():
-                    postings.setdefault(f, []).append((i, w))
+                    ids, ws = postings.setdefault(f, ([], []))
+                    ids.append(i)
+                    ws.append(w)
+        self._postings = {
+            t: {f: (np.array(ids, dtype=np.intp), np.array(ws)) for f, (ids, ws) in p.items()}
+            for t, p in lists.items()
+        }
 
     def vector(self, feats: list[str]) -> dict[str, float]:
         """Sublinear TF-IDF, L2-normalised, over the model's vocabulary (as trained)."""
@@ -124,43 +133,38 @@ class LearnedModel:
 
     def counts(self, parts, raws: list[str]) -> dict[str, int]:
         """Counts of the vocabulary's features in a headline (the tagger's parts and raw
-        texts): the same as counting features(), without building the features that the
-        model does not know. This runs for every headline."""
-        table, pairs = self._table, self._pairs
-        counts: dict[str, int] = {}
+        texts): the same as counting features(), keeping only what the model knows. This
+        runs for every headline, so C loops (map, filter) do the work."""
+        known = self.idf.__contains__
+        feats: list[str] = []
         for (_, (_, _, stems)), raw in zip(parts, raws, strict=True):
-            prev = None
-            for st in stems:
-                if st in table:
-                    counts[st] = counts.get(st, 0) + 1
-                if prev is not None:
-                    key = pairs.get(prev, _NONE).get(st)
-                    if key is not None:
-                        counts[key] = counts.get(key, 0) + 1
-                prev = st
+            feats += filter(known, stems)
+            feats += filter(known, map(" ".join, zip(stems, stems[1:], strict=False)))
             if not raw.isascii():
-                for f in features([((), raw)]):
-                    if f in table:
-                        counts[f] = counts.get(f, 0) + 1
+                feats += filter(known, features([((), raw)]))
+        counts = dict.fromkeys(feats, 1)
+        if len(counts) != len(feats):
+            counts = dict(Counter(feats))
         return counts
 
     def _scan(self, counts: dict[str, int], themes: list[str]) -> dict[str, float]:
-        """Probabilities of `themes` from feature counts, without building the vector."""
-        table = self._table
-        values = []
-        norm2 = 0.0
-        for f, n in counts.items():
-            v = table[f][0]
-            if n > 1:
-                v *= 1.0 + math.log(n)
-            norm2 += v * v
-            values.append((f, v))
-        norm = math.sqrt(norm2)
+        """Probabilities of `themes` from feature counts, as probabilities(vector()) gives
+        them. With each feature's (idf², idf·weight per theme) at hand, the squared norm and
+        every theme's dot product are column sums (zip and sum run in C)."""
+        if len(counts) == sum(counts.values()):  # no feature repeats: every tf is 1
+            sums = list(map(sum, zip(*map(self._folded.__getitem__, counts), strict=True)))
+        else:
+            sums = [0.0] * (len(self._names) + 1)
+            for f, n in counts.items():
+                tf = 1.0 + math.log(n)
+                for i, x in enumerate(self._folded[f]):
+                    sums[i] += x * tf * tf if i == 0 else x * tf
+        norm = math.sqrt(sums[0]) if sums else 0.0
         out = {}
         for t in themes:
-            intercept, coef = self.themes[t]
-            z = sum(v * coef.get(f, 0.0) for f, v in values)
-            out[t] = 1.0 / (1.0 + math.exp(-(intercept + (z / norm if norm else 0.0))))
+            i = self._names.index(t)
+            x = self._intercepts[i] + (sums[i + 1] / norm if norm else 0.0)
+            out[t] = 1.0 / (1.0 + math.exp(-x))
         return out
 
     def opinions(self, parts, raws: list[str], candidates: list[tuple[int, str, float]]):
@@ -187,12 +191,19 @@ class LearnedModel:
         pushes = sorted(((v * coef.get(f, 0.0), f) for f, v in vec.items()), reverse=True)
         telling = [(w, f) for w, f in pushes if w > 0 and not _QUIET.issuperset(f.split())]
         words = tuple(f for _, f in telling[:TOP_WORDS])
-        sims: dict[int, float] = {}
+        # cosine with each labelled example of the theme (vectors are L2-normalised); the
+        # sums run feature by feature as a plain loop would, so ties resolve the same way
+        sims = np.zeros(len(self.titles))
+        touched = np.zeros(len(self.titles), dtype=bool)
         postings = self._postings.get(theme, {})
         for f, v in vec.items():
-            for i, w in postings.get(f, ()):
-                sims[i] = sims.get(i, 0.0) + v * w
-        best = sorted(sims, key=lambda i: (-sims[i], i))[:NEAREST]
+            found = postings.get(f)
+            if found is not None:
+                ids, ws = found
+                sims[ids] += v * ws
+                touched[ids] = True
+        near = np.flatnonzero(touched)
+        best = near[np.lexsort((near, -sims[near]))][:NEAREST].tolist()
         return Opinion(p, words, tuple(self.titles[i] for i in best))
 
 

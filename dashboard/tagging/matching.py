@@ -13,10 +13,11 @@ from dashboard.tagging.taxonomy import TOKEN_RE, fold, stem, term_parts, uncase_
 MAX_GAP = 3  # words allowed where a term says "..." ("withhold ... model")
 
 
-def rest_end(stems: tuple[str, ...], end: int, rest: tuple[dict, ...]) -> int:
-    """Match the parts after each "..." (up to MAX_GAP words on); the term's end, or -1."""
+def rest_end(stems: tuple[str, ...], end: int, rest: tuple[tuple[frozenset, dict], ...]) -> int:
+    """Match the parts after each "..." (up to MAX_GAP words on); the term's end, or -1.
+    Each part of `rest` is (its first words, {first word: alternatives})."""
     n = len(stems)
-    for alternatives in rest:
+    for _, alternatives in rest:
         for j in range(end, min(end + MAX_GAP, n - 1) + 1):
             for alt in alternatives.get(stems[j], ()):
                 size = len(alt)
@@ -112,7 +113,7 @@ def compile_terms(index: Index, k: int, text: str, weight: float, exact: bool) -
     (first part, later parts as {first word: alternatives}, k, text, weight, exact or None)."""
     cased = tuple(cased_token(t) for t in TOKEN_RE.findall(text)) if exact else None
     parts = term_parts(text)
-    rest = tuple(by_first(alternatives(p)) for p in parts[1:])
+    rest = tuple((frozenset(f), f) for f in (by_first(alternatives(p)) for p in parts[1:]))
     for first in dict.fromkeys(alternatives(parts[0])):
         index.add(first, (first, rest, k, text, weight, cased))
 
@@ -148,6 +149,7 @@ def scan(
     by_k: dict[int, list] = {}
     reach: dict[int, int] = {}  # k -> furthest end so far, to spot overlapping hits
     overlapping = set()
+    words: set[str] | None = None  # the part's stems, built when a term has "..."
     for i in [i for i, s in enumerate(stems) if s in present]:
         w = stems[i]
         cands = single.get(w, ())
@@ -163,7 +165,15 @@ def scan(
             if end > n or (end - i > 2 and stems[i:end] != first):
                 continue
             if rest:
-                end = rest_end(stems, end, rest)
+                # most such terms fail for want of a later word anywhere: a set test first
+                if words is None:
+                    words = set(stems)
+                for first_words, _ in rest:
+                    if first_words.isdisjoint(words):
+                        end = -1
+                        break
+                else:
+                    end = rest_end(stems, end, rest)
                 if end < 0:
                     continue
             if exact is not None and not same_case(cased, i, exact):

@@ -34,6 +34,8 @@ CJK_CHARS = (
     "\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff"
 )
 TOKEN_RE = re.compile(rf"(?:[A-Za-z]\.){{2,}}|[^\W{CJK_CHARS}]+(?:['’][^\W{CJK_CHARS}]+)*")
+# TOKEN_RE for ASCII text (most news): the same tokens, with cheaper character classes
+_ASCII_TOKEN_RE = re.compile(r"(?:[A-Za-z]\.){2,}|\w+(?:'\w+)*", re.ASCII)
 CJK_RE = re.compile(f"[{CJK_CHARS}]")
 GAP = "..."  # inside a term: up to a few other words may stand here
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -98,7 +100,7 @@ class Taxonomy:
     topic_words: tuple[str, ...] = ()
     path: str = ""
     direction: DirectionRules = DirectionRules()
-    # [learned] threshold: the model's probability that adds a theme the rules miss; None = off
+    # [learned] threshold: the model's probability that adds a theme the rules do not carry; None = off
     learned_threshold: float | None = None
 
     @property
@@ -122,7 +124,7 @@ def cjk_forms(text: str) -> tuple[str, ...]:
 
 def tokens(text: str) -> list[str]:
     """Surface tokens of a text, in order (punctuation and hyphens dropped)."""
-    return TOKEN_RE.findall(text)
+    return (_ASCII_TOKEN_RE if text.isascii() else TOKEN_RE).findall(text)
 
 
 def fold(token: str) -> str:
