@@ -662,3 +662,68 @@ def test_story_pages_walk_the_same_list_as_grouping_every_match(store, f):
     full = {r["story_id"]: r for r in Q.stories.every(store, f, themes)}
     for row in Q.stories.page(store, f, themes, limit=20).to_dict("records"):
         assert row == full[row["story_id"]]  # the same figures for each story
+
+
+@pytest.mark.parametrize("f", FILTERS, ids=IDS)
+def test_story_groups_from_the_headline_index_list_what_the_tag_tables_list(store, f, monkeypatch):
+    """Large company and theme filters find their stories by scanning the headlines' own tag
+    columns (storylist._groups); forced onto every filter it covers, the count and each page
+    (newest first, best first) must be the full grouping's, figure for figure."""
+    from dashboard.store import storylist
+    from dashboard.store.sql import covered_where
+
+    themes = list(THEMES)
+    orders = {o: list(Q.stories.every(store, f, themes, order=o)) for o in ("latest", "score")}
+    monkeypatch.setattr(storylist, "BIG", 1)
+    store._story_groups = None
+    scanned = storylist._groups(store, f) is not None
+    assert scanned == (covered_where(f) is not None and bool(f.companies or f.themes))
+    assert Q.stories.count(store, f) == len(orders["latest"])
+    for order, every in orders.items():
+        paged = []
+        for offset in range(0, len(every) + 7, 7):
+            paged += Q.stories.page(store, f, themes, order=order, limit=7, offset=offset).to_dict(
+                "records"
+            )
+        assert paged == every, order
+
+
+def test_covered_where_selects_what_the_tag_tables_select(store):
+    # The headline row's ';'-joined tag columns and the tag tables are written together: the
+    # index-only reading of a filter must select the same headlines as _where's.
+    from dashboard.store.sql import _params, _where, covered_where
+
+    for f in FILTERS + [Filters(companies=("SK Hynix", "AMD")), Filters(min_score=0.5)]:
+        covered = covered_where(f, "h")
+        if covered is None:
+            continue
+        sql = "SELECT id FROM headlines h WHERE {}"
+        got = sorted(r[0] for r in store.conn.execute(sql.format(covered), _params(f)))
+        want = sorted(r[0] for r in store.conn.execute(sql.format(_where(f)), _params(f)))
+        assert got == want == sorted(h.id for h, _t in selected(f)), f
+
+
+def test_covered_where_matches_whole_names_only(tmp_path):
+    # "Arm" is inside "Arm China" and "geopolitics" inside no other theme: the row's
+    # ';'-joined columns must be matched name by name, never as a substring.
+    from dashboard.store.sql import _params, covered_where
+
+    items = []
+    for i, names in enumerate([("Arm China",), ("Arm",), ("Arm China", "TSMC"), ()]):
+        h = Headline(
+            id=f"a{i}",
+            source="Wire",
+            title=f"chips {i}",
+            summary="",
+            url=f"https://example.com/a{i}",
+            published_at=f"2026-01-0{i + 1}T00:00:00Z",
+        )
+        items.append((h, Tags(tuple(CompanyMatch(c, c) for c in names), {}, {}, ())))
+    with Store(tmp_path / "a.db") as s:
+        feed = s.ensure_feed("https://example.com/feed", "Example")
+        with s.transaction():
+            s.add_headlines(feed, items, tag_version="v1", fetched_at="2026-04-01T00:00:00Z")
+        for names, want in ((("Arm",), ["a1"]), (("Arm China",), ["a0", "a2"])):
+            f = Filters(companies=names)
+            sql = "SELECT id FROM headlines h WHERE {} ORDER BY id".format(covered_where(f, "h"))
+            assert [r[0] for r in s.conn.execute(sql, _params(f))] == want
