@@ -725,5 +725,6 @@ def test_covered_where_matches_whole_names_only(tmp_path):
             s.add_headlines(feed, items, tag_version="v1", fetched_at="2026-04-01T00:00:00Z")
         for names, want in ((("Arm",), ["a1"]), (("Arm China",), ["a0", "a2"])):
             f = Filters(companies=names)
-            sql = "SELECT id FROM headlines h WHERE {} ORDER BY id".format(covered_where(f, "h"))
+            where = covered_where(f, "h")
+            sql = f"SELECT id FROM headlines h WHERE {where} ORDER BY id"  # noqa: S608
             assert [r[0] for r in s.conn.execute(sql, _params(f))] == want
