@@ -12,6 +12,8 @@ import runpy
 import sys
 from pathlib import Path
 
+from dashboard.ui import warm
+
 APP = Path(__file__).with_name("app.py")
 
 
@@ -28,6 +30,7 @@ def preload() -> None:
 
 def main(args: list[str]) -> int:
     preload()
+    warm.start()  # in the background while the server starts (dashboard/ui/warm.py)
     # `python -m streamlit run` is Streamlit's documented command line; running its __main__
     # in this process keeps what preload() imported.
     sys.argv = ["streamlit", "run", str(APP), *args]

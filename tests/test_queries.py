@@ -666,9 +666,10 @@ def test_story_pages_walk_the_same_list_as_grouping_every_match(store, f):
 
 @pytest.mark.parametrize("f", FILTERS, ids=IDS)
 def test_story_groups_from_the_headline_index_list_what_the_tag_tables_list(store, f, monkeypatch):
-    """Large company and theme filters find their stories by scanning the headlines' own tag
-    columns (storylist._groups); forced onto every filter it covers, the count and each page
-    (newest first, best first) must be the full grouping's, figure for figure."""
+    """Text searches and large company and theme filters list their stories from one pass
+    over the matches (storylist._groups, the latter scanning the headlines' own tag columns);
+    forced onto every filter it takes, the count and each page (newest first, best first)
+    must be the full grouping's, figure for figure."""
     from dashboard.store import storylist
     from dashboard.store.sql import covered_where
 
@@ -676,8 +677,9 @@ def test_story_groups_from_the_headline_index_list_what_the_tag_tables_list(stor
     orders = {o: list(Q.stories.every(store, f, themes, order=o)) for o in ("latest", "score")}
     monkeypatch.setattr(storylist, "BIG", 1)
     store._story_groups = None
-    scanned = storylist._groups(store, f) is not None
-    assert scanned == (covered_where(f) is not None and bool(f.companies or f.themes))
+    grouped = storylist._groups(store, f) is not None
+    covered = covered_where(f) is not None and bool(f.companies or f.themes)
+    assert grouped == (covered or bool(Q.fts_query(f.q)))
     assert Q.stories.count(store, f) == len(orders["latest"])
     for order, every in orders.items():
         paged = []
@@ -728,3 +730,33 @@ def test_covered_where_matches_whole_names_only(tmp_path):
             where = covered_where(f, "h")
             sql = f"SELECT id FROM headlines h WHERE {where} ORDER BY id"  # noqa: S608
             assert [r[0] for r in s.conn.execute(sql, _params(f))] == want
+
+
+def test_pooled_connections_outlive_a_script_run_and_follow_a_replaced_file(seeded_db):
+    # Streamlit runs each rerun in a new thread: the pages' connection (and the temporary
+    # rollups it holds) must be the same one in the next run's thread, and a database file
+    # replaced under the same path must get a new connection, not the old file's.
+    import shutil
+    import threading
+
+    from dashboard.ui import data
+
+    path = str(seeded_db)
+    seen = []
+
+    def run() -> None:
+        with data.borrowed(path) as s:
+            seen.append((s, Q.count(s, Filters(q="export")), Q.data_version(s)))
+
+    for _ in range(2):
+        t = threading.Thread(target=run)
+        t.start()
+        t.join()
+    assert seen[0][0] is seen[1][0]
+    copy = seeded_db.with_name("copy.db")
+    shutil.copy(seeded_db, copy)
+    with Store(copy) as w, w.transaction():
+        w.conn.execute("DELETE FROM headlines_fts")  # the replacement finds no text at all
+    copy.replace(seeded_db)
+    run()
+    assert seen[2][0] is not seen[1][0] and seen[2][1] == 0 < seen[1][1]

@@ -80,13 +80,16 @@ def count(store, f: Filters) -> int:
     return int(store.conn.execute(sql, _params(f)).fetchone()[0])
 
 
-# -- every story of a large company or theme filter, in one pass -------------------------------
-# A company or theme with tens of thousands of headlines is cheaper to find by scanning the
-# headlines' (max_score, published_at, companies, themes) index than through the tag tables
-# (whose every match is a look-up by headline id): (sid, latest, best, matching rowids) of
-# each story in one pass, from which the story count and any newest-first or best-first page
-# follow, the page reading only its stories' matching rows (a story can hold thousands).
+# -- every story of a large filter, in one pass -------------------------------------------------
+# The stories of a text search, or of a company or theme with tens of thousands of headlines,
+# are listed from one pass over the matching headlines: (sid, latest, best, matching rowids)
+# of each story, from which the story count and any newest-first or best-first page follow,
+# a page reading only its stories' matching rows (a story can hold thousands of headlines).
+# A large company or theme is found by scanning the headlines' (max_score, published_at,
+# companies, themes) index, cheaper than through the tag tables, whose every match is a
+# look-up by headline id.
 BIG = 20_000  # matches in a tag index above which the scan pays
+TEXT_MOST = 200_000  # a text search matching more is paged the usual way (date index walk)
 _GROUPS_KEPT = 8
 _SIZE_SQL = {
     "companies": "SELECT 1 FROM headline_companies WHERE company IN"
@@ -96,14 +99,33 @@ _SIZE_SQL = {
 }
 
 
-def _groups(store, f: Filters) -> list[tuple[int, str, float, str]] | None:
-    """(story key, latest matching headline's time, best matching max_score, rowids of its
-    matching headlines joined by commas) for every story behind f, or None when f is better read the usual way (no company or theme, a small
-    one, or conditions the index does not hold). Kept per connection and data version, so
-    a page's count and rows share the pass."""
+def _at_least(store, sql: str, p: dict, n: int) -> bool:
+    return bool(
+        store.conn.execute(f"SELECT count(*) >= :n FROM ({sql} LIMIT :n)", p | {"n": n}).fetchone()[
+            0
+        ]
+    )
+
+
+def _grouped_where(store, f: Filters, p: dict) -> str | None:
+    """The WHERE over `headlines h` the one-pass grouping reads f's matches with, or None
+    when f is better read the usual way (all headlines, dates or a source alone, a small
+    company or theme, a text matching most of the store)."""
+    if p["q"]:
+        fts = "SELECT 1 FROM headlines_fts WHERE headlines_fts MATCH :q"
+        return None if _at_least(store, fts, p, TEXT_MOST) else _where(f)
     covered = covered_where(f)
     if covered is None or not (f.companies or f.themes):
         return None
+    if not any(_at_least(store, sql, p, BIG) for dim, sql in _SIZE_SQL.items() if getattr(f, dim)):
+        return None
+    return f"h.rowid IN (SELECT x.rowid FROM headlines x WHERE {covered})"
+
+
+def _groups(store, f: Filters) -> list[tuple[int, str, float, str]] | None:
+    """(story key, latest matching headline's time, best matching max_score, rowids of its
+    matching headlines joined by commas) for every story behind f, or None (_grouped_where).
+    Kept per connection and data version, so a page's count and rows share the pass."""
     memo = getattr(store, "_story_groups", None)
     token = data_token(store)
     if memo is None or memo[0] != token:
@@ -112,19 +134,12 @@ def _groups(store, f: Filters) -> list[tuple[int, str, float, str]] | None:
         memo[1][f] = memo[1].pop(f)  # most recently used last
         return memo[1][f]
     p = _params(f)
-    cap = {"cap": BIG}
-    if not any(
-        store.conn.execute(f"SELECT count(*) >= :cap FROM ({sql} LIMIT :cap)", p | cap).fetchone()[
-            0
-        ]
-        for dim, sql in _SIZE_SQL.items()
-        if getattr(f, dim)
-    ):
+    where = _grouped_where(store, f, p)
+    if where is None:
         return None
     sql = (
         f"SELECT {_KEY}, max(h.published_at), max(h.max_score), group_concat(h.rowid)"
-        " FROM headlines h"
-        f" WHERE h.rowid IN (SELECT x.rowid FROM headlines x WHERE {covered}) GROUP BY 1"
+        f" FROM headlines h WHERE {where} GROUP BY 1"
     )
     groups = store.conn.execute(sql, p).fetchall()
     while len(memo[1]) >= _GROUPS_KEPT:
