@@ -1,15 +1,21 @@
 """Warm-up at server start, in a background thread, so the first visit does not pay for it.
 
 What the first script run would otherwise do itself: compile the emoji patterns Streamlit
-checks every widget label and option against (0.1-0.5 s on the first segmented control or
-radio, on a loaded 2-core machine), and open a pooled read connection to the database (its
-schema parsed, its memory map set up). Nothing here reads a filter's data: the thread only
-runs before the first page asks for it, and never holds the interpreter long.
+checks widget labels and options against (0.1-0.5 s on the first segmented control or radio,
+on a loaded 2-core machine), and open a pooled read connection to the database (its schema
+parsed, its memory map set up). Then the objects of every module loaded so far are moved out
+of the garbage collector's sight (gc.freeze): Streamlit runs a full collection after every
+script run, and walking plotly's, pandas' and Streamlit's own objects each time was most of
+its cost. Nothing here reads a filter's data or holds the interpreter for long.
 """
 
 from __future__ import annotations
 
+import gc
 import threading
+import time
+
+RUNTIME_WAIT_S = 120.0
 
 
 def start(db: str | None = None) -> threading.Thread:
@@ -22,15 +28,24 @@ def start(db: str | None = None) -> threading.Thread:
 def _warm(db: str | None) -> None:
     import streamlit.emojis  # its module-level regexes compile on import
     import streamlit.string_util  # noqa: F401
+    from streamlit import runtime
+
+    # dashboard.ui.data's caches bind to the runtime's storage when first imported: before the
+    # runtime exists they would get a private one, so the import waits for it.
+    deadline = time.monotonic() + RUNTIME_WAIT_S
+    while not runtime.exists():
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
 
     from dashboard import config
     from dashboard.errors import ChipwatchError
     from dashboard.store import queries
     from dashboard.ui import data
 
-    path = db or str(config.db_path())
     try:
-        with data.borrowed(path) as store:
+        with data.borrowed(db or str(config.db_path())) as store:
             queries.data_version(store)
     except (ChipwatchError, OSError):
-        return  # the first page says what is wrong with the database
+        pass  # the first page says what is wrong with the database
+    gc.freeze()
