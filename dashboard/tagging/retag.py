@@ -17,8 +17,17 @@ from dashboard.store.shape import TagRows, tag_rows
 
 
 def retag_plan(work: RetagBatch, version: str, tagger) -> RetagPlan:
-    """Tag one batch of stored headlines and work out the writes that differ."""
-    shaped = [tag_rows(r[1], r[4], tagger.tag(r[2], r[3])) for r in work.rows]
+    """Tag one batch of stored headlines and work out the writes that differ. The tags are
+    a pure function of the title and summary, so a text the batch holds twice (an outlet's
+    copy of a wire story, stored next to the original) is tagged once."""
+    tagged: dict[tuple[str, str], object] = {}
+    shaped = []
+    for r in work.rows:
+        text = (r[2], r[3])
+        tags = tagged.get(text)
+        if tags is None:
+            tags = tagged[text] = tagger.tag(*text)
+        shaped.append(tag_rows(r[1], r[4], tags))
     return plan_retag(work, shaped, version)
 
 
