@@ -104,6 +104,7 @@ def assign(conn, heads: Iterable[NewHeadline]) -> dict[str, int]:
     window = timedelta(hours=cluster.WINDOW_HOURS)
     given: dict[str, int] = {}
     key_rows: list[tuple[str, str, str]] = []
+    pending: set[str] = set()  # the keys of key_rows
     heads = sorted(heads, key=lambda x: (x.published_at, x.id))
     vecs = cluster.vectors([h.title for h in heads])  # one batch for the whole feed
     for h, vec in zip(heads, vecs, strict=True):
@@ -119,12 +120,14 @@ def assign(conn, heads: Iterable[NewHeadline]) -> dict[str, int]:
         )
         story = None
         if keys and at is not None:
-            if key_rows:  # earlier headlines of this batch are candidates too
+            # Earlier headlines of this batch are candidates too: their keys are written
+            # before a look-up that reads one of them (not before every look-up).
+            if not pending.isdisjoint(keys):
                 conn.executemany(
                     "INSERT OR IGNORE INTO story_keys (key, day, headline_id) VALUES (?, ?, ?)",
                     key_rows,
                 )
-                key_rows = []
+                key_rows, pending = [], set()
             rows = conn.execute(
                 _CANDIDATES_SQL[len(keys)],
                 {
@@ -150,6 +153,7 @@ def assign(conn, heads: Iterable[NewHeadline]) -> dict[str, int]:
         )
         given[h.id] = story
         key_rows += [(k, h.published_at[:10], h.id) for k in keys]
+        pending.update(keys)
     if key_rows:
         conn.executemany(
             "INSERT OR IGNORE INTO story_keys (key, day, headline_id) VALUES (?, ?, ?)", key_rows
