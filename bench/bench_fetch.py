@@ -1,11 +1,13 @@
 """Concurrent fetch: 200 feeds served from loopback with 250 ms of latency each. The ingest's wall
-time against a sequential fetch of the same feeds. Target: >= 15x faster.
+time against a sequential fetch of the same feeds. Target (issue 18): >= 15x faster at the
+default settings, and never more than 2 requests at once to one host.
 
 The feeds are spread over 20 loopback addresses (127.0.0.1-20) because the fetcher allows at
-most 2 requests per host at once. Run at the default concurrency (8), where 8x is the
-ceiling, and at 32 and 64 (`chipwatch ingest --concurrency N`). The servers run in a process
-of their own, as a publisher's would: in the bench's process their threads took the GIL from
-the ingest being measured.
+most 2 requests per host at once; the servers count the requests they serve at once, per
+address, and the table gives the most any address saw. Run at the default settings (whatever
+dashboard.config says), then at 8, 32 and 64 at once (`chipwatch ingest --concurrency N`) with
+2 parse workers. The servers run in a process of their own, as a publisher's would: in the
+bench's process their threads took the GIL from the ingest being measured.
 """
 
 from __future__ import annotations
@@ -20,15 +22,35 @@ from pathlib import Path
 import httpx
 
 from dashboard import demo
+from dashboard.config import Settings
 from dashboard.ingest import ingest
 from dashboard.store import Store
 
 FEEDS, HOSTS, LATENCY = 200, 20, 0.25
 
 
-def serve(bodies: dict[str, bytes]) -> tuple[list[ThreadingHTTPServer], list[str]]:
+def serve(
+    bodies: dict[str, bytes], busiest: dict[str, int] | None = None
+) -> tuple[list[ThreadingHTTPServer], list[str]]:
+    """Serve bodies from HOSTS loopback addresses; busiest[address] becomes the most requests
+    that address served at once."""
+    busiest = {} if busiest is None else busiest
+    now: dict[str, int] = {}
+    lock = threading.Lock()
+
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
+            host = self.server.server_address[0]
+            with lock:
+                now[host] = now.get(host, 0) + 1
+                busiest[host] = max(busiest.get(host, 0), now[host])
+            try:
+                self._answer()
+            finally:
+                with lock:
+                    now[host] -= 1
+
+        def _answer(self):
             time.sleep(LATENCY)
             body = bodies.get(self.path)
             self.send_response(200 if body else 404)
@@ -55,9 +77,12 @@ def serve(bodies: dict[str, bytes]) -> tuple[list[ThreadingHTTPServer], list[str
 
 def _serve_forever(folder: str, conn) -> None:
     bodies = {f"/{p.name}": p.read_bytes() for p in sorted(Path(folder).iterdir())}
-    _servers, urls = serve(bodies)
+    busiest: dict[str, int] = {}
+    _servers, urls = serve(bodies, busiest)
     conn.send(urls)
-    conn.recv()  # until the bench is done
+    while conn.recv() == "busiest":  # until the bench is done
+        conn.send(dict(busiest))
+        busiest.clear()
 
 
 def run() -> dict:
@@ -78,26 +103,34 @@ def run() -> dict:
                     client.get(url).raise_for_status()
             sequential = time.perf_counter() - started
             rows = []
-            for concurrency in (8, 32, 64):
+            ours.send("busiest")
+            ours.recv()  # forget the sequential run's
+            for concurrency in (None, 8, 32, 64):
+                settings = (
+                    None
+                    if concurrency is None
+                    else {"concurrency": concurrency, "parse_workers": 2}
+                )
                 with Store(Path(tmp) / f"c{concurrency}.db") as store:
                     started = time.perf_counter()
-                    report = ingest(
-                        store,
-                        urls,
-                        allow_private=True,
-                        settings={"concurrency": concurrency, "parse_workers": 2},
-                    )
+                    report = ingest(store, urls, allow_private=True, settings=settings)
                     wall = time.perf_counter() - started
                 assert report.count("ok") == FEEDS, report.summary()
+                ours.send("busiest")
+                busiest = ours.recv()
                 rows.append(
                     {
+                        "settings": "default" if concurrency is None else "",
                         "feeds": FEEDS,
                         "latency_ms": LATENCY * 1000,
-                        "concurrency": concurrency,
+                        "concurrency": Settings().concurrency
+                        if concurrency is None
+                        else concurrency,
                         "sequential_s": round(sequential, 2),
                         "ingest_s": round(wall, 2),
                         "speedup": round(sequential / wall, 1),
-                        "target": 15,
+                        "most_per_host": max(busiest.values()),
+                        "target": "15x, 2 per host",
                     }
                 )
         finally:

@@ -56,7 +56,94 @@ def main() -> int:
         print(f"   ({time.perf_counter() - started:.0f} s)", flush=True)
         _save(results, partial=bool(only))  # after each bench: a later failure keeps these
     print(f"\nwrote {HERE / 'results.json'}")
+    print("\n== issue 18: figures at 1M (2 cores) against their goals")
+    table(issue_rows(json.loads((HERE / "results.json").read_text())))
     return 0
+
+
+def issue_rows(results: dict) -> list[dict]:
+    """One row per line of issue 18's table, from whatever benches have results (a bench not
+    run yet says so)."""
+
+    def get(bench: str, *keys, default=None):
+        value = results.get(bench)
+        for key in keys:
+            if not isinstance(value, dict | list):
+                return default
+            try:
+                value = value[key]
+            except (KeyError, IndexError, TypeError):
+                return default
+        return value if value is not None else default
+
+    missing = "(not run)"
+    pages = get("bench_pages", "pages", default=[])
+    cold = max(pages, key=lambda r: r["cold_1M_s"]) if pages else None
+    warm = max(pages, key=lambda r: r["warm_1M_s"]) if pages else None
+    retags = get("bench_load", "retags", default=[])
+    fetch = get("bench_fetch", "runs", default=[])
+    default_fetch = next((r for r in fetch if r.get("settings") == "default"), None)
+    ingests = get("bench_ingest", "runs", default=[])
+    restory = get("bench_restory", "restory_min_extrapolated")
+    signals = get("bench_queries", "signals", "p50_ms")
+    rows = [
+        (
+            "any page, cold (first visit of each after start)",
+            "<= 3 s",
+            f"{cold['cold_1M_s']:.2f} s worst ({cold['page']})" if cold else missing,
+        ),
+        (
+            "any page, warm",
+            "<= 1.5 s",
+            f"{warm['warm_1M_s']:.2f} s worst ({warm['page']})" if warm else missing,
+        ),
+        (
+            "heatmap cell click -> its stories listed",
+            "<= 1 s",
+            f"{get('bench_pages', 'cell_click_slowest_s')} s slowest, "
+            f"{get('bench_pages', 'cell_click_median_s')} s median"
+            if pages
+            else missing,
+        ),
+        (
+            "retag of 1M",
+            "<= 90 s",
+            ", ".join(f"{r['retag_s']} s ({r['taxonomy']})" for r in retags) or missing,
+        ),
+        (
+            "CSV of 100k rows",
+            "<= 3 s",
+            f"{get('bench_export', 'seconds')} s median" if "bench_export" in results else missing,
+        ),
+        (
+            "fetch 200 x 250 ms at the default settings",
+            ">= 15x, <= 2 a host",
+            f"{default_fetch['speedup']}x at {default_fetch['concurrency']} at once, at most "
+            f"{default_fetch['most_per_host']} a host"
+            if default_fetch
+            else missing,
+        ),
+        (
+            "ingest vs bare feedparser.parse",
+            "<= 1.3 both",
+            ", ".join(
+                f"{r['ratio']:.2f} ({r['feeds']} x {r['entries'] // r['feeds']:,})" for r in ingests
+            )
+            or missing,
+        ),
+        (
+            "restory / signals",
+            "<= 10 min / <= 1 s",
+            f"{restory if restory is not None else missing} min (extrapolated) / "
+            f"{f'{signals / 1000:.2f} s' if signals is not None else missing}",
+        ),
+        (
+            "Streamlit RSS after every page",
+            "<= 600 MB",
+            f"{get('bench_pages', 'peak_rss_mb_1m')} MB" if pages else missing,
+        ),
+    ]
+    return [{"figure": f, "goal": g, "measured": m} for f, g, m in rows]
 
 
 def _save(results: dict, *, partial: bool) -> None:

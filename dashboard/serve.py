@@ -13,6 +13,8 @@ import runpy
 import sys
 from pathlib import Path
 
+from dashboard.ui import warm
+
 APP = Path(__file__).with_name("app.py")
 
 
@@ -83,6 +85,7 @@ def check_binding(args: list[str]) -> list[str]:
 def main(args: list[str]) -> int:
     args = check_binding(args)
     preload()
+    warm.start()  # in the background while the server starts (dashboard/ui/warm.py)
     # `python -m streamlit run` is Streamlit's documented command line; running its __main__
     # in this process keeps what preload() imported.
     sys.argv = ["streamlit", "run", str(APP), *args]

@@ -138,3 +138,62 @@ def test_worker_processes_store_exactly_what_one_process_stores(tmp_path):
                 )
             )
     assert snapshots[0] == snapshots[1]
+
+
+def test_a_few_big_files_get_workers_and_small_ones_do_not(tmp_path, monkeypatch):
+    # Worker processes pay for many files or for a few big ones (issue 18: 6 feeds x 8,000
+    # items were parsed in one process); two small files stay in this one.
+    from dashboard.config import Settings
+    from dashboard.ingest import workers
+    from dashboard.tagging.taxonomy import load_taxonomy
+
+    monkeypatch.setattr(workers.os, "cpu_count", lambda: 2)
+    settings = Settings.of({"parse_workers": 2})
+    taxonomy = load_taxonomy()
+    big = workers.POOL_MIN_BYTES
+    cases = [(2, 0, False), (2, big, True), (1, 10 * big, False), (workers.POOL_MIN_FILES, 0, True)]
+    for n, size, pooled in cases:
+        with workers.WorkerPool.for_jobs(n, None, taxonomy, settings, size=size) as pipe:
+            assert (pipe.pool is not None) == pooled, (n, size)
+    # And the pipeline hands the files' total size on.
+    seen = []
+    real = workers.WorkerPool.for_jobs.__func__
+
+    def spy(cls, n, tagger, taxonomy, settings, *, size=0):
+        seen.append((n, size))
+        return real(cls, n, tagger, taxonomy, settings, size=size)
+
+    monkeypatch.setattr(workers.WorkerPool, "for_jobs", classmethod(spy))
+    files = demo.write_feeds(tmp_path / "feeds", 300, feeds=3, end=DEMO_END)
+    with Store(tmp_path / "s.db") as store:
+        ingest(store, [str(tmp_path / "feeds")], settings={"parse_workers": 2})
+    assert seen == [(3, sum(p.stat().st_size for p in files))]
+
+
+def test_retag_tags_a_text_once_a_batch_and_plans_what_tagging_each_row_plans(seeded_db):
+    # Copies of one text in a batch share its tags (the tagger is a pure function of title
+    # and summary): the plan must be the one tagging every row gives, with fewer calls.
+    from dashboard.models import RetagBatch
+    from dashboard.store.shape import tag_rows
+    from dashboard.tagging.retag import plan_retag, retag_plan
+    from dashboard.tagging.tagger import Tagger
+    from dashboard.tagging.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+
+    class Counting(Tagger):
+        calls = 0
+
+        def tag(self, title, summary=""):
+            Counting.calls += 1
+            return super().tag(title, summary)
+
+    with Store(seeded_db, readonly=True) as store:
+        batch = next(store.retag_batches("another version", batch=400))
+    rows = batch.rows + [(-1 - i, f"copy{i}", *r[2:]) for i, r in enumerate(batch.rows[:50])]
+    work = RetagBatch(rows, batch.companies)
+    tagger = Counting(taxonomy)
+    plan = retag_plan(work, "v2", tagger)
+    assert Counting.calls == len({(r[2], r[3]) for r in rows}) < len(rows)
+    each = [tag_rows(r[1], r[4], Tagger(taxonomy).tag(r[2], r[3])) for r in rows]
+    assert plan == plan_retag(work, each, "v2")

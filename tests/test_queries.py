@@ -662,3 +662,101 @@ def test_story_pages_walk_the_same_list_as_grouping_every_match(store, f):
     full = {r["story_id"]: r for r in Q.stories.every(store, f, themes)}
     for row in Q.stories.page(store, f, themes, limit=20).to_dict("records"):
         assert row == full[row["story_id"]]  # the same figures for each story
+
+
+@pytest.mark.parametrize("f", FILTERS, ids=IDS)
+def test_story_groups_from_the_headline_index_list_what_the_tag_tables_list(store, f, monkeypatch):
+    """Text searches and large company and theme filters list their stories from one pass
+    over the matches (storylist._groups, the latter scanning the headlines' own tag columns);
+    forced onto every filter it takes, the count and each page (newest first, best first)
+    must be the full grouping's, figure for figure."""
+    from dashboard.store import storylist
+    from dashboard.store.sql import covered_where
+
+    themes = list(THEMES)
+    orders = {o: list(Q.stories.every(store, f, themes, order=o)) for o in ("latest", "score")}
+    monkeypatch.setattr(storylist, "BIG", 1)
+    store._story_groups = None
+    grouped = storylist._groups(store, f) is not None
+    covered = covered_where(f) is not None and bool(f.companies or f.themes)
+    assert grouped == (covered or bool(Q.fts_query(f.q)))
+    assert Q.stories.count(store, f) == len(orders["latest"])
+    for order, every in orders.items():
+        paged = []
+        for offset in range(0, len(every) + 7, 7):
+            paged += Q.stories.page(store, f, themes, order=order, limit=7, offset=offset).to_dict(
+                "records"
+            )
+        assert paged == every, order
+
+
+def test_covered_where_selects_what_the_tag_tables_select(store):
+    # The headline row's ';'-joined tag columns and the tag tables are written together: the
+    # index-only reading of a filter must select the same headlines as _where's.
+    from dashboard.store.sql import _params, _where, covered_where
+
+    for f in FILTERS + [Filters(companies=("SK Hynix", "AMD")), Filters(min_score=0.5)]:
+        covered = covered_where(f, "h")
+        if covered is None:
+            continue
+        sql = "SELECT id FROM headlines h WHERE {}"
+        got = sorted(r[0] for r in store.conn.execute(sql.format(covered), _params(f)))
+        want = sorted(r[0] for r in store.conn.execute(sql.format(_where(f)), _params(f)))
+        assert got == want == sorted(h.id for h, _t in selected(f)), f
+
+
+def test_covered_where_matches_whole_names_only(tmp_path):
+    # "Arm" is inside "Arm China" and "geopolitics" inside no other theme: the row's
+    # ';'-joined columns must be matched name by name, never as a substring.
+    from dashboard.store.sql import _params, covered_where
+
+    items = []
+    for i, names in enumerate([("Arm China",), ("Arm",), ("Arm China", "TSMC"), ()]):
+        h = Headline(
+            id=f"a{i}",
+            source="Wire",
+            title=f"chips {i}",
+            summary="",
+            url=f"https://example.com/a{i}",
+            published_at=f"2026-01-0{i + 1}T00:00:00Z",
+        )
+        items.append((h, Tags(tuple(CompanyMatch(c, c) for c in names), {}, {}, ())))
+    with Store(tmp_path / "a.db") as s:
+        feed = s.ensure_feed("https://example.com/feed", "Example")
+        with s.transaction():
+            s.add_headlines(feed, items, tag_version="v1", fetched_at="2026-04-01T00:00:00Z")
+        for names, want in ((("Arm",), ["a1"]), (("Arm China",), ["a0", "a2"])):
+            f = Filters(companies=names)
+            where = covered_where(f, "h")
+            sql = f"SELECT id FROM headlines h WHERE {where} ORDER BY id"  # noqa: S608
+            assert [r[0] for r in s.conn.execute(sql, _params(f))] == want
+
+
+def test_pooled_connections_outlive_a_script_run_and_follow_a_replaced_file(seeded_db):
+    # Streamlit runs each rerun in a new thread: the pages' connection (and the temporary
+    # rollups it holds) must be the same one in the next run's thread, and a database file
+    # replaced under the same path must get a new connection, not the old file's.
+    import shutil
+    import threading
+
+    from dashboard.ui import data
+
+    path = str(seeded_db)
+    seen = []
+
+    def run() -> None:
+        with data.borrowed(path) as s:
+            seen.append((s, Q.count(s, Filters(q="export")), Q.data_version(s)))
+
+    for _ in range(2):
+        t = threading.Thread(target=run)
+        t.start()
+        t.join()
+    assert seen[0][0] is seen[1][0]
+    copy = seeded_db.with_name("copy.db")
+    shutil.copy(seeded_db, copy)
+    with Store(copy) as w, w.transaction():
+        w.conn.execute("DELETE FROM headlines_fts")  # the replacement finds no text at all
+    copy.replace(seeded_db)
+    run()
+    assert seen[2][0] is not seen[1][0] and seen[2][1] == 0 < seen[1][1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -139,14 +140,14 @@ class Ingestor:
         return report
 
     # -- files -------------------------------------------------------------------------
-    def _pipeline(self, n: int) -> WorkerPool:
-        return WorkerPool.for_jobs(n, self.tagger, self.taxonomy, self.settings)
+    def _pipeline(self, n: int, size: int = 0) -> WorkerPool:
+        return WorkerPool.for_jobs(n, self.tagger, self.taxonomy, self.settings, size=size)
 
     def _documents(
         self, files: list[feedlist.Source]
     ) -> Iterator[tuple[feedlist.Source, Document]]:
         """Read, parse and tag each file (in worker processes when there are enough)."""
-        with self._pipeline(len(files)) as pipe:
+        with self._pipeline(len(files), sum(map(_file_size, files))) as pipe:
             for src in files:
                 yield from pipe.ready(block=pipe.full)
                 pipe.submit(src, read_and_tag, src.location, self.settings)
@@ -372,3 +373,10 @@ def feedlist_reason(url: str) -> str:
 def ingest(store: Store, args: list[str], **kwargs) -> IngestReport:
     progress = kwargs.pop("progress", None)
     return Ingestor(store, **kwargs).run(args, progress)
+
+
+def _file_size(src: feedlist.Source) -> int:
+    try:
+        return os.path.getsize(src.location)
+    except OSError:
+        return 0  # reading it will say what is wrong

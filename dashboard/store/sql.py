@@ -160,6 +160,9 @@ def _params(f: Filters, today: date | None = None) -> dict:
         "min": f.min_score,
         "c1": f.companies[0] if f.companies else "",
         "t1": f.themes[0] if f.themes else "",
+        # One name each for _listed(): the headline row's own ';'-joined columns.
+        **{f"c_{i}": c for i, c in enumerate(f.companies)},
+        **{f"t_{i}": t for i, t in enumerate(f.themes)},
     }
 
 
@@ -231,6 +234,47 @@ def _where(f: Filters, *, probe: bool = False, source_index: bool = True) -> str
     elif f.min_score is not None:
         conds.append("h.max_score >= :min")
     return " AND ".join(conds)
+
+
+def _listed(column: str, prefix: str, n: int) -> str:
+    """Is any of the n values bound as :{prefix}_0 ... a name of the row's ';'-joined column?
+    (The plain instr first: it rejects most rows without building the ';'-framed text.)"""
+    one = "(instr({c}, :{v}) AND instr(';' || {c} || ';', ';' || :{v} || ';'))"
+    return "(" + " OR ".join(one.format(c=column, v=f"{prefix}_{i}") for i in range(n)) + ")"
+
+
+def covered_where(f: Filters, alias: str = "x") -> str | None:
+    """WHERE clause over `headlines {alias}` for f read from the row's own tag columns alone
+    (companies, themes, max_score, published_at), or None when f needs more (sources, text,
+    a minimum score on chosen themes). The store writes those columns from the same tags as
+    the tag tables, in the same transaction, so the two readings select the same headlines;
+    the columns all sit in one index of the headlines, which a scan reads without the rows
+    (a tenth of the table's pages)."""
+    if f.sources or has_text(f.q) or (f.themes and f.min_score is not None):
+        return None
+    conds = ["1"]
+    if f.companies:
+        conds.append(_listed(f"{alias}.companies", "c", len(f.companies)))
+    if f.themes:
+        conds.append(_listed(f"{alias}.themes", "t", len(f.themes)))
+    if f.min_score is not None:
+        conds.append(f"{alias}.max_score >= :min")
+    if f.date_from:
+        conds.append(f"{alias}.published_at >= :lo")
+    if f.date_to:
+        conds.append(f"{alias}.published_at < :hi")
+    return " AND ".join(conds)
+
+
+def data_token(store) -> tuple:
+    """Changes whenever the stored data may have: PRAGMA data_version moves when another
+    connection commits, total_changes when this one writes (less the rows the store's own
+    TEMP tables took, counted in store._temp_changes)."""
+    conn = store.conn
+    return (
+        conn.execute("PRAGMA data_version").fetchone()[0],
+        conn.total_changes - getattr(store, "_temp_changes", 0),
+    )
 
 
 # -- small reads both read modules need ------------------------------------------------------

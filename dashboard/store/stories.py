@@ -13,6 +13,7 @@ from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from functools import lru_cache
 from operator import itemgetter
 
 from dashboard.store.schema import moment
@@ -138,9 +139,16 @@ class NewHeadline:
     companies: str  # ';'-joined canonical names
 
 
+@lru_cache(maxsize=8192)
+def _terms(title: str, companies: str) -> frozenset[str]:
+    # Each new headline's terms are needed twice in one write (its story_terms column, then
+    # assign), and copies of a title recur within a feed: the same frozenset serves them all.
+    return cluster.terms(title, cluster.split_companies(companies))
+
+
 def story_terms(title: str, companies: str) -> str:
     """The headlines.story_terms column of a title naming `companies` (';'-joined)."""
-    return " ".join(sorted(cluster.terms(title, cluster.split_companies(companies))))
+    return " ".join(sorted(_terms(title, companies)))
 
 
 def assign(conn, heads: Iterable[NewHeadline]) -> dict[str, int]:
@@ -157,7 +165,7 @@ def assign(conn, heads: Iterable[NewHeadline]) -> dict[str, int]:
     vecs = cluster.vectors([h.title for h in heads])  # one batch for the whole feed
     for h, vec in zip(heads, vecs, strict=True):
         names = cluster.split_companies(h.companies)
-        words = cluster.terms(h.title, names)
+        words = _terms(h.title, h.companies)
         keys = cluster.keys(words, h.url)
         try:
             at = moment(h.published_at)

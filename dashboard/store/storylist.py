@@ -14,6 +14,7 @@ own, keyed by its negative rowid, so every matching headline is in exactly one r
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -22,7 +23,7 @@ import pandas as pd
 
 from dashboard.filters import Filters
 from dashboard.store.rows import _ROW_COLS, _decorate, direction_column, score_column, table_columns
-from dashboard.store.sql import _params, _where
+from dashboard.store.sql import _params, _where, covered_where, data_token
 
 SORTS = {
     "latest": "latest DESC",
@@ -72,8 +73,83 @@ COLUMNS = [
 
 def count(store, f: Filters) -> int:
     """Stories with at least one headline matching f."""
+    groups = _groups(store, f)
+    if groups is not None:
+        return len(groups)
     sql = f"SELECT count(DISTINCT {_KEY}) FROM headlines h WHERE {_where(f)}"
     return int(store.conn.execute(sql, _params(f)).fetchone()[0])
+
+
+# -- every story of a large filter, in one pass -------------------------------------------------
+# The stories of a text search, or of a company or theme with tens of thousands of headlines,
+# are listed from one pass over the matching headlines: (sid, latest, best, matching rowids)
+# of each story, from which the story count and any newest-first or best-first page follow,
+# a page reading only its stories' matching rows (a story can hold thousands of headlines).
+# A large company or theme is found by scanning the headlines' (max_score, published_at,
+# companies, themes) index, cheaper than through the tag tables, whose every match is a
+# look-up by headline id.
+BIG = 20_000  # matches in a tag index above which the scan pays
+TEXT_MOST = 200_000  # a text search matching more is paged the usual way (date index walk)
+_GROUPS_KEPT = 8
+_SIZE_SQL = {
+    "companies": "SELECT 1 FROM headline_companies WHERE company IN"
+    " (SELECT value FROM json_each(:companies)) AND published_at >= :lo AND published_at < :hi",
+    "themes": "SELECT 1 FROM headline_themes WHERE theme IN (SELECT value FROM json_each(:themes))"
+    " AND carried = 1 AND published_at >= :lo AND published_at < :hi",
+}
+
+
+def _at_least(store, sql: str, p: dict, n: int) -> bool:
+    return bool(
+        store.conn.execute(f"SELECT count(*) >= :n FROM ({sql} LIMIT :n)", p | {"n": n}).fetchone()[
+            0
+        ]
+    )
+
+
+def _grouped_where(store, f: Filters, p: dict) -> str | None:
+    """The WHERE over `headlines h` the one-pass grouping reads f's matches with, or None
+    when f is better read the usual way (all headlines, dates or a source alone, a small
+    company or theme, a text matching most of the store)."""
+    if p["q"]:
+        fts = "SELECT 1 FROM headlines_fts WHERE headlines_fts MATCH :q"
+        return None if _at_least(store, fts, p, TEXT_MOST) else _where(f)
+    covered = covered_where(f)
+    if covered is None or not (f.companies or f.themes):
+        return None
+    if not any(_at_least(store, sql, p, BIG) for dim, sql in _SIZE_SQL.items() if getattr(f, dim)):
+        return None
+    return f"h.rowid IN (SELECT x.rowid FROM headlines x WHERE {covered})"
+
+
+def _groups(store, f: Filters) -> list[tuple[int, str, float, str]] | None:
+    """(story key, latest matching headline's time, best matching max_score, rowids of its
+    matching headlines joined by commas) for every story behind f, or None (_grouped_where).
+    Kept per connection and data version, so a page's count and rows share the pass."""
+    memo = getattr(store, "_story_groups", None)
+    token = data_token(store)
+    if memo is None or memo[0] != token:
+        memo = store._story_groups = (token, {})
+    if f in memo[1]:
+        memo[1][f] = memo[1].pop(f)  # most recently used last
+        return memo[1][f]
+    p = _params(f)
+    where = _grouped_where(store, f, p)
+    if where is None:
+        return None
+    sql = (
+        f"SELECT {_KEY}, max(h.published_at), max(h.max_score), group_concat(h.rowid)"
+        f" FROM headlines h WHERE {where} GROUP BY 1"
+    )
+    groups = store.conn.execute(sql, p).fetchall()
+    while len(memo[1]) >= _GROUPS_KEPT:
+        memo[1].pop(next(iter(memo[1])))
+    memo[1][f] = groups
+    return groups
+
+
+# The page order of each sort over _groups rows, as SORTS orders them (ties by story key).
+_GROUP_ORDER = {"latest": lambda g: (g[1], g[0]), "score": lambda g: (g[2], g[1], g[0])}
 
 
 _PERIOD_START = {
@@ -99,10 +175,15 @@ def period_counts(
     return out
 
 
-def _rows(store, f: Filters, order: str, tail: str, extra: dict, only: str = "") -> Iterator[tuple]:
+def _rows(
+    store, f: Filters, order: str, tail: str, extra: dict, only: str = "", matched: bool = False
+) -> Iterator[tuple]:
+    """The _GROUPS rows of f's stories; `only` narrows them to some stories' headlines, which
+    are then checked one by one (rather than building every match's set); matched: `only`
+    names matching headlines alone, with nothing left to check."""
     if order not in SORTS:
         raise ValueError(f"order must be one of {sorted(SORTS)}, not {order!r}")
-    where = _where(f) + only
+    where = ("1" if matched else _where(f, probe=bool(only))) + only
     sql = _GROUPS.format(key=_KEY, where=where, sep=SEP, order=SORTS[order]) + tail
     yield from store.conn.execute(sql, _params(f) | extra)
 
@@ -182,7 +263,13 @@ def page(
     """One page of the stories behind f's headlines, newest match first (or most outlets,
     or highest score)."""
     limit, offset = max(0, int(limit)), max(0, int(offset))
-    if order == "latest":
+    groups = _groups(store, f) if order in _GROUP_ORDER else None
+    if groups is not None:
+        top = heapq.nlargest(offset + limit, groups, key=_GROUP_ORDER[order])[offset:]
+        rowids = "[" + ",".join(g[3] for g in top) + "]"
+        only = " AND h.rowid IN (SELECT value FROM json_each(:rowids))"
+        rows = _rows(store, f, order, "", {"rowids": rowids}, only, matched=True) if top else []
+    elif order == "latest":
         # Newest first needs only the stories of this page: found by walking the newest
         # headlines, then grouped alone.
         sids = _newest_stories(store, f, offset + limit)[offset:]

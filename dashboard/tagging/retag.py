@@ -19,11 +19,18 @@ from dashboard.tagging.corrections import apply as corrections_apply
 
 def retag_plan(work: RetagBatch, version: str, tagger) -> RetagPlan:
     """Tag one batch of stored headlines, apply the analysts' corrections of those that have
-    some, and work out the writes that differ."""
+    some, and work out the writes that differ. The tags are a pure function of the title and
+    summary, so a text the batch holds twice (an outlet's copy of a wire story, stored next to
+    the original) is tagged once."""
     fixes = work.corrections
-    shaped = [
-        tag_rows(r[1], r[4], _corrected(tagger.tag(r[2], r[3]), fixes.get(r[1]))) for r in work.rows
-    ]
+    tagged: dict[tuple[str, str], object] = {}
+    shaped = []
+    for r in work.rows:
+        text = (r[2], r[3])
+        tags = tagged.get(text)
+        if tags is None:
+            tags = tagged[text] = tagger.tag(*text)
+        shaped.append(tag_rows(r[1], r[4], _corrected(tags, fixes.get(r[1]))))
     return plan_retag(work, shaped, version)
 
 

@@ -7,7 +7,10 @@ reads fresh numbers without a restart. Filters is a frozen dataclass and hashes 
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -19,19 +22,45 @@ from dashboard.store import Store, queries
 
 MAX_OFFSET = queries.MAX_OFFSET  # the deepest page of headlines; pages read it here
 
-_local = threading.local()
+# Read-only connections kept between script runs (Streamlit runs every rerun in a new
+# thread): a connection keeps its temporary rollups, its story lists and its warm memory map,
+# so the second query of a filter is cheap whichever session asks. One thread uses a
+# connection at a time; more sessions at once open more, and the pool keeps the newest few.
+POOL_KEPT = 4
+_pool: dict[str, list[tuple[int, Store]]] = {}
+_pool_lock = threading.Lock()
 
 
-def store(path: str) -> Store:
-    """A read-only store per thread: Streamlit runs sessions in threads, and a connection
-    is not meant to be shared across them mid-query."""
-    stores = getattr(_local, "stores", None)
-    if stores is None:
-        stores = _local.stores = {}
-    found = stores.get(path)
-    if found is None:
-        found = stores[path] = _open(path)
-    return found
+@contextmanager
+def borrowed(path: str) -> Iterator[Store]:
+    """A read-only store for this call alone, from the pool (or newly opened)."""
+    ident = _file_id(path)
+    with _pool_lock:
+        free = _pool.setdefault(path, [])
+        found = free.pop() if free else None
+    if found is not None and found[0] != ident:  # the file was replaced: a new connection
+        found[1].close()
+        found = None
+    own = found[1] if found is not None else _open(path)
+    ident = _file_id(path) if found is None else ident
+    try:
+        yield own
+    finally:
+        if own.conn.in_transaction:  # left mid-way by an error: not fit to lend again
+            own.close()
+        else:
+            with _pool_lock:
+                free = _pool.setdefault(path, [])
+                free.append((ident, own))
+                while len(free) > POOL_KEPT:
+                    free.pop(0)[1].close()
+
+
+def _file_id(path: str) -> int:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return -1
 
 
 def _open(path: str) -> Store:
@@ -43,27 +72,32 @@ def _open(path: str) -> Store:
 
 
 def version(path: str) -> str:
-    return queries.data_version(store(path))
+    with borrowed(path) as s:
+        return queries.data_version(s)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def facets(path: str, v: str) -> dict:
-    return queries.facets(store(path))
+    with borrowed(path) as s:
+        return queries.facets(s)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def kpis(path: str, v: str, f: Filters, every_theme: bool = False) -> dict:
-    return queries.kpis(store(path), f, every_theme=every_theme)
+    with borrowed(path) as s:
+        return queries.kpis(s, f, every_theme=every_theme)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def risk_cells(path: str, v: str, f: Filters, every_theme: bool = False) -> pd.DataFrame:
-    return queries.risk_cells(store(path), f, every_theme=every_theme)
+    with borrowed(path) as s:
+        return queries.risk_cells(s, f, every_theme=every_theme)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def company_risk(path: str, v: str, f: Filters, every_theme: bool = False) -> pd.DataFrame:
-    return queries.company_risk(store(path), f, every_theme=every_theme)
+    with borrowed(path) as s:
+        return queries.company_risk(s, f, every_theme=every_theme)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -77,22 +111,24 @@ def timeline(
     every_theme: bool = False,
     with_stories: bool = False,
 ) -> pd.DataFrame:
-    return queries.timeline(
-        store(path),
-        f,
-        by=by,
-        period=period,
-        top=top,
-        every_theme=every_theme,
-        with_stories=with_stories,
-    )
+    with borrowed(path) as s:
+        return queries.timeline(
+            s,
+            f,
+            by=by,
+            period=period,
+            top=top,
+            every_theme=every_theme,
+            with_stories=with_stories,
+        )
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def period_matrix(
     path: str, v: str, f: Filters, by: str, period: str, top: int | None = None
 ) -> pd.DataFrame:
-    return queries.period_matrix(store(path), f, by=by, period=period, top=top)
+    with borrowed(path) as s:
+        return queries.period_matrix(s, f, by=by, period=period, top=top)
 
 
 def trend_period(f: Filters, first_day: date | None, anchor: date) -> str:
@@ -103,7 +139,8 @@ def trend_period(f: Filters, first_day: date | None, anchor: date) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def count(path: str, v: str, f: Filters) -> int:
-    return queries.count(store(path), f)
+    with borrowed(path) as s:
+        return queries.count(s, f)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
@@ -116,19 +153,20 @@ def headlines(
     limit: int = 50,
     offset: int = 0,
 ) -> pd.DataFrame:
-    return queries.headlines(
-        store(path), f, sort=sort, descending=descending, limit=limit, offset=offset
-    )
+    with borrowed(path) as s:
+        return queries.headlines(s, f, sort=sort, descending=descending, limit=limit, offset=offset)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def stale_tags(path: str, v: str, taxonomy_version: str) -> int:
-    return queries.stale_tags(store(path), taxonomy_version)
+    with borrowed(path) as s:
+        return queries.stale_tags(s, taxonomy_version)
 
 
 def feeds(path: str) -> list[dict]:
     # Not cached: the health table is what an analyst checks right after a fetch.
-    return store(path).feeds()
+    with borrowed(path) as s:
+        return s.feeds()
 
 
 def csv_export(path: str, f: Filters, first: date | None = None, last: date | None = None):
@@ -163,20 +201,23 @@ def stories_csv_export(
 
 def freshness(path: str) -> dict:
     # Not cached: a fetch or the watcher may have written since the last run.
-    return queries.freshness(store(path))
+    with borrowed(path) as s:
+        return queries.freshness(s)
 
 
 def heartbeat(path: str) -> dict | None:
     # Not cached: "last cycle 2 min ago" must be now's answer.
     from dashboard.store import watchlog
 
-    return watchlog.heartbeat(store(path))
+    with borrowed(path) as s:
+        return watchlog.heartbeat(s)
 
 
 def feed_health(path: str) -> dict:
     from datetime import UTC, datetime
 
-    return queries.feed_health(store(path), datetime.now(UTC).date())
+    with borrowed(path) as s:
+        return queries.feed_health(s, datetime.now(UTC).date())
 
 
 def low_coverage_days(path: str, start, end) -> list[str]:
@@ -190,7 +231,8 @@ def low_coverage_days(path: str, start, end) -> list[str]:
     end = min(end or yesterday, yesterday)
     if start is None or start > end:
         return []
-    return low_days(queries.coverage(store(path), start, end))
+    with borrowed(path) as s:
+        return low_days(queries.coverage(s, start, end))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -199,7 +241,8 @@ def signals(path: str, v: str, as_of: date) -> tuple[list, list]:
     `chipwatch signals` prints."""
     from dashboard.signals.latest import current
 
-    return current(store(path), as_of)
+    with borrowed(path) as s:
+        return current(s, as_of)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -207,7 +250,8 @@ def signal_stories(path: str, v: str, ids: tuple[str, ...]) -> pd.DataFrame:
     """The stories behind a signal, newest first: title, link, first seen, outlets."""
     from dashboard.store import signals as stored
 
-    rows = stored.stories_by_id(store(path), list(ids))
+    with borrowed(path) as s:
+        rows = stored.stories_by_id(s, list(ids))
     frame = pd.DataFrame(rows, columns=["story_id", "title", "url", "first_seen", "outlets"])
     frame["first_seen"] = pd.to_datetime(frame["first_seen"], utc=True, format="ISO8601")
     return frame[["first_seen", "title", "outlets", "url", "story_id"]]
@@ -215,20 +259,23 @@ def signal_stories(path: str, v: str, ids: tuple[str, ...]) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def story_count(path: str, v: str, f: Filters) -> int:
-    return queries.stories.count(store(path), f)
+    with borrowed(path) as s:
+        return queries.stories.count(s, f)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def story_page(
     path: str, v: str, f: Filters, themes: tuple[str, ...], order: str, limit: int, offset: int
 ) -> pd.DataFrame:
-    return queries.stories.page(store(path), f, themes, order=order, limit=limit, offset=offset)
+    with borrowed(path) as s:
+        return queries.stories.page(s, f, themes, order=order, limit=limit, offset=offset)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def story_members(path: str, v: str, story_id: int, themes: tuple[str, ...]) -> pd.DataFrame:
     """Every headline of one story, in the headline tables' columns."""
-    return queries.stories.members(store(path), story_id, themes)
+    with borrowed(path) as s:
+        return queries.stories.members(s, story_id, themes)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -236,7 +283,8 @@ def corrections(
     path: str, v: str, *, story: int | None = None, headline: str | None = None
 ) -> list[dict]:
     """The analysts' corrections touching a story or a headline, newest first."""
-    return store(path).feedback_acts(story=story, headline=headline, limit=50)
+    with borrowed(path) as s:
+        return s.feedback_acts(story=story, headline=headline, limit=50)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -244,4 +292,5 @@ def corrected_terms(path: str, v: str, taxonomy_version: str, _tagger) -> list:
     """The terms behind the most corrected tags (Taxonomy page)."""
     from dashboard.feedback.report import corrected_terms as terms
 
-    return terms(store(path), _tagger)
+    with borrowed(path) as s:
+        return terms(s, _tagger)
