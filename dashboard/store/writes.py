@@ -434,14 +434,18 @@ class Store:
         """(Re)build the stories of stored headlines, oldest first, one transaction a batch.
         fresh=True forgets every story first; fresh=False resumes a killed run (or assigns
         headlines stored before stories existed). Returns (headlines assigned, stories)."""
-        if fresh or self.get_meta("restory") != "pending":
+        starting = fresh or self.get_meta("restory") != "pending"
+        if starting:
             with self.transaction():
                 stories.begin_restory(self.conn)
+        # A run that starts from nothing finds every candidate among the headlines it has
+        # assigned (stories.assign); a resumed one reads the key index as ingest does.
+        memory: dict | None = {} if starting else None
         total = stories.pending_count(self.conn)
         done = 0
         for heads in stories.pending_batches(self.conn, batch):
             with self.transaction():
-                stories.assign(self.conn, heads)
+                stories.assign(self.conn, heads, memory)
                 stories.mark_restory_progress(self.conn, heads)
                 # Risk weighs headlines by their story: the rollups follow at the end.
                 self._set_meta("rollups_dirty", "1")
