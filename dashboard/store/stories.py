@@ -54,32 +54,32 @@ _OWNER: list = [None]  # the connection the cached items were read from
 ITEM_CACHE = 20_000  # about 50 MB with their embeddings; the window needs a few thousand
 
 
-# Each story's start (its first headline's time, epoch seconds), for the matcher's span rule;
-# kept for the same connection as _ITEMS.
-_STARTS: dict[int, int] = {}
+# Each story's span (its first and last headlines' times, epoch seconds), for the matcher's
+# span rule; kept for the same connection as _ITEMS.
+_SPANS: dict[int, list[int]] = {}
 
 
 def _own_cache(conn) -> None:
     if _OWNER[0] is not conn:
         _ITEMS.clear()
-        _STARTS.clear()
+        _SPANS.clear()
         _OWNER[0] = conn
-    if len(_STARTS) > ITEM_CACHE * 4:
-        _STARTS.clear()
+    if len(_SPANS) > ITEM_CACHE * 4:
+        _SPANS.clear()
 
 
-def _starts(conn, items: list[cluster.Item]) -> dict[int, int]:
-    """The candidates' stories' starts, read for those not known yet."""
-    missing = list({i.story for i in items if i.story not in _STARTS})
+def _spans(conn, items: list[cluster.Item]) -> dict[int, list[int]]:
+    """The candidates' stories' spans, read for those not known yet."""
+    missing = list({i.story for i in items if i.story not in _SPANS})
     if missing:
-        _STARTS.update(
-            conn.execute(
-                "SELECT id, CAST(strftime('%s', first_seen) AS INTEGER) FROM stories"
-                " WHERE id IN (SELECT value FROM json_each(?))",
-                (json.dumps(missing),),
-            ).fetchall()
-        )
-    return _STARTS
+        for sid, first, last in conn.execute(
+            "SELECT id, CAST(strftime('%s', first_seen) AS INTEGER),"
+            " CAST(strftime('%s', last_seen) AS INTEGER) FROM stories"
+            " WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(missing),),
+        ):
+            _SPANS[sid] = [first, last]
+    return _SPANS
 
 
 def _remember(hid: str, item: cluster.Item) -> None:
@@ -204,7 +204,7 @@ def assign(conn, heads: Iterable[NewHeadline], window_keys: dict | None = None) 
             )
             rows = _with_pending(rows, pending, keys)
             items = _candidate_items(conn, rows)
-            story = cluster.choose(item, items, starts=_starts(conn, items))
+            story = cluster.choose(item, items, spans=_spans(conn, items))
         if story is None:
             story = conn.execute(
                 "INSERT INTO stories (lead_id, title, first_seen, last_seen) VALUES (?, ?, ?, ?)",
@@ -212,11 +212,12 @@ def assign(conn, heads: Iterable[NewHeadline], window_keys: dict | None = None) 
             ).lastrowid
             weight = outlet_weight(1)
             if stamp is not None:
-                _STARTS[story] = stamp
+                _SPANS[story] = [stamp, stamp]
         else:
             weight = _join(conn, story, h)
-            if stamp is not None and stamp < _STARTS.get(story, stamp + 1):
-                _STARTS[story] = stamp  # a late outlet that dates its copy earlier
+            span = _SPANS.get(story)
+            if span is not None and stamp is not None:
+                span[0], span[1] = min(span[0], stamp), max(span[1], stamp)
         conn.execute(
             "UPDATE headlines SET story_id = ?, story_weight = ? WHERE id = ?",
             (story, weight, h.id),

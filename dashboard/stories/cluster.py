@@ -29,10 +29,12 @@ term, see `keys`) inside the window, found through an index, never with every ro
 most MAX_CANDIDATES of them, the ones sharing the most keys. So ten thousand near-identical
 titles cost ten thousand bounded look-ups, not a quadratic blow-up.
 
-A story spans at most WINDOW_HOURS from its first headline: a headline joins only a story
-that began within the window of it. Without this, a topic told day after day in similar
-words chains into one story for months (each day's headline close to the day before's); with
-it, the next day's burst of the same topic is a story of its own, as a follow-up should be.
+A story spans at most WINDOW_HOURS from its first headline to its last: a headline joins a
+story only if the story, with it, still does, whatever order the headlines arrive in (a
+backfilled feed brings older headlines after newer ones). Without this, a topic told day
+after day in similar words chains into one story for months (each day's headline close to
+the day before's); with it, the next day's burst of the same topic is a story of its own, as
+a follow-up should be.
 
 When a headline is similar enough to headlines of two stories, it joins the story of the
 single most similar headline (the older story on a tie). Stories are never merged: a story
@@ -153,7 +155,8 @@ def terms(title: str, companies: Iterable[str] = ()) -> frozenset[str]:
             if tok in STOP or len(tok) < 2:
                 continue
             out.add(_stem(tok.replace("-", "")) if not _NUMBER.search(tok) else tok)
-    out.update("@" + c.lower() for c in companies)
+    # One term a company, without spaces: the store keeps terms space-separated (story_terms).
+    out.update("@" + c.lower().replace(" ", "_") for c in companies)
     return frozenset(out)
 
 
@@ -274,16 +277,16 @@ def choose(
     item: Item,
     candidates: Iterable[Item],
     threshold: float = THRESHOLD,
-    starts: Mapping[int, float] | None = None,
+    spans: Mapping[int, Sequence[float]] | None = None,
 ) -> int | None:
     """The story `item` joins among the candidates' stories, or None for a story of its
     own: the story of the most similar candidate at or above the threshold, the older
-    (smaller id) story on a tie. `starts` gives a story's first headline's time (epoch
-    seconds): a story that began more than WINDOW_HOURS from item is not joined."""
+    (smaller id) story on a tie. `spans` gives a story's (first, last) headline times (epoch
+    seconds): a story that would span more than WINDOW_HOURS with item is not joined."""
     cands = [
         c
         for c in candidates
-        if c.story is not None and not vetoed(item, c) and _in_span(item, c.story, starts)
+        if c.story is not None and not vetoed(item, c) and _in_span(item, c.story, spans)
     ]
     best: tuple[float, int] | None = None
     url = item.url
@@ -294,9 +297,11 @@ def choose(
     return None if best is None else best[1]
 
 
-def _in_span(item: Item, story: int, starts: Mapping[int, float] | None) -> bool:
-    start = starts.get(story) if starts else None
-    return start is None or item.at is None or abs(item.at - start) <= WINDOW_HOURS * 3600
+def _in_span(item: Item, story: int, spans: Mapping[int, Sequence[float]] | None) -> bool:
+    span = spans.get(story) if spans else None
+    if span is None or item.at is None:
+        return True
+    return max(span[1], item.at) - min(span[0], item.at) <= WINDOW_HOURS * 3600
 
 
 def split_companies(text: str) -> frozenset[str]:
