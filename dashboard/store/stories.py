@@ -59,6 +59,14 @@ ITEM_CACHE = 20_000  # about 50 MB with their embeddings; the window needs a few
 _SPANS: dict[int, list[int]] = {}
 
 
+def forget_cache() -> None:
+    """Drop what the matcher cached: after a rolled-back write its story ids may be given
+    again to other stories."""
+    _ITEMS.clear()
+    _SPANS.clear()
+    _OWNER[0] = None
+
+
 def _own_cache(conn) -> None:
     if _OWNER[0] is not conn:
         _ITEMS.clear()

@@ -172,6 +172,7 @@ class Store:
             yield self.conn
         except BaseException:
             self.conn.execute("ROLLBACK")
+            stories.forget_cache()  # ids it cached may be given again
             raise
         self.conn.execute("COMMIT")
 
