@@ -15,9 +15,7 @@ from dashboard.errors import AccessError
 def configured() -> bool:
     try:
         return "auth" in st.secrets
-    except (FileNotFoundError, OSError):
-        return False
-    except Exception:
+    except Exception:  # no secrets file, or a broken one: Streamlit says so itself
         return False
 
 
