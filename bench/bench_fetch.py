@@ -1,6 +1,6 @@
 """Concurrent fetch: 200 feeds served from loopback with 250 ms of latency each. The ingest's wall
 time against a sequential fetch of the same feeds. Target (issue 18): >= 15x faster at the
-default settings, and never more than 2 requests at once to one host.
+default settings of `chipwatch ingest`, and never more than 2 requests at once to one host.
 
 The feeds are spread over 20 loopback addresses (127.0.0.1-20) because the fetcher allows at
 most 2 requests per host at once; the servers count the requests they serve at once, per
@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from dashboard import demo
+from dashboard.cli import CLI_SETTINGS
 from dashboard.config import Settings
 from dashboard.ingest import ingest
 from dashboard.store import Store
@@ -107,7 +108,7 @@ def run() -> dict:
             ours.recv()  # forget the sequential run's
             for concurrency in (None, 8, 32, 64):
                 settings = (
-                    None
+                    CLI_SETTINGS  # what `chipwatch ingest` runs with
                     if concurrency is None
                     else {"concurrency": concurrency, "parse_workers": 2}
                 )

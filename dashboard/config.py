@@ -44,7 +44,7 @@ class Settings:
     )
     max_bytes: int = _setting(10 * 1024 * 1024, "largest feed body accepted, after decompression")
     max_redirects: int = _setting(5, "redirects followed before a feed is failed")
-    concurrency: int = _setting(8, "feeds fetched at once")
+    concurrency: int = _setting(32, "feeds fetched at once")
     per_host: int = _setting(2, "feeds fetched at once from one host")
     backoff_base: float = _setting(
         15 * 60, "seconds before retrying a feed after its first failure"

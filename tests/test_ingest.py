@@ -159,9 +159,9 @@ def test_a_few_big_files_get_workers_and_small_ones_do_not(tmp_path, monkeypatch
     seen = []
     real = workers.WorkerPool.for_jobs.__func__
 
-    def spy(cls, n, tagger, taxonomy, settings, *, size=0):
+    def spy(cls, n, tagger, taxonomy, settings, *, size=0, built=None):
         seen.append((n, size))
-        return real(cls, n, tagger, taxonomy, settings, size=size)
+        return real(cls, n, tagger, taxonomy, settings, size=size, built=built)
 
     monkeypatch.setattr(workers.WorkerPool, "for_jobs", classmethod(spy))
     files = demo.write_feeds(tmp_path / "feeds", 300, feeds=3, end=DEMO_END)

@@ -11,7 +11,7 @@ from dashboard.errors import SettingError
 
 def test_defaults_help_and_partial_settings():
     assert Settings() == Settings.of(None) == Settings.of({})
-    assert DEFAULTS["concurrency"] == Settings().concurrency == 8
+    assert DEFAULTS["concurrency"] == Settings().concurrency == 32
     assert all(s.help for s in SETTINGS) and len(SETTINGS) == len(DEFAULTS)
     three = Settings.of({"concurrency": 3, "deadline": 5})
     assert (three.concurrency, three.deadline, three.per_host) == (3, 5.0, 2)

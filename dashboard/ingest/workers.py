@@ -5,11 +5,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from dashboard.config import Settings
+    from dashboard.tagging.tagger import Tagger
 
 # Below this many files, starting worker processes costs more than it saves, unless the files
 # are big: two workers start in about 0.1 s, what parsing and tagging 1 MiB of feed takes.
@@ -25,7 +27,10 @@ class WorkerPool:
     at most 4 jobs a worker wait at once, so memory stays flat however many feeds there are.
     """
 
-    def __init__(self, tagger, taxonomy, workers: int):
+    def __init__(self, tagger: Callable[[], Tagger], taxonomy, workers: int, built=None):
+        """tagger: gives the tagger for jobs run inline (built when first asked for);
+        built: a tagger this process has already built, which forked workers share instead
+        of building their own."""
         self.tagger = tagger
         self.window = 4 * workers
         self.pending: deque = deque()
@@ -39,17 +44,19 @@ class WorkerPool:
                 workers,
                 mp_context=context,
                 initializer=_init_worker,
-                initargs=(taxonomy, os.getpid()),
+                initargs=(built, taxonomy, os.getpid()),
             )
             self.pool.submit(int).result()  # launches the workers now
 
     @classmethod
-    def for_jobs(cls, n: int, tagger, taxonomy, settings: Settings, *, size: int = 0) -> WorkerPool:
+    def for_jobs(
+        cls, n: int, tagger, taxonomy, settings: Settings, *, size: int = 0, built=None
+    ) -> WorkerPool:
         """Workers only where they pay: two cores or more, and enough jobs (n of them,
         `size` bytes in all when known): many, or at least two that are big."""
         workers = min(settings.parse_workers, os.cpu_count() or 1)
         enough = n >= POOL_MIN_FILES or (n >= 2 and size >= POOL_MIN_BYTES)
-        return cls(tagger, taxonomy, workers if workers >= 2 and enough else 0)
+        return cls(tagger, taxonomy, workers if workers >= 2 and enough else 0, built)
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -66,7 +73,7 @@ class WorkerPool:
         """Run fn(*args, tagger) here or in a worker; its result comes back from ready()."""
         if self.pool is None:
             done: Future = Future()
-            done.set_result(fn(*args, self.tagger))
+            done.set_result(fn(*args, self.tagger()))
             self.pending.append((key, done))
         else:
             self.pending.append((key, self.pool.submit(_in_worker, fn, *args)))
@@ -87,12 +94,12 @@ class WorkerPool:
 _worker_tagger = None
 
 
-def _init_worker(taxonomy, parent: int) -> None:
+def _init_worker(built, taxonomy, parent: int) -> None:
     global _worker_tagger
     from dashboard.tagging.tagger import Tagger
 
     _die_with(parent)
-    _worker_tagger = Tagger(taxonomy)
+    _worker_tagger = built or Tagger(taxonomy)
 
 
 def _die_with(parent: int) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import lru_cache
 from operator import itemgetter
+from typing import NamedTuple
 
 from dashboard.store.schema import moment
 from dashboard.stories import cluster
@@ -149,6 +150,22 @@ class NewHeadline:
     title: str
     url: str | None
     companies: str  # ';'-joined canonical names
+    prepared: Prepared | None = None  # what `prepare` gives for its title, when known
+
+
+class Prepared(NamedTuple):
+    """What the matcher reads of a new headline's title, which depends on its text alone:
+    computed where it was tagged (a worker process), so the writing process only looks up
+    candidates and decides."""
+
+    terms: frozenset[str]
+    vec: object  # the title's embedding (cluster.vectors)
+
+
+def prepare(titles: list[str], companies: list[str]) -> list[Prepared]:
+    """The Prepared of each title naming `companies` (';'-joined), embedded in one batch."""
+    vecs = cluster.vectors(titles)
+    return [Prepared(_terms(t, c), v) for t, c, v in zip(titles, companies, vecs, strict=True)]
 
 
 @lru_cache(maxsize=8192)
@@ -158,31 +175,51 @@ def _terms(title: str, companies: str) -> frozenset[str]:
     return cluster.terms(title, cluster.split_companies(companies))
 
 
-def story_terms(title: str, companies: str) -> str:
+def story_terms(title: str, companies: str, prepared: Prepared | None = None) -> str:
     """The headlines.story_terms column of a title naming `companies` (';'-joined)."""
-    return " ".join(sorted(_terms(title, companies)))
+    return " ".join(sorted(prepared.terms if prepared else _terms(title, companies)))
 
 
-def assign(conn, heads: Iterable[NewHeadline], window_keys: dict | None = None) -> dict[str, int]:
-    """Give each stored headline (story_id still NULL) its story, oldest first; returns
-    {headline id: story id}. Call inside the transaction that inserted them.
+def assign(
+    conn, heads: Iterable[NewHeadline], window_keys: dict | None = None, *, stored: bool = True
+) -> dict[str, tuple[int, float]]:
+    """Give each headline its story, oldest first; returns {headline id: (story id, weight)}
+    (the weight is the headline's share of its story's, outlet_weight). Call inside the
+    transaction that writes them.
+
+    stored: the headlines are in the table already, story_id still NULL (restory), and
+    their rows are updated here; otherwise (ingest) the caller inserts them with what this
+    returns, so a new row is written once, with its story.
 
     window_keys: a fresh restory's memory of the keys of every headline it assigned, kept
     between its batches (pass the same dict each time). A fresh restory walks forward in time
     and every headline before it in the window is one it assigned, so its candidates come
     from memory alone and the key index is only written."""
     window = timedelta(hours=cluster.WINDOW_HOURS)
-    given: dict[str, int] = {}
+    given: dict[str, tuple[int, float]] = {}
     key_rows: list[tuple] = []
+    # The outlets each story has gained in this call, and the stories it opened: its own
+    # headlines are not in the table (or not linked to their story) until the end.
+    outlets: dict[int, set[str]] = {}
+    opened: set[int] = set()
     # The assigned headlines by key, the newest PER_KEY a key (a flood of one title stays
     # bounded): candidates for the later ones before their keys reach the index.
     pending: dict[str, deque] = window_keys if window_keys is not None else {}
     _own_cache(conn)
     heads = sorted(heads, key=lambda x: (x.published_at, x.id))
-    vecs = cluster.vectors([h.title for h in heads])  # one batch for the whole feed
-    for h, vec in zip(heads, vecs, strict=True):
+    unprepared = [h for h in heads if h.prepared is None]
+    if unprepared:  # one batch for the whole feed
+        done = dict(
+            zip(
+                [h.id for h in unprepared],
+                prepare([h.title for h in unprepared], [h.companies for h in unprepared]),
+                strict=True,
+            )
+        )
+        heads = [replace(h, prepared=done[h.id]) if h.prepared is None else h for h in heads]
+    for h in heads:
         names = cluster.split_companies(h.companies)
-        words = _terms(h.title, h.companies)
+        words, vec = h.prepared
         keys = cluster.keys(words, h.url)
         try:
             at = moment(h.published_at)
@@ -219,23 +256,26 @@ def assign(conn, heads: Iterable[NewHeadline], window_keys: dict | None = None) 
                 (h.id, h.title, h.published_at, h.published_at),
             ).lastrowid
             weight = outlet_weight(1)
+            opened.add(story)
+            outlets[story] = {h.source}
             if stamp is not None:
                 _SPANS[story] = [stamp, stamp]
         else:
-            weight = _join(conn, story, h)
+            weight = _join(conn, story, h, outlets, opened)
             span = _SPANS.get(story)
             if span is not None and stamp is not None:
                 span[0], span[1] = min(span[0], stamp), max(span[1], stamp)
-        conn.execute(
-            "UPDATE headlines SET story_id = ?, story_weight = ? WHERE id = ?",
-            (story, weight, h.id),
-        )
-        given[h.id] = story
+        given[h.id] = (story, weight)
         if stamp is not None:
             _remember(h.id, replace(item, story=story))
             key_rows += [(k, h.published_at[:10], h.id, story, stamp) for k in keys]
             for k in keys:
                 pending.setdefault(k, deque(maxlen=PER_KEY)).append((h.id, story, stamp))
+    if stored and given:
+        conn.executemany(
+            "UPDATE headlines SET story_id = ?, story_weight = ? WHERE id = ?",
+            [(story, weight, hid) for hid, (story, weight) in given.items()],
+        )
     if key_rows:
         conn.executemany(_INSERT_KEYS, key_rows)
     return given
@@ -246,19 +286,28 @@ _INSERT_KEYS = (
 )
 
 
-def _join(conn, story: int, h: NewHeadline) -> float:
-    """Add h to the story's row; returns h's share of the story's weight (outlet_weight)."""
-    new_outlet = not conn.execute(
-        "SELECT 1 FROM headlines WHERE story_id = ? AND source = ? LIMIT 1", (story, h.source)
-    ).fetchone()
+def _join(
+    conn, story: int, h: NewHeadline, outlets: dict[int, set[str]], opened: set[int]
+) -> float:
+    """Add h to the story's row; returns h's share of the story's weight (outlet_weight).
+    outlets and opened: what this call of assign has done so far (see there)."""
+    seen = outlets.setdefault(story, set())
+    new_outlet = h.source not in seen and (
+        story in opened
+        or not conn.execute(
+            "SELECT 1 FROM headlines WHERE story_id = ? AND source = ? LIMIT 1",
+            (story, h.source),
+        ).fetchone()
+    )
+    seen.add(h.source)
     # The lead is the story's earliest headline: a late outlet that dates its copy earlier
     # takes the lead, the story keeps its id.
-    conn.execute(
+    ((count,),) = conn.execute(
         """UPDATE stories SET headlines = headlines + 1, outlets = outlets + :new,
              lead_id = CASE WHEN :at < first_seen THEN :id ELSE lead_id END,
              title = CASE WHEN :at < first_seen THEN :title ELSE title END,
              first_seen = min(first_seen, :at), last_seen = max(last_seen, :at)
-           WHERE id = :story""",
+           WHERE id = :story RETURNING outlets""",
         {
             "new": int(new_outlet),
             "at": h.published_at,
@@ -266,11 +315,8 @@ def _join(conn, story: int, h: NewHeadline) -> float:
             "title": h.title,
             "story": story,
         },
-    )
-    if not new_outlet:
-        return 0.0
-    outlets = conn.execute("SELECT outlets FROM stories WHERE id = ?", (story,)).fetchone()[0]
-    return outlet_weight(outlets)
+    ).fetchall()
+    return outlet_weight(count) if new_outlet else 0.0
 
 
 # -- restory --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -311,6 +311,7 @@ class Store:
         fetched_at: str,
         demo: bool = False,
         rollups: bool = True,
+        prepared: Sequence[stories.Prepared] | None = None,
     ) -> WriteResult:
         """Insert new headlines with their tags; known ids are counted as duplicates.
 
@@ -318,7 +319,8 @@ class Store:
         feed's transaction (one is opened otherwise). The daily rollups are incremented for
         the new rows in the same transaction. With rollups=False (bulk loads) the caller
         rebuilds them once at the end; they are marked dirty first, so a crash in between
-        cannot leave them stale.
+        cannot leave them stale. prepared: stories.prepare of the items' titles, in their
+        order, when the caller has it (computed where they were tagged).
         """
         new = dup = 0
         counts: dict[tuple[str, str, str], list] = {}
@@ -339,13 +341,14 @@ class Store:
                     (json.dumps([h.id for h, _tags in items]),),
                 )
             }
-            for h, tags in items:
+            for i, (h, tags) in enumerate(items):
                 if h.id in known:
                     dup += 1
                     continue
                 known.add(h.id)
                 new += 1
                 rows = tags if isinstance(tags, TagRows) else tag_rows(h.id, h.published_at, tags)
+                prep = prepared[i] if prepared is not None else None
                 heads.append(
                     (
                         h.id,
@@ -360,43 +363,34 @@ class Store:
                         int(demo),
                         *rows.columns,
                         tag_version,
-                        stories.story_terms(h.title, rows.columns[0]),
+                        stories.story_terms(h.title, rows.columns[0], prep),
                     )
                 )
                 fresh.append(
                     stories.NewHeadline(
-                        h.id, h.published_at, h.source, h.title, h.url, rows.columns[0]
+                        h.id, h.published_at, h.source, h.title, h.url, rows.columns[0], prep
                     )
                 )
                 themes += rows.themes
                 companies += rows.companies
                 if rollups:
                     cells.append((h.id, h.published_at[:10], rows.companies, rows.themes))
+            # Each row is written once, with its story (found before the insert).
+            given = stories.assign(conn, fresh, stored=False)
             # One statement a table for the whole feed: per-headline statements cost more in
             # call overhead than the rows cost SQLite.
             conn.executemany(
                 """INSERT INTO headlines (id, feed_id, source, title, summary, url,
                      published_at, published_estimated, fetched_at, is_demo,
                      companies, themes, max_score, theme_scores, evidence_text,
-                     theme_directions, direction_evidence, tag_version, story_terms)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                heads,
+                     theme_directions, direction_evidence, tag_version, story_terms,
+                     story_id, story_weight)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [(*row, *given[row[0]]) for row in heads],
             )
             self._insert_tag_rows(themes, companies)
-            stories.assign(conn, fresh)
-            weights = (
-                dict(
-                    conn.execute(
-                        "SELECT id, story_weight FROM headlines"
-                        " WHERE id IN (SELECT value FROM json_each(?))",
-                        (json.dumps([c[0] for c in cells]),),
-                    ).fetchall()
-                )
-                if cells
-                else {}
-            )
             for hid, day, head_companies, head_themes in cells:
-                add_rollup_cells(counts, day, head_companies, head_themes, 1, weights[hid])
+                add_rollup_cells(counts, day, head_companies, head_themes, 1, given[hid][1])
             if counts:
                 self._add_rollups(counts)
         return WriteResult(new, dup)

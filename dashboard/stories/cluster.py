@@ -315,7 +315,9 @@ _cache: OrderedDict[str, np.ndarray] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def _load_model():
+def load_model():
+    """The embedding model, loaded once a process (before forking workers, which then share
+    it instead of loading their own)."""
     global _model
     with _model_lock:
         if _model is None:
@@ -347,7 +349,7 @@ def vectors(titles: Sequence[str]) -> list[np.ndarray]:
     if missing:
         # an empty or unknown-word title embeds to zeros (no cosine evidence), not NaN
         with np.errstate(invalid="ignore", divide="ignore"):
-            raw = _load_model().embed(missing, norm=True)
+            raw = load_model().embed(missing, norm=True)
         embedded = np.nan_to_num(raw.astype(np.float32), nan=0.0)
         # a row of its own, so a cached title does not keep its whole batch alive
         fresh = {t: row.copy() for t, row in zip(missing, embedded, strict=True)}

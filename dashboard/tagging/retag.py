@@ -3,6 +3,7 @@ workers) and write them (in this process), one transaction a batch."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import NamedTuple
@@ -74,7 +75,8 @@ def retag(
                 progress(done, total)
 
     jobs = -(-total // batch)
-    with WorkerPool.for_jobs(jobs, Tagger(taxonomy), taxonomy, settings) as pipe:
+    tagger = functools.cache(lambda: Tagger(taxonomy))  # only when a job runs here
+    with WorkerPool.for_jobs(jobs, tagger, taxonomy, settings) as pipe:
         for work in store.retag_batches(taxonomy.version, batch=batch, everything=everything):
             write(pipe.ready(block=pipe.full))
             pipe.submit(len(work.rows), retag_plan, work, taxonomy.version)
