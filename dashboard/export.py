@@ -132,28 +132,34 @@ def write_stories_csv(
     """One row per story behind the matching headlines (queries.stories.columns): its id,
     first and last seen, the newest matching headline's time, the lead's title and link, its
     outlets and headlines, how many of them match, companies and themes of the matching
-    ones, each theme's highest score and direction (1 escalating, -1 easing, 0 neither).
+    ones, each theme's highest score and direction (1 escalating, -1 easing, 0 neither), and
+    the analysts' standing corrections of any of its headlines ('' for none).
     Newest match first (order="score": highest theme score first, "outlets": most outlets
     first, as the screen that offers it); returns the number of stories written."""
     themes = list(themes) if themes is not None else queries.theme_ids(store)
     columns = queries.stories.columns(themes)
+    corrected = queries.story_corrections(store)
     written = 0
     with _text(path_or_file) as text:
         writer = csv.writer(text, lineterminator="\r\n")
         text.write("\ufeff")
-        writer.writerow(columns)
+        writer.writerow([*columns, "corrections"])
         for row in queries.stories.every(store, filters, themes, order):
             written += 1
+            notes = notes_text(corrected.get(row["story_id"]))
             if row["story_id"] < 0:  # a headline stored before stories existed: no id yet
                 row["story_id"] = ""
             writer.writerow(
                 [
-                    f"{v:.3f}"
-                    if isinstance(v, float)
-                    else safe_cell(v)
-                    if isinstance(v, str)
-                    else v
-                    for v in (row[c] for c in columns)
+                    *[
+                        f"{v:.3f}"
+                        if isinstance(v, float)
+                        else safe_cell(v)
+                        if isinstance(v, str)
+                        else v
+                        for v in (row[c] for c in columns)
+                    ],
+                    safe_cell(notes),
                 ]
             )
     return written

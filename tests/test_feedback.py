@@ -299,6 +299,35 @@ def test_the_csv_says_which_rows_carry_a_correction(seeded_db, tagger):
     assert marked[0]["geopolitics_score"] == "0.000" and "Intel" in marked[0]["companies"]
 
 
+def test_the_stories_csv_lists_each_story_s_corrections_once(seeded_db, tagger):
+    from dashboard import export
+    from dashboard.filters import Filters
+
+    with sqlite3.connect(seeded_db) as c:
+        sid, first, second = c.execute(
+            "SELECT story_id, min(id), max(id) FROM headlines WHERE story_id IS NOT NULL"
+            " GROUP BY story_id HAVING count(*) >= 2 LIMIT 1"
+        ).fetchone()
+    with Store(seeded_db) as store:
+        feedback.give(store, tagger, "relevance", "", "not_relevant", author="a@x.org", story=sid)
+        feedback.give(store, tagger, "company", "Intel", "add", author="b@x.org", headline=second)
+        undone = feedback.give(
+            store, tagger, "company", "AMD", "add", author="b@x.org", headline=first
+        )
+        feedback.retract(store, tagger, undone.feedback_id, by="b@x.org")
+        rows = list(
+            csv.DictReader(
+                export.stories_csv_bytes(store, Filters()).decode("utf-8-sig").splitlines()
+            )
+        )
+    marked = {r["story_id"]: r["corrections"] for r in rows if r["corrections"]}
+    day = marked[str(sid)].split("(a@x.org ")[1][:10]
+    # the story-wide act once (not once a headline), the headline's own, not the undone one
+    assert marked == {
+        str(sid): f"not relevant (a@x.org {day}); company Intel added (b@x.org {day})"
+    }
+
+
 def test_signals_and_risk_follow_the_corrections(seeded_db, tagger, burst_day):
     """The demo's burst signals; once an analyst marks its stories not relevant, it does
     not, and the company's risk falls; undoing brings both back."""

@@ -171,6 +171,23 @@ PACKED_SQL = (
 )
 
 
+def story_corrections(conn: sqlite3.Connection) -> dict[int, str]:
+    """Each story's standing corrections, packed as PACKED_SQL packs a headline's: every act
+    on any of its headlines once (an act on the whole story covers them all), oldest first.
+    Only stories with a correction are listed; analysts' corrections are few."""
+    return dict(
+        conn.execute(
+            "SELECT story_id, group_concat(p, char(30)) FROM ("
+            " SELECT DISTINCT h.story_id, f.id, f.kind || char(31) || f.key || char(31)"
+            " || f.value || char(31) || f.author || char(31) || substr(f.created_at, 1, 10) AS p"
+            " FROM feedback f JOIN feedback_headlines fh ON fh.feedback_id = f.id"
+            " JOIN headlines h ON h.id = fh.headline_id"
+            " WHERE f.retracted_at IS NULL AND h.story_id IS NOT NULL ORDER BY h.story_id, f.id)"
+            " GROUP BY story_id"
+        ).fetchall()
+    )
+
+
 def correction_notes(conn: sqlite3.Connection, ids: list[str]) -> dict[str, str]:
     """Each corrected headline's standing corrections as one readable cell (see
     tagging.corrections.notes_text)."""

@@ -23,7 +23,7 @@ import pandas as pd
 
 from dashboard import risk as riskmod
 from dashboard.filters import Filters, period_bounds
-from dashboard.store import storylist
+from dashboard.store import feedback, storylist
 from dashboard.store.rows import (
     MAX_OFFSET,
     SORTS,
@@ -68,6 +68,7 @@ __all__ = [
     "score_column",
     "stale_tags",
     "stories",
+    "story_corrections",
     "theme_ids",
     "timeline",
     "trend_period",
@@ -569,6 +570,11 @@ def period_matrix(
     df = df[df["key"].isin(rank)].copy()
     df["_rank"] = df["key"].map(rank)
     return df.sort_values(["_rank", "period"], ignore_index=True).drop(columns="_rank")
+
+
+def story_corrections(store) -> dict[int, str]:
+    """Each corrected story's standing corrections, packed (store/feedback.PACKED_SQL)."""
+    return feedback.story_corrections(store.conn)
 
 
 def stale_tags(store, version: str) -> int:
