@@ -309,6 +309,7 @@ def test_labelled_sets_are_well_formed_and_disjoint():
         "stories_holdout.csv": (200, 70),
         "stories_holdout_2.csv": (200, 70),
         "stories_holdout_3.csv": (80, 30),
+        "stories_holdout_4.csv": (150, 50),
     }
     names = tuple(sizes)
     for name in names:
