@@ -33,7 +33,7 @@ from dashboard.tagging.taxonomy import load_taxonomy  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 TUNING = ("stories.csv", "stories_holdout.csv", "stories_holdout_2.csv")
-HELD_OUT = ("stories_holdout_3.csv", "stories_holdout_4.csv")
+HELD_OUT = ("stories_holdout_3.csv", "stories_holdout_4.csv", "stories_holdout_5.csv")
 SETS = TUNING + HELD_OUT
 N = int(os.environ.get("BENCH_STORY_HEADLINES", 20_000))
 DAYS_AT_1M = 730

@@ -311,6 +311,7 @@ def test_labelled_sets_are_well_formed_and_disjoint():
         "stories_holdout_2.csv": (200, 70),
         "stories_holdout_3.csv": (80, 30),
         "stories_holdout_4.csv": (150, 50),
+        "stories_holdout_5.csv": (110, 40),
     }
     names = tuple(sizes)
     for name in names:
