@@ -12,8 +12,7 @@ evidence (`features`), that two headlines report the same event:
   sees paraphrases that share no word ("calls off" / "abandons");
 * shared topic terms (content terms that are neither numbers, company names nor COMMON
   words of this beat), a shared number ("$5.5 billion", "10%", "H20"), disjoint numbers,
-  a shared watched company, two or more shared watched companies, and the hours between
-  the two.
+  a shared watched company, and the hours between the two.
 
 Outlets tell one event in different words of the beat ("slashes spending" / "cuts capex",
 "blaze" / "fire", "sues" / "lawsuit"): a title also carries one '~concept' term for each
@@ -27,9 +26,10 @@ pairwise precision >= 0.95. Two rules stand before the regression and keep diffe
 events apart:
 
 * both headlines name watched companies and no company is shared: never the same story;
-* the pair shares no topic term, no number and not two watched companies, and its cosine is
-  below COSINE_GATE: not the same story. Sharing one company and a day is not enough,
-  however close in time: a company with fifty headlines a day has several events a day.
+* the pair shares no topic term and no number and its cosine is below COSINE_GATE: not
+  the same story. Sharing a company and a day is not enough, however close in time: a
+  company with fifty headlines a day has several events a day. Nor are two companies:
+  pairs such as Microsoft and Nvidia meet in several events a day.
 
 A headline is compared only with candidates that share a *key* with it (a distinctive
 term, see `keys`) inside the window, found through an index, never with every row; at
@@ -88,18 +88,9 @@ _DIM = 256  # the bundled model's width
 
 # Logistic regression over `features`, fitted on the tuning files (pairs within the window
 # whose companies are not disjoint); BIAS is the intercept.
-FEATURES = (
-    "jaccard",
-    "cosine",
-    "topic",
-    "number",
-    "numbers_differ",
-    "company",
-    "days",
-    "companies2",
-)
-WEIGHTS = (0.494, 2.462, 1.239, 1.746, -0.032, 0.979, -2.71, 1.93)
-BIAS = 0.112
+FEATURES = ("jaccard", "cosine", "topic", "number", "numbers_differ", "company", "days")
+WEIGHTS = (0.817, 2.562, 1.208, 1.795, -0.029, 1.032, -2.699)
+BIAS = 0.088
 
 
 class StoryModelError(ChipwatchError):
@@ -277,7 +268,6 @@ def features(a: Item, b: Item, cos: float | None = None) -> tuple[float, ...]:
         float(bool(a.numbers and b.numbers and not a.numbers & b.numbers)),
         float(bool(a.companies & b.companies)),
         min(hours, WINDOW_HOURS) / 24,
-        float(len(a.companies & b.companies) >= 2),
     )
 
 
@@ -308,9 +298,7 @@ def _likelihood(a: Item, b: Item, cos: float | None) -> float:
     regression's features are worked out."""
     if cos is None:
         cos = float(a.vec @ b.vec) if a.vec is not None and b.vec is not None else 0.0
-    if cos < COSINE_GATE and not (
-        a.topic & b.topic or a.numbers & b.numbers or len(a.companies & b.companies) >= 2
-    ):
+    if cos < COSINE_GATE and not (a.topic & b.topic or a.numbers & b.numbers):
         return 0.0
     return probability(features(a, b, cos))
 
