@@ -10,7 +10,9 @@ as 1,000,000 headlines over two years would fill, so each one meets as many cand
 similarity, story rows), and the per-headline figure is extrapolated to 1,000,000 headlines.
 
 `python bench/stories_quality.py --fit` prints the matcher's logistic-regression weights
-refitted on the TUNING files (what dashboard/stories/cluster.py WEIGHTS holds).
+refitted on the TUNING files (what dashboard/stories/cluster.py WEIGHTS holds);
+`--why` counts, a file, why its same-story pairs are apart (never compared, gated, below
+the threshold, ...).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,8 +202,55 @@ def fit(names: tuple[str, ...] = TUNING, l2: float = 1e-3, steps: int = 20_000) 
     }
 
 
+def why(names: tuple[str, ...] = SETS) -> dict:
+    """Why labelled same-story pairs are apart, pair by pair (the matcher's rules in order):
+    more than the window apart, vetoed (a short title, disjoint companies), never compared
+    (no shared key: the index does not offer one to the other), stopped by the gate (no
+    shared topic term or number, cosine below COSINE_GATE), below THRESHOLD, or the pair
+    passes (then only the span rule, the candidate cap or the arrival order keeps them
+    apart). Counts a file; "passes" among different-story pairs is what could merge."""
+    import itertools
+
+    from dashboard.ingest.normalize import parse_text_date
+    from dashboard.stories import cluster
+
+    tagger = Tagger(load_taxonomy())
+    out = {}
+    for name in names:
+        rows = evaluate.read(DATA / name)
+        vecs = cluster.vectors([r["title"] for r in rows])
+        items = []
+        for row, vec in zip(rows, vecs, strict=True):
+            companies = frozenset(
+                m.name for m in tagger.tag(row["title"], row.get("summary") or "").companies
+            )
+            at = parse_text_date(row["published"])
+            words = cluster.terms(row["title"], companies)
+            items.append(cluster.Item(None, words, companies, None, at, vec))
+        same, other = Counter(), Counter()
+        for (ra, a), (rb, b) in itertools.combinations(zip(rows, items, strict=True), 2):
+            if abs(a.at - b.at) > cluster.WINDOW_HOURS * 3600:
+                reason = "window"
+            elif cluster.vetoed(a, b):
+                reason = "vetoed"
+            elif not set(cluster.keys(a.words)) & set(cluster.keys(b.words)):
+                reason = "never compared"
+            elif cluster.similarity(a, b) == 0.0:
+                reason = "gate"
+            elif cluster.similarity(a, b) < cluster.THRESHOLD:
+                reason = "below threshold"
+            else:
+                reason = "passes"
+            (same if ra["story"] == rb["story"] else other)[reason] += 1
+        out[name] = {"same_story": dict(same), "different_passing": other["passes"]}
+    return out
+
+
 if __name__ == "__main__":
     if "--fit" in sys.argv:
         print(fit())
+    elif "--why" in sys.argv:
+        for name, counts in why().items():
+            print(name, counts)
     else:
         run()
