@@ -1,7 +1,8 @@
 """Story matcher: quality on the labelled sets and cost per headline.
 
-Quality: pairwise P/R/F1 and B-cubed F1 of `chipwatch evaluate-stories` on tests/data/stories.csv
-(the tuning set) and the held-out batches written before tuning (stories_holdout*.csv).
+Quality: pairwise P/R/F1 and B-cubed F1 of `chipwatch evaluate-stories` on the tuning files
+(TUNING: the matcher's weights are fitted on them) and on the held-out batches written before
+the tuning round that reports them (HELD_OUT), never tuned on.
 
 Cost: BENCH_STORY_HEADLINES synthetic demo headlines (default 20,000) spread over as many days
 as 1,000,000 headlines over two years would fill, so each one meets as many candidates as at
@@ -9,7 +10,9 @@ as 1,000,000 headlines over two years would fill, so each one meets as many cand
 similarity, story rows), and the per-headline figure is extrapolated to 1,000,000 headlines.
 
 `python bench/stories_quality.py --fit` prints the matcher's logistic-regression weights
-refitted on stories.csv (what dashboard/stories/cluster.py WEIGHTS holds).
+refitted on the TUNING files (what dashboard/stories/cluster.py WEIGHTS holds);
+`--why` counts, a file, why its same-story pairs are apart (never compared, gated, below
+the threshold, ...).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +35,9 @@ from dashboard.tagging.tagger import Tagger  # noqa: E402
 from dashboard.tagging.taxonomy import load_taxonomy  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
-SETS = ("stories.csv", "stories_holdout.csv", "stories_holdout_2.csv", "stories_holdout_3.csv")
+TUNING = ("stories.csv", "stories_holdout.csv", "stories_holdout_2.csv")
+HELD_OUT = ("stories_holdout_3.csv", "stories_holdout_4.csv", "stories_holdout_5.csv")
+SETS = TUNING + HELD_OUT
 N = int(os.environ.get("BENCH_STORY_HEADLINES", 20_000))
 DAYS_AT_1M = 730
 
@@ -154,8 +160,8 @@ def run() -> dict:
     return figures
 
 
-def fit(path: Path = DATA / "stories.csv", l2: float = 1e-3, steps: int = 20_000) -> dict:
-    """Logistic regression of 'same story' on cluster.features over every pair of the
+def fit(names: tuple[str, ...] = TUNING, l2: float = 1e-3, steps: int = 20_000) -> dict:
+    """Logistic regression of 'same story' on cluster.features over every pair of each
     labelled file inside the window that the vetoes let through (gradient descent, L2)."""
     import itertools
 
@@ -165,20 +171,23 @@ def fit(path: Path = DATA / "stories.csv", l2: float = 1e-3, steps: int = 20_000
     from dashboard.stories import cluster
 
     tagger = Tagger(load_taxonomy())
-    rows = evaluate.read(path)
-    vecs = cluster.vectors([r["title"] for r in rows])
-    items = []
-    for row, vec in zip(rows, vecs, strict=True):
-        names = frozenset(
-            m.name for m in tagger.tag(row["title"], row.get("summary") or "").companies
-        )
-        at = parse_text_date(row["published"])
-        items.append(cluster.Item(None, cluster.terms(row["title"], names), names, None, at, vec))
     x, y = [], []
-    for (ra, a), (rb, b) in itertools.combinations(zip(rows, items, strict=True), 2):
-        if abs(a.at - b.at) <= cluster.WINDOW_HOURS * 3600 and not cluster.vetoed(a, b):
-            x.append(cluster.features(a, b))
-            y.append(float(ra["story"] == rb["story"]))
+    for name in names:
+        rows = evaluate.read(DATA / name)
+        vecs = cluster.vectors([r["title"] for r in rows])
+        items = []
+        for row, vec in zip(rows, vecs, strict=True):
+            companies = frozenset(
+                m.name for m in tagger.tag(row["title"], row.get("summary") or "").companies
+            )
+            at = parse_text_date(row["published"])
+            words = cluster.terms(row["title"], companies)
+            items.append(cluster.Item(None, words, companies, None, at, vec))
+        # pairs within one file only: the files' stories are disjoint, their days far apart
+        for (ra, a), (rb, b) in itertools.combinations(zip(rows, items, strict=True), 2):
+            if abs(a.at - b.at) <= cluster.WINDOW_HOURS * 3600 and not cluster.vetoed(a, b):
+                x.append(cluster.features(a, b))
+                y.append(float(ra["story"] == rb["story"]))
     xm = np.hstack([np.array(x), np.ones((len(x), 1))])
     ym = np.array(y)
     w = np.zeros(xm.shape[1])
@@ -193,8 +202,55 @@ def fit(path: Path = DATA / "stories.csv", l2: float = 1e-3, steps: int = 20_000
     }
 
 
+def why(names: tuple[str, ...] = SETS) -> dict:
+    """Why labelled same-story pairs are apart, pair by pair (the matcher's rules in order):
+    more than the window apart, vetoed (a short title, disjoint companies), never compared
+    (no shared key: the index does not offer one to the other), stopped by the gate (no
+    shared topic term or number, cosine below COSINE_GATE), below THRESHOLD, or the pair
+    passes (then only the span rule, the candidate cap or the arrival order keeps them
+    apart). Counts a file; "passes" among different-story pairs is what could merge."""
+    import itertools
+
+    from dashboard.ingest.normalize import parse_text_date
+    from dashboard.stories import cluster
+
+    tagger = Tagger(load_taxonomy())
+    out = {}
+    for name in names:
+        rows = evaluate.read(DATA / name)
+        vecs = cluster.vectors([r["title"] for r in rows])
+        items = []
+        for row, vec in zip(rows, vecs, strict=True):
+            companies = frozenset(
+                m.name for m in tagger.tag(row["title"], row.get("summary") or "").companies
+            )
+            at = parse_text_date(row["published"])
+            words = cluster.terms(row["title"], companies)
+            items.append(cluster.Item(None, words, companies, None, at, vec))
+        same, other = Counter(), Counter()
+        for (ra, a), (rb, b) in itertools.combinations(zip(rows, items, strict=True), 2):
+            if abs(a.at - b.at) > cluster.WINDOW_HOURS * 3600:
+                reason = "window"
+            elif cluster.vetoed(a, b):
+                reason = "vetoed"
+            elif not set(cluster.keys(a.words)) & set(cluster.keys(b.words)):
+                reason = "never compared"
+            elif cluster.similarity(a, b) == 0.0:
+                reason = "gate"
+            elif cluster.similarity(a, b) < cluster.THRESHOLD:
+                reason = "below threshold"
+            else:
+                reason = "passes"
+            (same if ra["story"] == rb["story"] else other)[reason] += 1
+        out[name] = {"same_story": dict(same), "different_passing": other["passes"]}
+    return out
+
+
 if __name__ == "__main__":
     if "--fit" in sys.argv:
         print(fit())
+    elif "--why" in sys.argv:
+        for name, counts in why().items():
+            print(name, counts)
     else:
         run()
