@@ -404,7 +404,7 @@ def test_schema_10_gives_the_key_index_each_headlines_story_and_time(seeded_db):
     write gives, and the next headline finds the same candidates."""
     import sqlite3
 
-    from dashboard.store import Store
+    from dashboard.store import SCHEMA_VERSION, Store
 
     with sqlite3.connect(seeded_db) as c:
         fresh = c.execute("SELECT * FROM story_keys ORDER BY key, day, headline_id").fetchall()
@@ -419,7 +419,7 @@ def test_schema_10_gives_the_key_index_each_headlines_story_and_time(seeded_db):
         )
     assert len(fresh) > 1000 and all(r[3] and r[4] for r in fresh)
     with Store(seeded_db) as store:
-        assert store.schema_version == 10
+        assert store.schema_version == SCHEMA_VERSION
         upgraded = store.conn.execute(
             "SELECT * FROM story_keys ORDER BY key, day, headline_id"
         ).fetchall()

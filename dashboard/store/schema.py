@@ -16,7 +16,7 @@ import sqlite_utils
 from dashboard.risk import direction_weight, sql_direction_weight
 from dashboard.store.shape import derived_columns
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 BUSY_TIMEOUT_MS = 30_000
 # Bounded so the dashboard's resident memory stays small however large the file grows.
 MMAP_BYTES = 128 * 2**20
@@ -377,6 +377,14 @@ def _migrate_10(db: sqlite_utils.Database) -> None:
     db["story_keys"].create_index(["headline_id"], if_not_exists=True)
 
 
+def _migrate_11(db: sqlite_utils.Database) -> None:
+    # Each headline's title embedding as the story matcher stores it (store/stories.pack),
+    # so a candidate read back is not embedded again. NULL for headlines stored before:
+    # those are embedded when read, and restory writes theirs.
+    if "story_vec" not in db["headlines"].columns_dict:
+        db.execute("ALTER TABLE headlines ADD COLUMN story_vec BLOB")
+
+
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _migrate_1,
     _migrate_2,
@@ -388,6 +396,7 @@ MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _migrate_8,
     _migrate_9,
     _migrate_10,
+    _migrate_11,
 )
 
 # A headline's rollup cells: ('', ''), ('', each carried theme), (each company, ''), (each

@@ -363,7 +363,6 @@ class Store:
                         int(demo),
                         *rows.columns,
                         tag_version,
-                        stories.story_terms(h.title, rows.columns[0], prep),
                     )
                 )
                 fresh.append(
@@ -375,6 +374,7 @@ class Store:
                 companies += rows.companies
                 if rollups:
                     cells.append((h.id, h.published_at[:10], rows.companies, rows.themes))
+            fresh = stories.with_prepared(fresh)
             # Each row is written once, with its story (found before the insert).
             given = stories.assign(conn, fresh, stored=False)
             # One statement a table for the whole feed: per-headline statements cost more in
@@ -384,9 +384,12 @@ class Store:
                      published_at, published_estimated, fetched_at, is_demo,
                      companies, themes, max_score, theme_scores, evidence_text,
                      theme_directions, direction_evidence, tag_version, story_terms,
-                     story_id, story_weight)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [(*row, *given[row[0]]) for row in heads],
+                     story_id, story_weight, story_vec)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [
+                    (*row, stories.terms_column(nh.prepared), *given[nh.id], nh.prepared.blob)
+                    for row, nh in zip(heads, fresh, strict=True)
+                ],
             )
             self._insert_tag_rows(themes, companies)
             for hid, day, head_companies, head_themes in cells:
