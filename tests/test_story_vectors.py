@@ -1,4 +1,4 @@
-"""Each headline's title embedding is stored with it (schema 11), so a candidate read back from
+"""Each headline's title embedding is stored beside it (schema 11, story_vecs), so a candidate read back from
 the table is not embedded again; headlines stored before have none and still match."""
 
 from __future__ import annotations
@@ -81,7 +81,8 @@ def test_a_stored_candidate_is_read_not_embedded_again(tmp_path, tagger, embedde
     with Store(tmp_path / "s.db") as store:
         _add(store, tagger, [FIRST, OTHER])
         assert store.conn.execute(
-            "SELECT count(*) FROM headlines WHERE length(story_vec) = 260"
+            "SELECT count(*) FROM headlines h JOIN story_vecs v ON v.rowid = h.rowid"
+            " WHERE length(v.vec) = 260"
         ).fetchone() == (2,)
         _as_a_new_process()
         embedded.clear()
@@ -96,17 +97,17 @@ def test_headlines_stored_before_embeddings_still_match_and_restory_stores_their
 ):
     with Store(tmp_path / "s.db") as store:
         _add(store, tagger, [FIRST, OTHER])
-        store.conn.execute("UPDATE headlines SET story_vec = NULL")  # as schema 10 left them
+        store.conn.execute("DELETE FROM story_vecs")  # as schema 10 left them
         _as_a_new_process()
         embedded.clear()
         _add(store, tagger, [LATER])
         s = dict(store.conn.execute("SELECT id, story_id FROM headlines"))
         assert s["b1"] == s["a1"] != s["a2"]
         assert FIRST.title in embedded  # no stored embedding: embedded when read
-        store.conn.execute("UPDATE headlines SET story_vec = NULL")
+        store.conn.execute("DELETE FROM story_vecs")
         store.restory()
         assert store.conn.execute(
-            "SELECT count(*) FROM headlines WHERE story_vec IS NULL"
+            "SELECT count(*) FROM headlines WHERE rowid NOT IN (SELECT rowid FROM story_vecs)"
         ).fetchone() == (0,)
         again = dict(store.conn.execute("SELECT id, story_id FROM headlines"))
         assert again["b1"] == again["a1"] != again["a2"]
@@ -114,3 +115,11 @@ def test_headlines_stored_before_embeddings_still_match_and_restory_stores_their
         embedded.clear()
         store.restory()
     assert embedded == []
+
+
+def test_a_deleted_headline_takes_its_embedding_with_it(tmp_path, tagger):
+    with Store(tmp_path / "s.db") as store:
+        _add(store, tagger, [FIRST, OTHER])
+        store.conn.execute("DELETE FROM headlines WHERE id = 'a1'")
+        left = store.conn.execute("SELECT rowid FROM story_vecs").fetchall()
+        assert left == store.conn.execute("SELECT rowid FROM headlines").fetchall()

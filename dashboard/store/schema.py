@@ -379,10 +379,20 @@ def _migrate_10(db: sqlite_utils.Database) -> None:
 
 def _migrate_11(db: sqlite_utils.Database) -> None:
     # Each headline's title embedding as the story matcher stores it (store/stories.pack),
-    # so a candidate read back is not embedded again. NULL for headlines stored before:
-    # those are embedded when read, and restory writes theirs.
-    if "story_vec" not in db["headlines"].columns_dict:
-        db.execute("ALTER TABLE headlines ADD COLUMN story_vec BLOB")
+    # so a candidate read back is not embedded again: a table of its own, keyed by the
+    # headline's rowid (new rows append), so the headline rows the pages scan stay as they
+    # were. Headlines stored before have none: embedded when read; restory writes theirs.
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS story_vecs (
+            rowid INTEGER PRIMARY KEY,
+            vec BLOB NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TRIGGER IF NOT EXISTS story_vecs_ad AFTER DELETE ON headlines BEGIN
+             DELETE FROM story_vecs WHERE rowid = old.rowid;
+           END"""
+    )
 
 
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (

@@ -106,8 +106,9 @@ def _candidate_items(conn, rows: list[tuple]) -> list[cluster.Item]:
     missing = [r[0] for r in rows if (r[0], r[1]) not in _ITEMS]
     if missing:
         found = conn.execute(
-            "SELECT h.id, h.companies, h.story_terms, h.url, h.title, h.story_vec"
-            " FROM json_each(?) j JOIN headlines h ON h.id = j.value",
+            "SELECT h.id, h.companies, h.story_terms, h.url, h.title, v.vec"
+            " FROM json_each(?) j JOIN headlines h ON h.id = j.value"
+            " LEFT JOIN story_vecs v ON v.rowid = h.rowid",
             (json.dumps(missing),),
         ).fetchall()
         # Headlines stored before embeddings were (schema 11) are embedded here.
@@ -157,6 +158,7 @@ class NewHeadline:
     url: str | None
     companies: str  # ';'-joined canonical names
     prepared: Prepared | None = None  # what `prepare` gives for its title, when known
+    vec_stored: bool = False  # its embedding is in story_vecs already
 
 
 class Prepared(NamedTuple):
@@ -166,7 +168,7 @@ class Prepared(NamedTuple):
 
     terms: frozenset[str]
     vec: np.ndarray  # the title's embedding as stored (unpack(blob))
-    blob: bytes  # the headlines.story_vec column
+    blob: bytes  # as the story_vecs table keeps it
 
 
 def prepare(titles: list[str], companies: list[str]) -> list[Prepared]:
@@ -193,7 +195,7 @@ def with_prepared(heads: list[NewHeadline]) -> list[NewHeadline]:
     return [replace(h, prepared=done[h.id]) if h.prepared is None else h for h in heads]
 
 
-# A title's embedding is stored with its headline (headlines.story_vec), so a candidate read
+# A title's embedding is stored with its headline (table story_vecs), so a candidate read
 # back from the table is not embedded again (0.15 ms a title, the most of what reading a
 # candidate cost): 8-bit components scaled by the largest, 260 bytes. Every path reads the
 # unpacked vector, the one a fresh matcher uses too, so stored and new candidates compare
@@ -202,6 +204,14 @@ def pack(vec: np.ndarray) -> bytes:
     top = float(np.abs(vec).max()) if vec.size else 0.0
     scale = top / 127 if top > 0 else 1.0
     return struct.pack("<f", scale) + np.rint(vec / scale).astype(np.int8).tobytes()
+
+
+def store_vectors(conn, heads: list[NewHeadline]) -> None:
+    """Keep the prepared embeddings of these stored headlines (story_vecs)."""
+    conn.executemany(
+        "INSERT OR REPLACE INTO story_vecs (rowid, vec) SELECT rowid, ? FROM headlines WHERE id = ?",
+        [(h.prepared.blob, h.id) for h in heads],
+    )
 
 
 def unpack(blob: bytes) -> np.ndarray:
@@ -305,11 +315,11 @@ def assign(
             for k in keys:
                 pending.setdefault(k, deque(maxlen=PER_KEY)).append((h.id, story, stamp))
     if stored and given:
-        blobs = {h.id: h.prepared.blob for h in heads}
         conn.executemany(
-            "UPDATE headlines SET story_id = ?, story_weight = ?, story_vec = ? WHERE id = ?",
-            [(story, weight, blobs[hid], hid) for hid, (story, weight) in given.items()],
+            "UPDATE headlines SET story_id = ?, story_weight = ? WHERE id = ?",
+            [(story, weight, hid) for hid, (story, weight) in given.items()],
         )
+        store_vectors(conn, [h for h in heads if not h.vec_stored])
     if key_rows:
         conn.executemany(_INSERT_KEYS, key_rows)
     return given
@@ -377,7 +387,8 @@ def pending_batches(conn, batch: int = 5000) -> Iterator[list[NewHeadline]]:
         rows = conn.execute(
             # The date index, not the story one: "story_id IS NULL" holds for every headline
             # at the start, and walking them by story id then sorting cost 0.5 s a batch at 1M.
-            "SELECT id, published_at, source, title, url, companies, story_vec FROM headlines"
+            "SELECT id, published_at, source, title, url, companies, v.vec FROM headlines h"
+            " LEFT JOIN story_vecs v ON v.rowid = h.rowid"
             " WHERE (published_at, id) > (?, ?) AND +story_id IS NULL"
             " ORDER BY published_at, id LIMIT ?",
             (*last, batch),
@@ -388,6 +399,7 @@ def pending_batches(conn, batch: int = 5000) -> Iterator[list[NewHeadline]]:
             NewHeadline(
                 *r[:6],
                 Prepared(_terms(r[3], r[5]), unpack(r[6]), r[6]) if r[6] is not None else None,
+                vec_stored=r[6] is not None,
             )
             for r in rows
         ]

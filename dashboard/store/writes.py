@@ -384,13 +384,14 @@ class Store:
                      published_at, published_estimated, fetched_at, is_demo,
                      companies, themes, max_score, theme_scores, evidence_text,
                      theme_directions, direction_evidence, tag_version, story_terms,
-                     story_id, story_weight, story_vec)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                     story_id, story_weight)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [
-                    (*row, stories.terms_column(nh.prepared), *given[nh.id], nh.prepared.blob)
+                    (*row, stories.terms_column(nh.prepared), *given[nh.id])
                     for row, nh in zip(heads, fresh, strict=True)
                 ],
             )
+            stories.store_vectors(conn, fresh)
             self._insert_tag_rows(themes, companies)
             for hid, day, head_companies, head_themes in cells:
                 add_rollup_cells(counts, day, head_companies, head_themes, 1, given[hid][1])
