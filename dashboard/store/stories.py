@@ -111,9 +111,10 @@ def _candidate_items(conn, rows: list[tuple]) -> list[cluster.Item]:
             " LEFT JOIN story_vecs v ON v.rowid = h.rowid",
             (json.dumps(missing),),
         ).fetchall()
-        # Headlines stored before embeddings were (schema 11) are embedded here.
+        # Headlines stored before embeddings were (schema 11) are embedded here, rounded as
+        # a stored one is.
         old = [r[4] for r in found if r[5] is None]
-        embedded = iter(cluster.vectors(old) if old else ())
+        embedded = (unpack(pack(v)) for v in (cluster.vectors(old) if old else ()))
         vecs = [unpack(r[5]) if r[5] is not None else next(embedded) for r in found]
         stories = {r[0]: (r[1], r[2]) for r in rows}
         for (hid, names, words, url, _title, _blob), vec in zip(found, vecs, strict=True):
