@@ -95,6 +95,9 @@ class LearnedModel:
         self._table = {
             f: (w, tuple(self.themes[t][1].get(f, 0.0) for t in names)) for f, w in self.idf.items()
         }
+        # (stem, next stem) -> its pair feature, for the pairs the model knows: counts() looks a
+        # pair up without joining it into a string first
+        self._pairs = {tuple(f.split(" ")): f for f in self.idf if " " in f}
         # labelled examples for the nearest-example evidence: titles, and for each theme an
         # inverted index feature -> (examples, weights) as arrays, so a similarity touches
         # only the examples sharing a feature and adds them up in numpy
@@ -140,10 +143,11 @@ class LearnedModel:
         texts): the same as counting features(), keeping only what the model knows. This
         runs for every headline, so C loops (map, filter) do the work."""
         known = self.idf.__contains__
+        pair = self._pairs.get
         feats: list[str] = []
         for (_, (_, _, stems)), raw in zip(parts, raws, strict=True):
             feats += filter(known, stems)
-            feats += filter(known, map(" ".join, zip(stems, stems[1:], strict=False)))
+            feats += filter(None, map(pair, zip(stems, stems[1:], strict=False)))
             if not raw.isascii():
                 feats += filter(known, features([((), raw)]))
         counts = dict.fromkeys(feats, 1)
@@ -195,18 +199,17 @@ class LearnedModel:
         pushes = sorted(((v * coef.get(f, 0.0), f) for f, v in vec.items()), reverse=True)
         telling = [(w, f) for w, f in pushes if w > 0 and not _QUIET.issuperset(f.split())]
         words = tuple(f for _, f in telling[:TOP_WORDS])
-        # cosine with each labelled example of the theme (vectors are L2-normalised); the
-        # sums run feature by feature as a plain loop would, so ties resolve the same way
-        sims = np.zeros(len(self.titles))
-        touched = np.zeros(len(self.titles), dtype=bool)
+        # cosine with each labelled example of the theme (vectors are L2-normalised): one
+        # bincount over the postings of the headline's features, which adds each example's
+        # terms feature by feature as a plain loop would, so ties resolve the same way
         postings = self._postings.get(theme, {})
-        for f, v in vec.items():
-            found = postings.get(f)
-            if found is not None:
-                ids, ws = found
-                sims[ids] += v * ws
-                touched[ids] = True
-        near = np.flatnonzero(touched)
+        found = [(postings[f], v) for f, v in vec.items() if f in postings]
+        if not found:
+            return Opinion(p, words, ())
+        ids = np.concatenate([ids for (ids, _), _ in found])
+        weights = np.concatenate([v * ws for (_, ws), v in found])
+        sims = np.bincount(ids, weights=weights, minlength=len(self.titles))
+        near = np.unique(ids)  # the examples sharing a feature, in order
         best = near[np.lexsort((near, -sims[near]))][:NEAREST].tolist()
         return Opinion(p, words, tuple(self.titles[i] for i in best))
 
