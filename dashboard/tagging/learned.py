@@ -87,20 +87,16 @@ class LearnedModel:
         names = list(self.themes)
         self._intercepts = [self.themes[t][0] for t in names]
         self._names = names
+        coefs = {f: tuple(self.themes[t][1].get(f, 0.0) for t in names) for f in self.idf}
         # feature -> (idf², idf x its weight in each theme), for _scan
-        self._folded = {
-            f: (w * w, *(w * self.themes[t][1].get(f, 0.0) for t in names))
-            for f, w in self.idf.items()
-        }
-        self._table = {
-            f: (w, tuple(self.themes[t][1].get(f, 0.0) for t in names)) for f, w in self.idf.items()
-        }
+        self._folded = {f: (w * w, *(w * c for c in coefs[f])) for f, w in self.idf.items()}
+        self._table = {f: (w, coefs[f]) for f, w in self.idf.items()}
         # (stem, next stem) -> its pair feature, for the pairs the model knows: counts() looks a
         # pair up without joining it into a string first
         self._pairs = {tuple(f.split(" ")): f for f in self.idf if " " in f}
         # labelled examples for the nearest-example evidence: titles, and for each theme an
-        # inverted index feature -> (examples, weights) as arrays, so a similarity touches
-        # only the examples sharing a feature and adds them up in numpy
+        # inverted index, feature -> its span of two arrays (examples, weights), so a
+        # similarity touches only the examples sharing a feature and adds them up in numpy
         self.titles = [e["title"] for e in doc["examples"]]
         lists: dict[str, dict[str, tuple[list[int], list[float]]]] = {t: {} for t in names}
         for i, e in enumerate(doc["examples"]):
@@ -111,10 +107,14 @@ class LearnedModel:
                     ids, ws = postings.setdefault(f, ([], []))
                     ids.append(i)
                     ws.append(w)
-        self._postings = {
-            t: {f: (np.array(ids, dtype=np.intp), np.array(ws)) for f, (ids, ws) in p.items()}
-            for t, p in lists.items()
-        }
+        self._postings: dict[str, tuple[dict[str, tuple[int, int]], np.ndarray, np.ndarray]] = {}
+        for t, p in lists.items():
+            spans, start = {}, 0
+            for f, (ids, _) in p.items():
+                spans[f] = (start, start + len(ids))
+                start += len(ids)
+            flat_ids = np.array([i for ids, _ in p.values() for i in ids], dtype=np.intp)
+            self._postings[t] = (spans, flat_ids, np.array([w for _, ws in p.values() for w in ws]))
 
     def vector(self, feats: list[str]) -> dict[str, float]:
         """Sublinear TF-IDF, L2-normalised, over the model's vocabulary (as trained)."""
@@ -202,12 +202,14 @@ class LearnedModel:
         # cosine with each labelled example of the theme (vectors are L2-normalised): one
         # bincount over the postings of the headline's features, which adds each example's
         # terms feature by feature as a plain loop would, so ties resolve the same way
-        postings = self._postings.get(theme, {})
-        found = [(postings[f], v) for f, v in vec.items() if f in postings]
+        if theme not in self._postings:
+            return Opinion(p, words, ())
+        spans, all_ids, all_weights = self._postings[theme]
+        found = [(spans[f], v) for f, v in vec.items() if f in spans]
         if not found:
             return Opinion(p, words, ())
-        ids = np.concatenate([ids for (ids, _), _ in found])
-        weights = np.concatenate([v * ws for (_, ws), v in found])
+        ids = np.concatenate([all_ids[a:b] for (a, b), _ in found])
+        weights = np.concatenate([v * all_weights[a:b] for (a, b), v in found])
         sims = np.bincount(ids, weights=weights, minlength=len(self.titles))
         near = np.unique(ids)  # the examples sharing a feature, in order
         best = near[np.lexsort((near, -sims[near]))][:NEAREST].tolist()
