@@ -199,19 +199,18 @@ class LearnedModel:
         pushes = sorted(((v * coef.get(f, 0.0), f) for f, v in vec.items()), reverse=True)
         telling = [(w, f) for w, f in pushes if w > 0 and not _QUIET.issuperset(f.split())]
         words = tuple(f for _, f in telling[:TOP_WORDS])
-        # cosine with each labelled example of the theme (vectors are L2-normalised): one
-        # bincount over the postings of the headline's features, which adds each example's
-        # terms feature by feature as a plain loop would, so ties resolve the same way
-        if theme not in self._postings:
-            return Opinion(p, words, ())
-        spans, all_ids, all_weights = self._postings[theme]
-        found = [(spans[f], v) for f, v in vec.items() if f in spans]
-        if not found:
-            return Opinion(p, words, ())
-        ids = np.concatenate([all_ids[a:b] for (a, b), _ in found])
-        weights = np.concatenate([v * all_weights[a:b] for (a, b), v in found])
-        sims = np.bincount(ids, weights=weights, minlength=len(self.titles))
-        near = np.unique(ids)  # the examples sharing a feature, in order
+        # cosine with each labelled example of the theme (vectors are L2-normalised); the
+        # sums run feature by feature as a plain loop would, so ties resolve the same way
+        sims = np.zeros(len(self.titles))
+        touched = np.zeros(len(self.titles), dtype=bool)
+        spans, all_ids, all_weights = self._postings.get(theme, ({}, None, None))
+        for f, v in vec.items():
+            span = spans.get(f)
+            if span is not None:
+                ids = all_ids[span[0] : span[1]]
+                sims[ids] += v * all_weights[span[0] : span[1]]
+                touched[ids] = True
+        near = np.flatnonzero(touched)
         best = near[np.lexsort((near, -sims[near]))][:NEAREST].tolist()
         return Opinion(p, words, tuple(self.titles[i] for i in best))
 

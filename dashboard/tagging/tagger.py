@@ -163,12 +163,10 @@ class Tagger:
 
     def _norm(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
         """(cased, folded, stems) token tuples; slices of them compare directly with terms."""
-        words = tokens(text)
-        if not words:
+        cache = self._cache
+        rows = [cache.get(t) or self._learn(t) for t in tokens(text)]
+        if not rows:
             return (), (), ()
-        rows = list(map(self._cache.get, words))  # known tokens (most) without a Python loop
-        if None in rows:
-            rows = [row or self._learn(t) for row, t in zip(rows, words, strict=True)]
         return tuple(zip(*rows, strict=True))  # type: ignore[return-value]
 
     def _learn(self, token: str) -> tuple[str, str, str]:
