@@ -14,6 +14,14 @@ own): the rate for news without repeats. Figures:
   one_core     tag_csv() with workers=0, wall clock and CPU time
 
 Run: PYTHONPATH=. python bench/bench_tag_speed.py [ROWS] (make bench runs it too)
+
+Before and after a change, in one run (the machine's load moves both alike):
+
+  PYTHONPATH=. python bench/bench_tag_speed.py [ROWS] --against OTHER_CHECKOUT [--rounds 2]
+
+runs the two end-to-end cases for this checkout and for OTHER_CHECKOUT (a copy of another
+commit, e.g. `git worktree add /tmp/before HEAD~3`), alternating, each with its own code,
+taxonomy and model, and prints every run's rows per second and per CPU-second.
 """
 
 from __future__ import annotations
@@ -59,9 +67,10 @@ def _children_cpu() -> float:
     return used.ru_utime + used.ru_stime
 
 
-def _end_to_end(src: Path, out: Path) -> tuple[float, float]:
-    """Wall clock and CPU time (every process) of `chipwatch tag --csv`."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def _end_to_end(src: Path, out: Path, root: Path = ROOT) -> tuple[float, float]:
+    """Wall clock and CPU time (every process) of `chipwatch tag --csv` run from `root`."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    env.pop("CHIPWATCH_TAXONOMY", None)  # each checkout tags with its own taxonomy
     cmd = [sys.executable, "-m", "dashboard", "tag", "--csv", str(src), "--out", str(out)]
     cpu0 = _children_cpu()
     wall, _ = _timed(lambda: subprocess.run(cmd, check=True, env=env, capture_output=True))
@@ -95,8 +104,45 @@ def run(n: int = ROWS) -> dict:
     }
 
 
+def compare(other: Path, n: int = ROWS, rounds: int = 2) -> list[dict]:
+    """End to end, demo and all-distinct files, this checkout and `other` alternately."""
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "in.csv", Path(tmp) / "out.csv"
+        distinct = Path(tmp) / "distinct.csv"
+        write_input(src, n)
+        write_input(distinct, n, distinct=True)
+        for i in range(rounds):
+            for name, root in (("this", ROOT), ("other", other)):
+                for case, path in (("demo", src), ("distinct", distinct)):
+                    wall, cpu = _end_to_end(path, out, root)
+                    results.append(
+                        {
+                            "round": i + 1,
+                            "checkout": name,
+                            "case": case,
+                            "per_s": round(n / wall),
+                            "per_cpu_s": round(n / cpu),
+                            "load_avg_1m": round(os.getloadavg()[0], 2),
+                        }
+                    )
+    return results
+
+
 if __name__ == "__main__":
-    figures = run(int(sys.argv[1]) if len(sys.argv) > 1 else ROWS)
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("rows", nargs="?", type=int, default=ROWS)
+    parser.add_argument("--against", type=Path, help="another checkout to time alternately")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    if args.against:
+        print(f"this = {ROOT}, other = {args.against.resolve()}")
+        for r in compare(args.against.resolve(), args.rows, args.rounds):
+            print("  ".join(f"{k} {v}" for k, v in r.items()))
+        sys.exit()
+    figures = run(args.rows)
     width = max(map(len, figures))
     for key, value in figures.items():
         print(f"{key:<{width}}  {value:>9,}")

@@ -260,12 +260,30 @@ def test_a_repeated_headline_is_tagged_once_and_written_for_every_row(
     assert {r["trade"] for r in rows[::2]} == {"1"} and {r["plants"] for r in rows[1::2]} == {"1"}
 
 
+# `chipwatch tag --csv tests/data/labels.csv --out tests/data/labels_tagged.csv`, as recorded.
+TAGGED = LABELS.parent / "labels_tagged.csv"
+
+
+def test_the_labelled_headlines_are_tagged_as_recorded(tmp_path):
+    """Every cell of every row (scores, evidence, nearest labelled examples, direction cues)
+    as recorded: a change made for speed must not move one. A taxonomy or model edit shows
+    up here row by row; after checking the rows it changed, write the file again with the
+    command above."""
+    out = tmp_path / "tagged.csv"
+    tag_csv(LABELS, out, Tagger(load_taxonomy(DEFAULT_TAXONOMY)), workers=0)
+    with out.open(encoding="utf-8") as fh, TAGGED.open(encoding="utf-8") as want:
+        got, recorded = list(csv.reader(fh)), list(csv.reader(want))
+    assert len(got) == len(recorded) == 1848
+    changed = [(w[0], w, g) for w, g in zip(recorded, got, strict=True) if w != g]
+    assert not changed, f"{len(changed)} rows differ, first: {changed[0]}"
+
+
 def test_held_out_batches_stay_apart_from_the_tuning_set_and_are_well_formed():
     """A held-out batch measures what tuning did not see: no headline of one may sit in
     labels.csv (or in another batch), and every file keeps the labels' shape."""
     watchlist = set(load_taxonomy(DEFAULT_TAXONOMY).company_names)
     seen: dict[str, str] = {}
-    files = sorted(LABELS.parent.glob("labels*.csv"))
+    files = sorted(f for f in LABELS.parent.glob("labels*.csv") if f != TAGGED)
     assert [f.name for f in files][:2] == ["labels.csv", "labels_holdout_1.csv"]
     assert len(files) >= 5
     for path in files:

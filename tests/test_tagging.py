@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -489,6 +490,16 @@ def test_a_theme_the_rules_carry_keeps_the_rules_score_and_evidence(tmp_path, ta
     assert tags.evidence["geopolitics"] == rules.evidence["geopolitics"]
 
 
+def test_a_theme_may_need_a_surer_model_than_the_others(tagger):
+    title = "Nvidia to build AI supercomputers in US with Foxconn and Wistron"
+    p = tagger.tag(title).scores["supply_chain"]  # the model's probability (the rules are silent)
+    floors = dict(tagger.taxonomy.learned_thresholds)
+    assert floors["supply_chain"] > tagger.taxonomy.learned_threshold  # as the taxonomy sets it
+    for floor, carried in ((p, True), (round(p + 0.01, 6), False)):
+        taxonomy = replace(tagger.taxonomy, learned_thresholds=(("supply_chain", floor),))
+        assert ("supply_chain" in Tagger(taxonomy).tag(title).themes) is carried, floor
+
+
 def test_off_topic_news_gets_no_second_opinion(tagger):
     tags = tagger.tag("Cyclists cheer as London backs downtown bike lanes")
     assert tags.themes == ()
@@ -497,7 +508,7 @@ def test_off_topic_news_gets_no_second_opinion(tagger):
 def _without_learned(tmp_path: Path) -> Path:
     text = DEFAULT_TAXONOMY.read_text(encoding="utf-8")
     start = text.index("[learned]")
-    end = text.index("\n[", start + 1)
+    end = text.index("\n[themes.", start)  # [learned] and its [learned.themes]
     path = tmp_path / "rules_only.toml"
     path.write_text(text[:start] + text[end:], encoding="utf-8")
     return path

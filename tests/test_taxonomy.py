@@ -328,6 +328,15 @@ def test_the_learned_model_is_part_of_the_taxonomy_version(tmp_path, monkeypatch
         module.load_taxonomy(path)
 
 
+def test_a_theme_may_set_its_own_learned_threshold(tmp_path):
+    body = "[learned]\nthreshold = 0.6\n[learned.themes]\n%s = 0.7\n"
+    body += '[themes.t]\nlabel = "T"\n[themes.t.terms]\n"x" = 0.5\n'
+    taxonomy = load_taxonomy(write(tmp_path, body % "t"))
+    assert taxonomy.learned_threshold == 0.6 and taxonomy.learned_thresholds == (("t", 0.7),)
+    with pytest.raises(TaxonomyError, match="learned.themes.u: unknown field"):
+        load_taxonomy(write(tmp_path, body % "u"))
+
+
 def test_ascii_text_is_tokenized_as_the_general_pattern_tokenizes_it():
     from dashboard.tagging.taxonomy import TOKEN_RE, tokens
 

@@ -139,10 +139,9 @@ def scan(
     cased: tuple[str, ...],
     stems: tuple[str, ...],
     blocked: dict[int, list[tuple[int, int]]],
-    only: frozenset | set | None = None,
 ) -> tuple[dict[int, list[tuple[int, int, str, float]]], set[int]]:
     """Every hit of the index's terms: {k: [(start, end, text, weight), ...]} in order of
-    start, and the set of k whose hits overlap (those need `outermost`). `only` limits k."""
+    start, and the set of k whose hits overlap (those need `outermost`)."""
     n = len(stems)
     single, multi = index.single, index.multi
     last = n - 1
@@ -159,8 +158,6 @@ def scan(
             if more:
                 cands = [*more, *cands]
         for first, rest, k, text, weight, exact in cands:
-            if only is not None and k not in only:
-                continue
             end = i + len(first)
             if end > n or (end - i > 2 and stems[i:end] != first):
                 continue

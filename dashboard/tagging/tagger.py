@@ -117,9 +117,9 @@ class Tagger:
         if taxonomy.learned_threshold is not None:
             model = load_model()
             # (theme index, theme id, probability needed) for the themes the model knows
-            least = taxonomy.learned_threshold
+            least = dict(taxonomy.learned_thresholds)
             known = [
-                (k, t.id, max(least, t.threshold))
+                (k, t.id, max(least.get(t.id, taxonomy.learned_threshold), t.threshold))
                 for k, t in enumerate(taxonomy.themes)
                 if t.id in model.themes
             ]

@@ -102,6 +102,8 @@ class Taxonomy:
     direction: DirectionRules = DirectionRules()
     # [learned] threshold: the model's probability that adds a theme the rules do not carry; None = off
     learned_threshold: float | None = None
+    # [learned.themes]: (theme id, threshold) where a theme needs another probability
+    learned_thresholds: tuple[tuple[str, float], ...] = ()
 
     @property
     def theme_ids(self) -> tuple[str, ...]:
@@ -315,16 +317,18 @@ def parse_taxonomy(doc: dict, path: Path, version: str) -> Taxonomy:
             raise c.fail(f"scoring.topic_words[{i}]", f"{word!r}: one word per entry")
 
     direction = _direction_rules(c, doc.get("direction", {}))
-    learned = None
-    if "learned" in doc:
-        body = c.table(doc["learned"], "learned", {"threshold"})
-        learned = c.number(body.get("threshold", 0.7), "learned.threshold", 0, 1)
-
     themes_doc = doc.get("themes")
     if not isinstance(themes_doc, dict) or not themes_doc:
         raise c.fail("themes", "at least one [themes.<id>] table is required")
     themes = tuple(_theme(c, tid, body, default_threshold) for tid, body in themes_doc.items())
     theme_ids = {t.id for t in themes}
+
+    learned, by_theme = None, ()
+    if "learned" in doc:
+        body = c.table(doc["learned"], "learned", {"threshold", "themes"})
+        learned = c.number(body.get("threshold", 0.7), "learned.threshold", 0, 1)
+        per = c.table(body.get("themes", {}), "learned.themes", theme_ids)
+        by_theme = tuple((t, c.number(v, f"learned.themes.{t}", 0, 1)) for t, v in per.items())
 
     companies_doc = doc.get("companies", {})
     if not isinstance(companies_doc, dict):
@@ -352,6 +356,7 @@ def parse_taxonomy(doc: dict, path: Path, version: str) -> Taxonomy:
         path=str(path),
         direction=direction,
         learned_threshold=learned,
+        learned_thresholds=by_theme,
     )
 
 
