@@ -26,7 +26,7 @@ WEIGHT = re.compile(r'^("[^"\n]+"\s*=\s*)([01]?\.\d+)', re.MULTILINE)
 
 
 def edits(text: str) -> list[tuple[str, str]]:
-    typical = text.replace("threshold = 0.45", "threshold = 0.5", 1)
+    typical = text.replace("threshold = 0.47", "threshold = 0.52", 1)  # supply chain
     heavy = WEIGHT.sub(lambda m: f"{m[1]}{round(float(m[2]) * 0.9, 4)}", text)
     assert typical != text and heavy != text
     return [("threshold edit", typical), ("every weight -10 %", heavy), ("shipped taxonomy", text)]
