@@ -312,6 +312,8 @@ def test_labelled_sets_are_well_formed_and_disjoint():
         "stories_holdout_3.csv": (80, 30),
         "stories_holdout_4.csv": (150, 50),
         "stories_holdout_5.csv": (110, 40),
+        "stories_holdout_6.csv": (150, 50),
+        "stories_dense.csv": (200, 50),  # three days of one crowded beat
     }
     names = tuple(sizes)
     for name in names:
