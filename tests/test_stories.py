@@ -513,9 +513,9 @@ def test_in_a_crowded_window_a_headline_joins_only_a_story_whose_lead_it_resembl
     assert cluster.similarity(item, member) >= cluster.THRESHOLD
     assert cluster.similarity(item, lead) < cluster.LEAD_THRESHOLD
     assert cluster.choose(item, [member, other]) == 1  # no lead known: single link
-    assert cluster.choose(item, [member, other], leads={1: lead}) is None
+    assert cluster.choose(item, [member, other], lead_of={1: lead}.get) is None
     # a quiet window keeps single link: paraphrases chain within one event
-    assert cluster.choose(item, [member], leads={1: lead}) == 1
+    assert cluster.choose(item, [member], lead_of={1: lead}.get) == 1
 
 
 def test_a_dense_week_keeps_most_events_apart(tagger):
@@ -523,3 +523,23 @@ def test_a_dense_week_keeps_most_events_apart(tagger):
     market-move titles): a held-out set the weights are not fitted on."""
     report = story_eval.evaluate(DATA / "stories_dense.csv", tagger)
     assert report.precision >= 0.75 and report.recall >= 0.3
+
+
+def test_restory_rewrites_the_terms_the_matcher_reads(tmp_path, tagger):
+    """A database written before a change of the terms (here: none at all) gets every row's
+    story_terms from restory, as a fresh ingest would write them."""
+    from dashboard.store import stories as stored
+
+    heads = [
+        _head(1, "Nvidia shares rise 3 per cent as chip stocks rally", "2025-01-15T16:00:00Z"),
+        _head(2, "SK hynix to build new Cheongju fab for AI memory", "2025-01-15T17:00:00Z"),
+    ]
+    with Store(tmp_path / "s.db") as store:
+        _add(store, tagger, heads)
+        fresh = dict(store.conn.execute("SELECT id, story_terms FROM headlines"))
+        with store.transaction():
+            store.conn.execute("UPDATE headlines SET story_terms = ''")
+        store.restory()
+        assert dict(store.conn.execute("SELECT id, story_terms FROM headlines")) == fresh
+    assert "#3%" in fresh["id000001"].split()
+    assert stored.story_terms(heads[1].title, "SK Hynix") == fresh["id000002"]

@@ -95,12 +95,19 @@ def _spans(conn, items: list[cluster.Item]) -> dict[int, list[int]]:
     return _SPANS
 
 
-def _leads(conn, items: list[cluster.Item]) -> dict[int, cluster.Item]:
-    """The candidates' stories' lead headlines (after `_spans`), read for those not cached;
-    a lead is its story's earliest headline, so its time is the story's first."""
-    stories = {i.story for i in items if i.story in _LEADS and i.story in _SPANS}
-    rows = [(_LEADS[s], s, _SPANS[s][0]) for s in sorted(stories)]
-    return {lead.story: lead for lead in _candidate_items(conn, rows)}
+def _lead_of(conn):
+    """A story's lead headline (known after `_spans`), cached like candidates and read only
+    when not: the matcher asks for one story a headline at most. A lead is its story's
+    earliest headline, so its time is the story's first."""
+
+    def lead(story: int) -> cluster.Item | None:
+        hid, span = _LEADS.get(story), _SPANS.get(story)
+        if hid is None or span is None:
+            return None
+        found = _candidate_items(conn, [(hid, story, span[0])])
+        return found[0] if found else None
+
+    return lead
 
 
 def _remember(hid: str, item: cluster.Item) -> None:
@@ -200,7 +207,8 @@ def assign(
     transaction that writes them.
 
     stored: the headlines are in the table already, story_id still NULL (restory), and
-    their rows are updated here; otherwise (ingest) the caller inserts them with what this
+    their rows are updated here (story_terms too: a restory after a change of the matcher's
+    terms leaves every row with the terms it now reads); otherwise (ingest) the caller inserts them with what this
     returns, so a new row is written once, with its story.
 
     window_keys: a fresh restory's memory of the keys of every headline it assigned, kept
@@ -261,8 +269,7 @@ def assign(
             )
             rows = _with_pending(rows, pending, keys)
             items = _candidate_items(conn, rows)
-            spans = _spans(conn, items)
-            story = cluster.choose(item, items, spans=spans, leads=_leads(conn, items))
+            story = cluster.choose(item, items, spans=_spans(conn, items), lead_of=_lead_of(conn))
         if story is None:
             story = conn.execute(
                 "INSERT INTO stories (lead_id, title, first_seen, last_seen) VALUES (?, ?, ?, ?)",
@@ -288,9 +295,13 @@ def assign(
             for k in keys:
                 pending.setdefault(k, deque(maxlen=PER_KEY)).append((h.id, story, stamp))
     if stored and given:
+        words = {h.id: h.prepared.terms for h in heads}
         conn.executemany(
-            "UPDATE headlines SET story_id = ?, story_weight = ? WHERE id = ?",
-            [(story, weight, hid) for hid, (story, weight) in given.items()],
+            "UPDATE headlines SET story_id = ?, story_weight = ?, story_terms = ? WHERE id = ?",
+            [
+                (story, weight, " ".join(sorted(words[hid])), hid)
+                for hid, (story, weight) in given.items()
+            ],
         )
     if key_rows:
         conn.executemany(_INSERT_KEYS, key_rows)

@@ -82,7 +82,7 @@ import re
 import threading
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -381,14 +381,15 @@ def choose(
     candidates: Iterable[Item],
     threshold: float = THRESHOLD,
     spans: Mapping[int, Sequence[float]] | None = None,
-    leads: Mapping[int, Item] | None = None,
+    lead_of: Callable[[int], Item | None] | None = None,
 ) -> int | None:
     """The story `item` joins among the candidates' stories, or None for a story of its
     own: the story of the most similar candidate at or above the threshold, the older
     (smaller id) story on a tie. `spans` gives a story's (first, last) headline times (epoch
     seconds): a story that would span more than WINDOW_HOURS with item is not joined.
-    `leads` gives a story's lead headline: in a crowded window (see `crowded`) the story is
-    joined only if its lead is at least LEAD_THRESHOLD similar to item too."""
+    `lead_of` gives a story's lead headline (asked for the chosen story only, None when
+    unknown): in a crowded window (see `crowded`) the story is joined only if its lead is at
+    least LEAD_THRESHOLD similar to item too."""
     cands = [
         c
         for c in candidates
@@ -404,8 +405,8 @@ def choose(
     if best is None:
         return None
     _, story, cand = best
-    lead = leads.get(story) if leads else None
-    if busy and lead is not None and lead is not cand and not _near(item, lead, busy):
+    lead = lead_of(story) if busy and lead_of else None
+    if lead is not None and lead is not cand and not _near(item, lead, busy):
         return None
     return story
 
@@ -416,8 +417,9 @@ def crowded(item: Item, cands: Sequence[Item]) -> frozenset[str]:
     its busy day) such a word names the beat, not one event, so it does not count as a
     shared topic term."""
     seen: dict[str, set[int]] = {}
+    topic = item.topic
     for c in cands:
-        for w in item.topic & c.topic:
+        for w in topic.intersection(c.topic):
             seen.setdefault(w, set()).add(c.story)
     return frozenset(w for w, stories in seen.items() if len(stories) >= CROWD_STORIES)
 
