@@ -8,6 +8,9 @@ Cost: BENCH_STORY_HEADLINES synthetic demo headlines (default 20,000) spread ove
 as 1,000,000 headlines over two years would fill, so each one meets as many candidates as at
 1M; `restory` of all of them is timed (the matcher's whole share of a write: candidate look-up,
 similarity, story rows), and the per-headline figure is extrapolated to 1,000,000 headlines.
+The stories it finds are scored (pairwise) against the generator's event ids: the demo tells
+its events from templates with only a company, place or number changed, far more alike than
+real news, so its precision is a floor, not an estimate.
 
 `python bench/stories_quality.py --fit` prints the matcher's logistic-regression weights
 refitted on the TUNING files (what dashboard/stories/cluster.py WEIGHTS holds);
@@ -234,11 +237,12 @@ def fit(names: tuple[str, ...] = TUNING, l2: float = 1e-3, steps: int = 20_000) 
 
 def why(names: tuple[str, ...] = SETS) -> dict:
     """Why labelled same-story pairs are apart, pair by pair (the matcher's rules in order):
-    more than the window apart, vetoed (a short title, disjoint companies), never compared
-    (no shared key: the index does not offer one to the other), stopped by the gate (no
-    shared topic term or number, cosine below COSINE_GATE), below THRESHOLD, or the pair
-    passes (then only the span rule, the candidate cap or the arrival order keeps them
-    apart). Counts a file; "passes" among different-story pairs is what could merge."""
+    more than the window apart, vetoed (a short title, percentages that differ, disjoint
+    companies), never compared (no shared key: the index does not offer one to the other),
+    stopped by the gate (no shared topic term or number, cosine below COSINE_GATE), below
+    THRESHOLD, or the pair passes (then only the span rule, crowded words, the lead rule,
+    the candidate cap or the arrival order keeps them apart). Counts a file; "passes" among
+    different-story pairs is what could merge."""
     import itertools
 
     from dashboard.ingest.normalize import parse_text_date

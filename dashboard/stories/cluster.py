@@ -297,16 +297,23 @@ class Item:
     percents: tuple[float, ...] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
-        words = self.words
-        object.__setattr__(self, "size", _size(words))
-        named = _name_words(words)
-        object.__setattr__(
-            self,
-            "topic",
-            frozenset(w for w in words if w[0] not in "#@" and w not in COMMON and w not in named),
-        )
-        object.__setattr__(self, "numbers", frozenset(w for w in words if w[0] == "#"))
-        object.__setattr__(self, "percents", _percents(self.numbers))
+        derived = _derived(self.words)
+        for name, value in zip(("size", "topic", "numbers", "percents"), derived, strict=True):
+            object.__setattr__(self, name, value)
+
+
+@lru_cache(maxsize=8192)
+def _derived(words: frozenset[str]) -> tuple:
+    """An Item's size, topic terms, numbers and percentages: a function of its words alone,
+    computed once a title (a headline's item is made again when it gets its story)."""
+    named = _name_words(words)
+    numbers = frozenset(w for w in words if w[0] == "#")
+    return (
+        _size(words),
+        frozenset(w for w in words if w[0] not in "#@" and w not in COMMON and w not in named),
+        numbers,
+        _percents(numbers),
+    )
 
 
 def features(
@@ -340,7 +347,7 @@ def vetoed(a: Item, b: Item) -> bool:
     disjoint companies."""
     if a.size < MIN_TERMS or b.size < MIN_TERMS:
         return True
-    if _percents_differ(a.percents, b.percents):
+    if a.percents and b.percents and _percents_differ(a.percents, b.percents):
         return True
     return bool(a.companies and b.companies and not (a.companies & b.companies))
 
