@@ -1,8 +1,8 @@
 """Stories in the store: giving each new headline its story, rebuilding them, reading them.
 
 The matching rule lives in dashboard/stories/cluster.py; this module only finds the
-candidates (through the story_keys index, inside the time window) and writes the result,
-in the transaction of the headlines it assigns.
+candidates (through the story_keys index, inside the time window) and their stories' spans
+and leads, and writes the result, in the transaction of the headlines it assigns.
 """
 
 from __future__ import annotations
@@ -59,8 +59,10 @@ ITEM_CACHE = 20_000  # about 50 MB with their embeddings; the window needs a few
 
 
 # Each story's span (its first and last headlines' times, epoch seconds), for the matcher's
-# span rule; kept for the same connection as _ITEMS.
+# span rule, and its lead headline's id, for the lead rule; kept for the same connection as
+# _ITEMS.
 _SPANS: dict[int, list[int]] = {}
+_LEADS: dict[int, str] = {}
 
 
 def forget_cache() -> None:
@@ -68,30 +70,47 @@ def forget_cache() -> None:
     again to other stories."""
     _ITEMS.clear()
     _SPANS.clear()
+    _LEADS.clear()
     _OWNER[0] = None
 
 
 def _own_cache(conn) -> None:
     if _OWNER[0] is not conn:
-        _ITEMS.clear()
-        _SPANS.clear()
+        forget_cache()
         _OWNER[0] = conn
     if len(_SPANS) > ITEM_CACHE * 4:
         _SPANS.clear()
+        _LEADS.clear()
 
 
 def _spans(conn, items: list[cluster.Item]) -> dict[int, list[int]]:
-    """The candidates' stories' spans, read for those not known yet."""
-    missing = list({i.story for i in items if i.story not in _SPANS})
+    """The candidates' stories' spans (and leads), read for those not known yet."""
+    missing = list({i.story for i in items if i.story not in _SPANS or i.story not in _LEADS})
     if missing:
-        for sid, first, last in conn.execute(
+        for sid, first, last, lead in conn.execute(
             "SELECT id, CAST(strftime('%s', first_seen) AS INTEGER),"
-            " CAST(strftime('%s', last_seen) AS INTEGER) FROM stories"
+            " CAST(strftime('%s', last_seen) AS INTEGER), lead_id FROM stories"
             " WHERE id IN (SELECT value FROM json_each(?))",
             (json.dumps(missing),),
         ):
             _SPANS[sid] = [first, last]
+            _LEADS[sid] = lead
     return _SPANS
+
+
+def _lead_of(conn):
+    """A story's lead headline (known after `_spans`), cached like candidates and read only
+    when not: the matcher asks for one story a headline at most. A lead is its story's
+    earliest headline, so its time is the story's first."""
+
+    def lead(story: int) -> cluster.Item | None:
+        hid, span = _LEADS.get(story), _SPANS.get(story)
+        if hid is None or span is None:
+            return None
+        found = _candidate_items(conn, [(hid, story, span[0])])
+        return found[0] if found else None
+
+    return lead
 
 
 def _remember(hid: str, item: cluster.Item) -> None:
@@ -242,7 +261,8 @@ def assign(
     transaction that writes them.
 
     stored: the headlines are in the table already, story_id still NULL (restory), and
-    their rows are updated here; otherwise (ingest) the caller inserts them with what this
+    their rows are updated here (story_terms too: a restory after a change of the matcher's
+    terms leaves every row with the terms it now reads); otherwise (ingest) the caller inserts them with what this
     returns, so a new row is written once, with its story.
 
     window_keys: a fresh restory's memory of the keys of every headline it assigned, kept
@@ -293,7 +313,7 @@ def assign(
             )
             rows = _with_pending(rows, pending, keys)
             items = _candidate_items(conn, rows)
-            story = cluster.choose(item, items, spans=_spans(conn, items))
+            story = cluster.choose(item, items, spans=_spans(conn, items), lead_of=_lead_of(conn))
         if story is None:
             story = conn.execute(
                 "INSERT INTO stories (lead_id, title, first_seen, last_seen) VALUES (?, ?, ?, ?)",
@@ -302,12 +322,15 @@ def assign(
             weight = outlet_weight(1)
             opened.add(story)
             outlets[story] = {h.source}
+            _LEADS[story] = h.id
             if stamp is not None:
                 _SPANS[story] = [stamp, stamp]
         else:
             weight = _join(conn, story, h, outlets, opened)
             span = _SPANS.get(story)
             if span is not None and stamp is not None:
+                if stamp < span[0]:
+                    _LEADS[story] = h.id  # as _join made it the lead
                 span[0], span[1] = min(span[0], stamp), max(span[1], stamp)
         given[h.id] = (story, weight)
         if stamp is not None:
@@ -316,9 +339,13 @@ def assign(
             for k in keys:
                 pending.setdefault(k, deque(maxlen=PER_KEY)).append((h.id, story, stamp))
     if stored and given:
+        words = {h.id: h.prepared.terms for h in heads}
         conn.executemany(
-            "UPDATE headlines SET story_id = ?, story_weight = ? WHERE id = ?",
-            [(story, weight, hid) for hid, (story, weight) in given.items()],
+            "UPDATE headlines SET story_id = ?, story_weight = ?, story_terms = ? WHERE id = ?",
+            [
+                (story, weight, " ".join(sorted(words[hid])), hid)
+                for hid, (story, weight) in given.items()
+            ],
         )
         store_vectors(conn, [h for h in heads if not h.vec_stored])
     if key_rows:
@@ -418,6 +445,11 @@ def mark_restory_progress(conn, heads: list[NewHeadline]) -> None:
 
 def finish_restory(conn) -> None:
     conn.execute("DELETE FROM meta WHERE key IN ('restory', 'restory_at')")
+
+
+def story_ids(conn) -> dict[str, int]:
+    """Every headline's story id, by headline id (what the evaluations score)."""
+    return dict(conn.execute("SELECT id, story_id FROM headlines"))
 
 
 def pending_count(conn) -> int:

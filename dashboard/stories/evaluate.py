@@ -94,6 +94,7 @@ def assign(rows: list[dict[str, str]], tagger) -> list[int]:
     """Story ids the store gives the labelled rows, in the rows' order."""
     from dashboard.ingest.normalize import parse_text_date
     from dashboard.store import Store
+    from dashboard.store import stories as stored_stories
 
     heads = []
     for row in rows:
@@ -123,7 +124,7 @@ def assign(rows: list[dict[str, str]], tagger) -> list[int]:
                 tag_version="evaluate",
                 fetched_at="2026-01-01T00:00:00Z",
             )
-        given = dict(store.conn.execute("SELECT id, story_id FROM headlines"))
+        given = stored_stories.story_ids(store.conn)
     return [given[h.id] for h in heads]
 
 
