@@ -542,4 +542,5 @@ def test_restory_rewrites_the_terms_the_matcher_reads(tmp_path, tagger):
         store.restory()
         assert dict(store.conn.execute("SELECT id, story_terms FROM headlines")) == fresh
     assert "#3%" in fresh["id000001"].split()
-    assert stored.story_terms(heads[1].title, "SK Hynix") == fresh["id000002"]
+    (prepared,) = stored.prepare([heads[1].title], ["SK Hynix"])
+    assert stored.terms_column(prepared) == fresh["id000002"]

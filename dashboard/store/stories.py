@@ -262,8 +262,8 @@ def assign(
 
     stored: the headlines are in the table already, story_id still NULL (restory), and
     their rows are updated here (story_terms too: a restory after a change of the matcher's
-    terms leaves every row with the terms it now reads); otherwise (ingest) the caller inserts them with what this
-    returns, so a new row is written once, with its story.
+    terms leaves every row with the terms it now reads); otherwise (ingest) the caller
+    inserts them with what this returns, so a new row is written once, with its story.
 
     window_keys: a fresh restory's memory of the keys of every headline it assigned, kept
     between its batches (pass the same dict each time). A fresh restory walks forward in time
@@ -339,11 +339,11 @@ def assign(
             for k in keys:
                 pending.setdefault(k, deque(maxlen=PER_KEY)).append((h.id, story, stamp))
     if stored and given:
-        words = {h.id: h.prepared.terms for h in heads}
+        prepared = {h.id: h.prepared for h in heads}
         conn.executemany(
             "UPDATE headlines SET story_id = ?, story_weight = ?, story_terms = ? WHERE id = ?",
             [
-                (story, weight, " ".join(sorted(words[hid])), hid)
+                (story, weight, terms_column(prepared[hid]), hid)
                 for hid, (story, weight) in given.items()
             ],
         )
