@@ -111,7 +111,7 @@ class Ingestor:
     @property
     def tagger(self):
         """Built when first needed: with worker processes, each worker tags with its own and
-        this process never needs one (building it costs about 0.4 s)."""
+        this process never needs one (building it costs 0.2-0.4 s)."""
         if self._tagger is None:
             from dashboard.tagging.tagger import Tagger
 

@@ -163,9 +163,12 @@ def corrected_headlines(conn: sqlite3.Connection) -> list[tuple]:
 # A headline's standing corrections packed in one cell, oldest first: fields (kind, key, value,
 # author, day) joined by U+001F, corrections by U+001E; tagging.corrections.unpack_notes reads it.
 # It names the headline as h.id (the extract's query and correction_notes below).
+_ITEM_SQL = (
+    "f.kind || char(31) || f.key || char(31) || f.value || char(31) || f.author"
+    " || char(31) || substr(f.created_at, 1, 10)"
+)
 PACKED_SQL = (
-    "(SELECT group_concat(p, char(30)) FROM (SELECT f.kind || char(31) || f.key || char(31)"
-    " || f.value || char(31) || f.author || char(31) || substr(f.created_at, 1, 10) AS p"
+    f"(SELECT group_concat(p, char(30)) FROM (SELECT {_ITEM_SQL} AS p"
     " FROM feedback_headlines fh JOIN feedback f ON f.id = fh.feedback_id"
     " WHERE fh.headline_id = h.id AND f.retracted_at IS NULL ORDER BY f.id))"
 )
@@ -178,8 +181,7 @@ def story_corrections(conn: sqlite3.Connection) -> dict[int, str]:
     return dict(
         conn.execute(
             "SELECT story_id, group_concat(p, char(30)) FROM ("
-            " SELECT DISTINCT h.story_id, f.id, f.kind || char(31) || f.key || char(31)"
-            " || f.value || char(31) || f.author || char(31) || substr(f.created_at, 1, 10) AS p"
+            f" SELECT DISTINCT h.story_id, f.id, {_ITEM_SQL} AS p"
             " FROM feedback f JOIN feedback_headlines fh ON fh.feedback_id = f.id"
             " JOIN headlines h ON h.id = fh.headline_id"
             " WHERE f.retracted_at IS NULL AND h.story_id IS NOT NULL ORDER BY h.story_id, f.id)"
