@@ -193,6 +193,24 @@ def run() -> dict:
     return figures
 
 
+def _labelled_items(name: str, tagger) -> tuple[list[dict], list]:
+    """A labelled file's rows and, in their order, the matcher's items for them."""
+    from dashboard.ingest.normalize import parse_text_date
+    from dashboard.stories import cluster
+
+    rows = evaluate.read(DATA / name)
+    items = []
+    for row, vec in zip(rows, cluster.vectors([r["title"] for r in rows]), strict=True):
+        companies = frozenset(
+            m.name for m in tagger.tag(row["title"], row.get("summary") or "").companies
+        )
+        words = cluster.terms(row["title"], companies)
+        items.append(
+            cluster.Item(None, words, companies, None, parse_text_date(row["published"]), vec)
+        )
+    return rows, items
+
+
 def fit(names: tuple[str, ...] = TUNING, l2: float = 1e-3, steps: int = 20_000) -> dict:
     """Logistic regression of 'same story' on cluster.features over every pair of each
     labelled file inside the window that the vetoes let through (gradient descent, L2)."""
@@ -200,22 +218,12 @@ def fit(names: tuple[str, ...] = TUNING, l2: float = 1e-3, steps: int = 20_000) 
 
     import numpy as np
 
-    from dashboard.ingest.normalize import parse_text_date
     from dashboard.stories import cluster
 
     tagger = Tagger(load_taxonomy())
     x, y = [], []
     for name in names:
-        rows = evaluate.read(DATA / name)
-        vecs = cluster.vectors([r["title"] for r in rows])
-        items = []
-        for row, vec in zip(rows, vecs, strict=True):
-            companies = frozenset(
-                m.name for m in tagger.tag(row["title"], row.get("summary") or "").companies
-            )
-            at = parse_text_date(row["published"])
-            words = cluster.terms(row["title"], companies)
-            items.append(cluster.Item(None, words, companies, None, at, vec))
+        rows, items = _labelled_items(name, tagger)
         # pairs within one file only: the files' stories are disjoint, their days far apart
         for (ra, a), (rb, b) in itertools.combinations(zip(rows, items, strict=True), 2):
             if abs(a.at - b.at) <= cluster.WINDOW_HOURS * 3600 and not cluster.vetoed(a, b):
@@ -245,22 +253,12 @@ def why(names: tuple[str, ...] = SETS) -> dict:
     different-story pairs is what could merge."""
     import itertools
 
-    from dashboard.ingest.normalize import parse_text_date
     from dashboard.stories import cluster
 
     tagger = Tagger(load_taxonomy())
     out = {}
     for name in names:
-        rows = evaluate.read(DATA / name)
-        vecs = cluster.vectors([r["title"] for r in rows])
-        items = []
-        for row, vec in zip(rows, vecs, strict=True):
-            companies = frozenset(
-                m.name for m in tagger.tag(row["title"], row.get("summary") or "").companies
-            )
-            at = parse_text_date(row["published"])
-            words = cluster.terms(row["title"], companies)
-            items.append(cluster.Item(None, words, companies, None, at, vec))
+        rows, items = _labelled_items(name, tagger)
         same, other = Counter(), Counter()
         for (ra, a), (rb, b) in itertools.combinations(zip(rows, items, strict=True), 2):
             if abs(a.at - b.at) > cluster.WINDOW_HOURS * 3600:
