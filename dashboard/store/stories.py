@@ -280,6 +280,7 @@ def assign(
     # bounded): candidates for the later ones before their keys reach the index.
     pending: dict[str, deque] = window_keys if window_keys is not None else {}
     _own_cache(conn)
+    lead_of = _lead_of(conn)
     heads = with_prepared(sorted(heads, key=lambda x: (x.published_at, x.id)))
     for h in heads:
         names = cluster.split_companies(h.companies)
@@ -313,7 +314,7 @@ def assign(
             )
             rows = _with_pending(rows, pending, keys)
             items = _candidate_items(conn, rows)
-            story = cluster.choose(item, items, spans=_spans(conn, items), lead_of=_lead_of(conn))
+            story = cluster.choose(item, items, spans=_spans(conn, items), lead_of=lead_of)
         if story is None:
             story = conn.execute(
                 "INSERT INTO stories (lead_id, title, first_seen, last_seen) VALUES (?, ?, ?, ?)",
