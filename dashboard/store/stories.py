@@ -55,7 +55,11 @@ _CANDIDATES_SQL = {n: _candidates_sql(n) for n in range(1, cluster.MAX_KEYS + 2)
 # databases with the same headline ids never share an entry.
 _ITEMS: OrderedDict[tuple[str, int], cluster.Item] = OrderedDict()
 _OWNER: list = [None]  # the connection the cached items were read from
-ITEM_CACHE = 20_000  # about 50 MB with their embeddings; the window needs a few thousand
+# A steady watch needs the window's few thousand; a first ingest of many feeds that each go
+# back months asks, feed after feed, for every headline of those months (200 feeds of 250:
+# 50,000, about 1.4 KB each with its embedding, 70 MB). Fewer than that and each feed reads
+# back the ones the feeds before it evicted: 11 rows a headline, half the cost of matching.
+ITEM_CACHE = 60_000
 
 
 # Each story's span (its first and last headlines' times, epoch seconds), for the matcher's

@@ -378,9 +378,12 @@ def cosines(item: Item, others: Sequence[Item]) -> list[float]:
     """item's cosine with each of others, in one product (0.0 where a vector is missing)."""
     if item.vec is None or not others:
         return [0.0] * len(others)
-    zero = np.zeros_like(item.vec)
-    matrix = np.stack([o.vec if o.vec is not None else zero for o in others])
-    return (matrix @ item.vec).tolist()
+    vecs = [o.vec for o in others]
+    if any(v is None for v in vecs):
+        zero = np.zeros_like(item.vec)
+        vecs = [zero if v is None else v for v in vecs]
+    # np.array of the rows, not np.stack: the same matrix at half the cost for a few dozen
+    return (np.array(vecs) @ item.vec).tolist()
 
 
 def choose(
@@ -402,6 +405,8 @@ def choose(
         for c in candidates
         if c.story is not None and not vetoed(item, c) and _in_span(item, c.story, spans)
     ]
+    if not cands:
+        return None
     busy = crowded(item, cands)
     best: tuple[float, int, Item] | None = None
     url = item.url
@@ -425,9 +430,13 @@ def crowded(item: Item, cands: Sequence[Item]) -> frozenset[str]:
     shared topic term."""
     seen: dict[str, set[int]] = {}
     topic = item.topic
+    if not topic:
+        return frozenset()
     for c in cands:
-        for w in topic.intersection(c.topic):
-            seen.setdefault(w, set()).add(c.story)
+        shared = topic & c.topic
+        if shared:  # most candidates share none
+            for w in shared:
+                seen.setdefault(w, set()).add(c.story)
     return frozenset(w for w, stories in seen.items() if len(stories) >= CROWD_STORIES)
 
 
