@@ -243,11 +243,13 @@ def test_awkward_titles_have_defined_stories(tmp_path, tagger):
                     "B",
                     url="https://x.example/a",
                 ),
+                _head(6, "Update", "2025-01-01T06:00:00Z", "C", url="https://x.example/a"),
             ],
         )
         s = _stories(store)
         assert len({s["id000001"], s["id000002"], s["id000003"]}) == 3  # too short: alone
         assert s["id000004"] == s["id000005"]  # the same URL under two titles
+        assert s["id000006"] == s["id000004"]  # ... even when one is too short to match
 
 
 def test_ten_thousand_near_identical_titles_make_one_story_with_bounded_lookups(tmp_path, tagger):

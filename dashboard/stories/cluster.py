@@ -400,16 +400,18 @@ def choose(
     `lead_of` gives a story's lead headline (asked for the chosen story only, None when
     unknown): in a crowded window (see `crowded`) the story is joined only if its lead is at
     least LEAD_THRESHOLD similar to item too."""
+    url = item.url
     cands = [
         c
         for c in candidates
-        if c.story is not None and not vetoed(item, c) and _in_span(item, c.story, spans)
+        if c.story is not None
+        and ((url and url == c.url) or not vetoed(item, c))  # the same URL: vetoes or not
+        and _in_span(item, c.story, spans)
     ]
     if not cands:
         return None
     busy = crowded(item, cands)
     best: tuple[float, int, Item] | None = None
-    url = item.url
     for cand, cos in zip(cands, cosines(item, cands), strict=True):
         sim = 1.0 if url and url == cand.url else _likelihood(item, cand, cos, busy)
         if sim >= threshold and (best is None or (sim, -cand.story) > (best[0], -best[1])):
